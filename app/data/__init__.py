@@ -1,0 +1,1 @@
+"""Where conversations come from: fixture files and the seeded generator."""

@@ -1,0 +1,100 @@
+"""Fixture files: read, checked against the schemas, and turned into chatbots' histories."""
+
+import json
+from pathlib import Path
+
+from marshmallow import ValidationError
+
+from schemas import ConversationSchema, FixtureFileSchema
+
+BUILTIN_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+_conversation_schema = ConversationSchema()
+
+
+class FixtureError(Exception):
+    """A fixture file that cannot be used; the message names the file, the item and the field."""
+
+
+class ListedHistory:
+    """A chatbot whose conversations a fixture file lists, served newest first."""
+
+    def __init__(self, chatbot_id: str, conversations: list):
+        # Stable sort: conversations created at the same moment keep the file's order.
+        ordered = sorted(conversations, key=lambda c: c["created_at"], reverse=True)
+        self.chatbot_id = chatbot_id
+        self._all = [_conversation_schema.dump(c) for c in ordered]
+        self._by_state = {}
+        for conversation in self._all:
+            self._by_state.setdefault(conversation["state"], []).append(conversation)
+
+    def total(self, state: str | None = None) -> int:
+        """How many conversations match the state filter (None: all)."""
+        return len(self._matching(state))
+
+    def page(self, state: str | None, offset: int, limit: int) -> list:
+        """Conversations offset..offset+limit-1 among those matching the state filter."""
+        return self._matching(state)[offset : offset + limit]
+
+    def _matching(self, state):
+        return self._all if state is None else self._by_state.get(state, [])
+
+
+def _error_lines(messages, path=""):
+    """Flatten marshmallow's nested messages into 'chatbots[0].conversations[3].platform: ...'."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key == "_schema":
+                step = path
+            elif isinstance(key, int):
+                step = f"{path}[{key}]"
+            else:
+                step = f"{path}.{key}" if path else str(key)
+            yield from _error_lines(value, step)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            yield f"{path or 'file'}: {message}"
+    else:
+        yield f"{path or 'file'}: {messages}"
+
+
+def read_fixture_file(path: Path) -> list:
+    """Read and check one file; return its chatbots as loaded by the schema."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        raise FixtureError(f"{path}: cannot be read: {reason}") from error
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FixtureError(
+            f"{path}: not valid JSON: line {error.lineno} column {error.colno}: {error.msg}"
+        ) from error
+    try:
+        return FixtureFileSchema().load(document)["chatbots"]
+    except ValidationError as error:
+        lines = sorted(_error_lines(error.messages))
+        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+        raise FixtureError(f"{path}: {lines[0]}{more}") from error
+
+
+def fixture_files(directories) -> list:
+    """The *.json files of each directory, in a stable order."""
+    return [path for directory in directories for path in sorted(Path(directory).glob("*.json"))]
+
+
+def load_fixtures(directories) -> dict:
+    """Map chatbot id to its fixture entry, across directories; a later directory overrides."""
+    entries = {}
+    origin = {}
+    for path in fixture_files(directories):
+        for index, chatbot in enumerate(read_fixture_file(path)):
+            chatbot_id = str(chatbot["id"])
+            earlier = origin.get(chatbot_id)
+            if earlier is not None and earlier.parent == path.parent:
+                raise FixtureError(
+                    f"{path}: chatbots[{index}].id: chatbot {chatbot_id} is already defined in {earlier}"
+                )
+            origin[chatbot_id] = path
+            entries[chatbot_id] = chatbot
+    return entries

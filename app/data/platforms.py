@@ -1,0 +1,63 @@
+"""Per-platform shapes: how often each platform appears, its users' ids and their languages."""
+
+import base64
+
+# Relative frequency of each platform among generated conversations (out of 100).
+PLATFORM_WEIGHTS = {
+    "web": 30,
+    "whatsapp": 18,
+    "instagram": 12,
+    "facebook-messenger": 12,
+    "line": 10,
+    "voice": 10,
+    "navertalktalk": 8,
+}
+PLATFORM_TABLE = tuple(p for p, weight in PLATFORM_WEIGHTS.items() for _ in range(weight))
+
+# Faker locales whose languages each platform's users write in.
+PLATFORM_LOCALES = {
+    "web": ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES"),
+    "whatsapp": ("pt_BR", "es_ES", "en_IN", "id_ID", "en_US"),
+    "instagram": ("en_US", "pt_BR", "es_ES", "fr_FR", "id_ID"),
+    "facebook-messenger": ("en_US", "vi_VN", "fr_FR", "es_ES", "en_GB"),
+    "line": ("th_TH", "ja_JP", "zh_TW"),
+    "navertalktalk": ("ko_KR",),
+    "voice": (),
+}
+ALL_LOCALES = tuple(sorted({loc for locales in PLATFORM_LOCALES.values() for loc in locales}))
+
+# WhatsApp ids are E.164 numbers without the '+': country code, then the subscriber digits.
+WHATSAPP_NUMBERING = (("55", 11), ("52", 10), ("91", 10), ("62", 11), ("1", 10), ("34", 9), ("44", 10))
+
+
+def uuid4_text(raw: bytes) -> str:
+    """Format 16 bytes as a version-4 UUID string."""
+    b = bytearray(raw[:16])
+    b[6] = (b[6] & 0x0F) | 0x40
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _digits(raw: bytes, count: int) -> str:
+    """A string of `count` decimal digits, the first not zero."""
+    number = int.from_bytes(raw, "big")
+    first = 1 + number % 9
+    rest = (number // 9) % (10 ** (count - 1))
+    return f"{first}{rest:0{count - 1}d}"
+
+
+def sns_user_id(platform: str, raw: bytes) -> str | None:
+    """The platform's user id, made from 16 random bytes; None on voice."""
+    if platform == "web":
+        return uuid4_text(raw)
+    if platform == "whatsapp":
+        code, length = WHATSAPP_NUMBERING[raw[0] % len(WHATSAPP_NUMBERING)]
+        return code + _digits(raw[1:], length)
+    if platform == "line":
+        return "U" + raw[:16].hex()
+    if platform in ("instagram", "facebook-messenger"):
+        return _digits(raw, 16)
+    if platform == "navertalktalk":
+        return base64.urlsafe_b64encode(raw[:16]).decode()[:22]
+    return None

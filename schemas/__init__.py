@@ -1,0 +1,44 @@
+"""Marshmallow schemas: the single description of requests, conversations, fixtures and settings.
+
+Nothing here imports Flask, so fixture files and settings can be checked without an app.
+"""
+
+from schemas.conversation import (
+    PLATFORMS,
+    SNS_USER_ID_PATTERNS,
+    STATES,
+    ConversationSchema,
+    MessageSchema,
+    format_timestamp,
+)
+from schemas.fixture import ChatbotFixtureSchema, FixtureFileSchema
+from schemas.problem import PROBLEM_CONTENT_TYPE, ProblemSchema
+from schemas.request import (
+    API_KEY_HEADER,
+    API_KEY_PATTERN,
+    CONVERSATIONS_PATH,
+    ApiKeyHeaderSchema,
+    ChatbotPathSchema,
+    ConversationsQuerySchema,
+)
+from schemas.settings import SettingsSchema
+
+__all__ = [
+    "API_KEY_HEADER",
+    "API_KEY_PATTERN",
+    "CONVERSATIONS_PATH",
+    "PLATFORMS",
+    "PROBLEM_CONTENT_TYPE",
+    "SNS_USER_ID_PATTERNS",
+    "STATES",
+    "ApiKeyHeaderSchema",
+    "ChatbotFixtureSchema",
+    "ChatbotPathSchema",
+    "ConversationSchema",
+    "ConversationsQuerySchema",
+    "FixtureFileSchema",
+    "MessageSchema",
+    "ProblemSchema",
+    "SettingsSchema",
+    "format_timestamp",
+]

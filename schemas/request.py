@@ -1,0 +1,68 @@
+"""What a Get Conversations request carries: the API key header, the path and the query.
+
+The API document prints only example values; the names below are the ones the issues fixed.
+A team whose real API spells one differently changes it here, in one place.
+"""
+
+import re
+
+from marshmallow import Schema, fields, validate
+
+from schemas.conversation import STATES
+
+API_KEY_HEADER = "X-API-Key"
+API_KEY_PATTERN = re.compile(r"[0-9a-f]{48}")
+CONVERSATIONS_PATH = "/chatbots/<chatbot_id>/conversations"
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 100
+# Postgres' int4 ceiling: far past any real history, small enough to stay plain arithmetic.
+MAX_PAGE = 2**31 - 1
+
+
+class WholeNumber(fields.Integer):
+    """An integer written in plain ASCII digits: no sign, spaces, underscores or decimals."""
+
+    default_error_messages = {"invalid": "Not a whole number written in digits 0-9."}
+    _digits = re.compile(r"[0-9]+")
+
+    def _validated(self, value):
+        if isinstance(value, str) and not self._digits.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class ApiKeyHeaderSchema(Schema):
+    """The X-API-Key header: the document's example is 48 lowercase hex characters."""
+
+    api_key = fields.String(
+        data_key=API_KEY_HEADER,
+        required=True,
+        validate=validate.Regexp(API_KEY_PATTERN, error="Must be 48 lowercase hexadecimal characters."),
+    )
+
+
+class ChatbotPathSchema(Schema):
+    """The chatbot_id path parameter."""
+
+    chatbot_id = fields.UUID(required=True)
+
+
+class ConversationsQuerySchema(Schema):
+    """The query parameters: page, page_size and the optional state filter."""
+
+    error_messages = {"unknown": "Unknown query parameter; the API takes page, page_size and state."}
+
+    page = WholeNumber(
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": "Page number, from 1."},
+    )
+    page_size = WholeNumber(
+        load_default=DEFAULT_PAGE_SIZE,
+        validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+        metadata={"description": "Conversations per page."},
+    )
+    state = fields.String(
+        validate=validate.OneOf(STATES, error="Must be one of: {choices}."),
+        metadata={"description": "Only conversations in this state."},
+    )
