@@ -1,0 +1,77 @@
+"""Serve the app with gunicorn, after every setting and fixture file has been checked."""
+
+import errno
+import os
+import socket
+import sys
+
+from gunicorn.app.base import BaseApplication
+
+from app import ConfigError, FixtureError, create_app
+from app import gunicorn_conf
+from app.config import OPTIONS
+
+DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
+
+
+class MockServer(BaseApplication):
+    """gunicorn running an app that was built, and checked, before it starts."""
+
+    def __init__(self, application, options):
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def _check_port_free(host, port):
+    """Fail with one line, instead of gunicorn's retries, when the address is taken."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            flag, variable, _ = OPTIONS["port"]
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be bound ({error.strerror})"
+            raise ConfigError(f"Setting port ({flag} / {variable}): {host}:{port} {reason}.") from error
+
+
+def _announce(settings):
+    def when_ready(server):
+        host, port = server.LISTENERS[0].sock.getsockname()[:2]
+        url = f"http://{host}:{port}{settings['base_path']}/chatbots/{DOCUMENTED_CHATBOT}/conversations"
+        scope = "only this machine can connect" if host in ("127.0.0.1", "::1") else "reachable from other machines"
+        print(f"conversations-mock: serving on http://{host}:{port} ({scope})", file=sys.stderr, flush=True)
+        print(f"conversations-mock: try  curl -H 'X-API-Key: {'0' * 48}' {url}", file=sys.stderr, flush=True)
+
+    return when_ready
+
+
+def serve(overrides=None):
+    """Check settings and fixtures, then serve until stopped; returns the exit status."""
+    try:
+        app = create_app(overrides)
+        settings = app.config["SETTINGS"]
+        _check_port_free(settings["host"], settings["port"])
+    except (ConfigError, FixtureError) as error:
+        print(f"conversations-mock: {error}", file=sys.stderr)
+        return 2
+    options = {
+        name: getattr(gunicorn_conf, name)
+        for name in dir(gunicorn_conf)
+        if not name.startswith("_") and name not in ("multiprocessing", "os")
+    }
+    options["bind"] = f"[{settings['host']}]:{settings['port']}" if ":" in settings["host"] else f"{settings['host']}:{settings['port']}"
+    options["workers"] = settings["workers"] or os.cpu_count() or 1
+    options["when_ready"] = _announce(settings)
+    MockServer(app, options).run()
+    return 0
