@@ -50,10 +50,19 @@ def _announce(settings):
         host, port = server.LISTENERS[0].sock.getsockname()[:2]
         url = f"http://{host}:{port}{settings['base_path']}/chatbots/{DOCUMENTED_CHATBOT}/conversations"
         scope = "only this machine can connect" if host in ("127.0.0.1", "::1") else "reachable from other machines"
-        print(f"conversations-mock: serving on http://{host}:{port} ({scope})", file=sys.stderr, flush=True)
+        print(
+            f"conversations-mock: serving on http://{host}:{port} ({scope}) with {server.num_workers} workers",
+            file=sys.stderr,
+            flush=True,
+        )
         print(f"conversations-mock: try  curl -H 'X-API-Key: {'0' * 48}' {url}", file=sys.stderr, flush=True)
 
     return when_ready
+
+
+def _worker_ready(worker):
+    # Printed once the worker has its signal handlers: tests wait for it before stopping a server.
+    print(f"conversations-mock: worker {worker.pid} ready", file=sys.stderr, flush=True)
 
 
 def serve(overrides=None):
@@ -73,5 +82,6 @@ def serve(overrides=None):
     options["bind"] = f"[{settings['host']}]:{settings['port']}" if ":" in settings["host"] else f"{settings['host']}:{settings['port']}"
     options["workers"] = settings["workers"] or os.cpu_count() or 1
     options["when_ready"] = _announce(settings)
+    options["post_worker_init"] = _worker_ready
     MockServer(app, options).run()
     return 0

@@ -70,3 +70,69 @@ def write_fixture(tmp_path):
         return tmp_path
 
     return _write
+
+
+class LiveServer:
+    """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS."""
+
+    def __init__(self, args, env):
+        import os
+        import re
+        import subprocess
+        import sys
+        import time
+
+        self.log_path = Path(env["LOG_DIR"]) / "server.log"
+        self._log = open(self.log_path, "w+b")
+        command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            log = self.log_path.read_bytes()
+            match = re.search(rb"serving on (http://127\.0\.0\.1:\d+) .* with (\d+) workers", log)
+            if match and len(re.findall(rb"worker \d+ ready", log)) >= int(match.group(2)):
+                self.url = match.group(1).decode()
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log()}")
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout=30):
+        """SIGTERM the server and wait for it to exit; return its exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Start real gunicorn servers with extra `serve` flags; each is stopped after the test."""
+    import os
+
+    servers = []
+
+    def _start(*args, **env_overrides):
+        env = {**os.environ, "LOG_DIR": str(tmp_path / f"server{len(servers)}"), **env_overrides}
+        Path(env["LOG_DIR"]).mkdir()
+        for variable in ("HOST", "PORT", "MOCK_API_KEYS", "MOCK_BASE_PATH", "MOCK_SEED"):
+            if variable not in env_overrides:
+                env.pop(variable, None)
+        server = LiveServer(list(args), env)
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in servers:
+        server.stop()

@@ -1,0 +1,33 @@
+"""Files the mock writes, written atomically: a reader sees the old file or the new, never half."""
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class FileExists(Exception):
+    """The target exists and overwriting was not asked for."""
+
+
+def write_atomically(path, data: bytes, overwrite: bool = False) -> Path:
+    """Write `data` to `path` through a temporary file in the same directory and a rename."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExists(f"{path} exists; pass --force to overwrite it.")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            # link() fails if the path appeared meanwhile, where a rename would clobber it.
+            os.link(temporary, path)
+            os.unlink(temporary)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path
