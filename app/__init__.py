@@ -7,7 +7,19 @@ from app.config import ConfigError, load_settings
 from app.data.catalogue import Catalogue
 from app.data.fixtures import BUILTIN_FIXTURES, FixtureError
 
-__all__ = ["ConfigError", "FixtureError", "create_app"]
+__all__ = ["ConfigError", "FixtureError", "build_catalogue", "create_app"]
+
+
+def build_catalogue(settings, extra_dirs=()):
+    """Read the fixture directories the settings name (plus `extra_dirs`) into a new Catalogue.
+
+    Raises FixtureError naming the file, item and field of the first problem.
+    """
+    directories = [BUILTIN_FIXTURES]
+    if settings["fixtures_dir"]:
+        directories.append(settings["fixtures_dir"])
+    directories.extend(extra_dirs)
+    return Catalogue(directories, settings["seed"], settings["conversations"])
 
 
 def create_app(config=None):
@@ -20,8 +32,8 @@ def create_app(config=None):
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings["max_body"]
     app.json.sort_keys = False
-    directories = [BUILTIN_FIXTURES] + ([settings["fixtures_dir"]] if settings["fixtures_dir"] else [])
-    app.extensions["catalogue"] = Catalogue(directories, settings["seed"], settings["conversations"])
+    # Views read the catalogue from here on every request, so a reload can swap it whole.
+    app.extensions["catalogue"] = build_catalogue(settings)
     errors.init_app(app)
     app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
     return app
