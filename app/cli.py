@@ -6,7 +6,7 @@ import sys
 from app.config import OPTIONS
 
 # Subcommands other modules add: each module has register(subparsers) and sets func on its parser.
-COMMAND_MODULES = ()
+COMMAND_MODULES = ("app.generate",)
 
 
 def _add_setting_flags(parser):
