@@ -37,7 +37,10 @@ class ApiKeyHeaderSchema(Schema):
     api_key = fields.String(
         data_key=API_KEY_HEADER,
         required=True,
-        validate=validate.Regexp(API_KEY_PATTERN, error="Must be 48 lowercase hexadecimal characters."),
+        # Regexp only anchors at the start: \Z refuses a longer value that begins with a good key.
+        validate=validate.Regexp(
+            API_KEY_PATTERN.pattern + r"\Z", error="Must be 48 lowercase hexadecimal characters."
+        ),
     )
 
 

@@ -70,7 +70,7 @@ class SettingsSchema(Schema):
     base_path = fields.String(
         load_default="",
         validate=validate.Regexp(
-            r"(/[A-Za-z0-9._~-]+)*", error="Must be empty or like '/v1' (no trailing slash)."
+            r"(/[A-Za-z0-9._~-]+)*\Z", error="Must be empty or like '/v1' (no trailing slash)."
         ),
     )
     conversations = NumberRange(load_default=(30, 300))
