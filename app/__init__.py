@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app import api, errors
+from app import api, cors, docs, errors, openapi
 from app.config import ConfigError, load_settings
 from app.data.catalogue import Catalogue
 from app.data.fixtures import BUILTIN_FIXTURES, FixtureError
@@ -36,4 +36,8 @@ def create_app(config=None):
     app.extensions["catalogue"] = build_catalogue(settings)
     errors.init_app(app)
     app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
+    # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
+    app.register_blueprint(openapi.blueprint)
+    app.register_blueprint(docs.blueprint)
+    cors.init_app(app)
     return app

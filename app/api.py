@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import RAISE, ValidationError
 from webargs.flaskparser import FlaskParser
 
+from app import scenarios
 from app.errors import Problem
 from schemas import (
     API_KEY_HEADER,
@@ -94,10 +95,12 @@ def list_conversations(chatbot_id):
     # The document types the body as any JSON: it is ignored, but JSON that does not parse is a 400.
     parser.load_json(request, _query_schema)
     state = query.get("state")
-    total, body = current_app.extensions["catalogue"].page(
-        chatbot_id, state, query["page"], query["page_size"]
+    # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
+    scenario = scenarios.prepare(chatbot_id)
+    total, body = scenario.page(
+        current_app.extensions["catalogue"], chatbot_id, state, query["page"], query["page_size"]
     )
     response = Response(body, mimetype="application/json")
     response.headers["X-Total-Count"] = str(total)
     response.headers["Link"] = _link_header(query["page"], query["page_size"], state, total)
-    return response
+    return scenario.finish(response)

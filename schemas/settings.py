@@ -50,6 +50,21 @@ def _existing_directory(path):
         raise ValidationError(f"No directory at {path!r}.")
 
 
+# A browser's Origin header: scheme, host and an optional port, nothing after.
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[^/\s:\[\]]+)(:[0-9]{1,5})?")
+
+
+def _origins(origins):
+    if not origins:
+        raise ValidationError("Give '*' or at least one origin.")
+    wrong = [origin for origin in origins if origin != "*" and not _ORIGIN.fullmatch(origin)]
+    if wrong:
+        raise ValidationError(
+            f"{wrong[0]!r} is not an origin: write '*' or origins like 'http://localhost:5173' "
+            "(scheme, host, optional port, no path or trailing slash)."
+        )
+
+
 def _api_keys(keys):
     wrong = [key for key in keys if not API_KEY_PATTERN.fullmatch(key)]
     if wrong:
@@ -74,7 +89,7 @@ class SettingsSchema(Schema):
         ),
     )
     conversations = NumberRange(load_default=(30, 300))
-    cors_origins = Words(load_default=("*",))
+    cors_origins = Words(load_default=("*",), validate=_origins)
     reload = fields.Boolean(load_default=False)
     latency = NumberRange(load_default=(0, 0))
     error_rate = fields.Float(load_default=0.0, validate=validate.Range(0.0, 1.0))
