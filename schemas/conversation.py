@@ -73,6 +73,8 @@ class StrictBoolean(fields.Boolean):
 class MessageSchema(Schema):
     """The object form of last_message."""
 
+    error_messages = {"type": "Must be an object with content, id and sender_type."}
+
     content = fields.String(required=True)
     id = fields.UUID(required=True)
     sender_type = fields.String(required=True, validate=validate.OneOf(SENDER_TYPES))
@@ -103,6 +105,8 @@ class LastMessage(fields.Field):
 
 class ConversationSchema(Schema):
     """One conversation, fields in the document's (alphabetical) order."""
+
+    error_messages = {"type": "Must be a conversation object."}
 
     active = StrictBoolean(required=True)
     chatbot_id = fields.UUID(required=True)

@@ -11,12 +11,16 @@ MAX_GENERATED_COUNT = 1_000_000_000
 class GeneratedSchema(Schema):
     """How to generate a chatbot's conversations instead of listing them."""
 
+    error_messages = {"type": 'Must be an object like {"count": 1000}.'}
+
     count = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_GENERATED_COUNT))
     seed = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=None)
 
 
 class ChatbotFixtureSchema(Schema):
     """One chatbot: its id and either `conversations` or `generated`."""
+
+    error_messages = {"type": "Must be an object with an id and either conversations or generated."}
 
     id = fields.UUID(required=True)
     name = fields.String()
@@ -42,5 +46,7 @@ class ChatbotFixtureSchema(Schema):
 
 class FixtureFileSchema(Schema):
     """A fixture file: {"chatbots": [...]}."""
+
+    error_messages = {"type": 'Must be a JSON object like {"chatbots": [...]}.'}
 
     chatbots = fields.List(fields.Nested(ChatbotFixtureSchema), required=True)

@@ -60,10 +60,19 @@ def _error_lines(messages, path=""):
 def read_fixture_file(path: Path) -> list:
     """Read and check one file; return its chatbots as loaded by the schema."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        raise FixtureError(f"{path}: cannot be read: {reason}") from error
+        raw = path.read_bytes()
+    except OSError as error:
+        raise FixtureError(f"{path}: cannot be read: {error.strerror or error}") from error
+    try:
+        # utf-8-sig: some editors start UTF-8 files with a byte order mark; it is still UTF-8.
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise FixtureError(
+            f"{path}: not UTF-8 text: byte 0x{raw[error.start]:02x} at line {line} column {column}"
+            f" ({error.reason}); save the file as UTF-8"
+        ) from error
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
