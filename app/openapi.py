@@ -26,6 +26,7 @@ from schemas import (
     ProblemSchema,
 )
 from schemas.conversation import LastMessage, StrictBoolean, Timestamp
+from schemas.preferences import PREFER_HEADER, PREFERENCE_APPLIED_HEADER, SCENARIO_CODES, PreferencesSchema
 from schemas.request import WholeNumber
 
 OPENAPI_VERSION = "3.0.3"  # Swagger UI 4, which /docs serves, renders 3.0 but not 3.1.
@@ -36,6 +37,9 @@ SECURITY_SCHEME = "ApiKey"
 
 # Error statuses the endpoint answers, with an example of the `errors` member where it has one.
 ERROR_STATUSES = (400, 401, 404, 405, 413, 422, 500)
+# Statuses only a `Prefer: code=NNN` request gets.
+SCENARIO_ONLY_STATUSES = tuple(code for code in SCENARIO_CODES if code != 200 and code not in ERROR_STATUSES)
+RETRY_AFTER_STATUSES = (429, 503)
 ERROR_EXAMPLES = {
     422: {
         "page_size": ["Must be greater than or equal to 1 and less than or equal to 100."],
@@ -45,6 +49,13 @@ ERROR_EXAMPLES = {
 ERROR_HEADERS = {
     401: {"WWW-Authenticate": "Names the header that carries the key."},
     405: {"Allow": "The methods the path allows."},
+    429: {"Retry-After": "Seconds to wait before trying again."},
+    503: {"Retry-After": "Seconds to wait before trying again."},
+}
+PREFERENCE_APPLIED = {
+    "description": "The preferences of the Prefer header this answer honoured (RFC 7240).",
+    "schema": {"type": "string"},
+    "example": "code=429",
 }
 
 blueprint = Blueprint("openapi", __name__)
@@ -90,15 +101,39 @@ def _problem_response(status, base_path):
     }
     if status in ERROR_EXAMPLES:
         example["errors"] = ERROR_EXAMPLES[status]
-    response = {
-        "description": example["detail"],
+    description = example["detail"]
+    if status in SCENARIO_ONLY_STATUSES:
+        description = f"{HTTPStatus(status).phrase}: only when asked for with '{PREFER_HEADER}: code={status}'."
+        example["detail"] = f"{HTTPStatus(status).phrase}. (Simulated: the request asked for it.)"
+    headers = {
+        name: {"description": text, "schema": {"type": "string"}} for name, text in ERROR_HEADERS.get(status, {}).items()
+    }
+    headers[PREFERENCE_APPLIED_HEADER] = PREFERENCE_APPLIED
+    return {
+        "description": description,
+        "headers": headers,
         "content": {PROBLEM_CONTENT_TYPE: {"schema": "Problem", "example": example}},
     }
-    if status in ERROR_HEADERS:
-        response["headers"] = {
-            name: {"description": text, "schema": {"type": "string"}} for name, text in ERROR_HEADERS[status].items()
-        }
-    return response
+
+
+def _prefer_parameter(converter):
+    """The Prefer header, described from PreferencesSchema: each preference with its allowed values."""
+    lines = []
+    for name, field in PreferencesSchema().fields.items():
+        rules = converter.field2property(field)
+        allowed = (", ".join(map(str, rules["enum"])) if "enum" in rules
+                   else f"{rules['minimum']} to {rules['maximum']}")
+        lines.append(f"- `{name}=...`: {rules['description']} Allowed: {allowed}.")
+    return {
+        "in": "header",
+        "name": PREFER_HEADER,
+        "required": False,
+        "description": "Scenarios on demand (RFC 7240, Prism's convention), comma-separated:\n"
+        + "\n".join(lines)
+        + f"\nA malformed or unknown preference is 422; honoured ones come back in {PREFERENCE_APPLIED_HEADER}.",
+        "schema": {"type": "string"},
+        "example": "example=empty",
+    }
 
 
 def _ok_response(base_path):
@@ -111,6 +146,7 @@ def _ok_response(base_path):
                 "schema": {"type": "integer", "minimum": 0},
                 "example": 10,
             },
+            PREFERENCE_APPLIED_HEADER: PREFERENCE_APPLIED,
             "Link": {
                 "description": "RFC 8288 links to the first, prev, next and last pages.",
                 "schema": {"type": "string"},
@@ -147,7 +183,8 @@ def _build(base_path):
     spec.components.schema("Problem", schema=ProblemSchema)
     spec.components.security_scheme(SECURITY_SCHEME, {"type": "apiKey", "in": "header", "name": API_KEY_HEADER})
     responses = {"200": _ok_response(base_path)}
-    responses.update({str(status): _problem_response(status, base_path) for status in ERROR_STATUSES})
+    for status in sorted(ERROR_STATUSES + SCENARIO_ONLY_STATUSES):
+        responses[str(status)] = _problem_response(status, base_path)
     path = CONVERSATIONS_PATH.replace("<chatbot_id>", "{chatbot_id}")
     spec.path(
         path=path,
@@ -161,6 +198,7 @@ def _build(base_path):
                     {"in": "header", "schema": ApiKeyHeaderSchema},
                     {"in": "path", "schema": ChatbotPathSchema},
                     {"in": "query", "schema": ConversationsQuerySchema},
+                    _prefer_parameter(plugin.converter),
                 ],
                 "responses": responses,
             }

@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 
 from app.cli import main
 from app.openapi import build_document
+from schemas.preferences import SCENARIO_CODES, PreferencesSchema
 from tests.conftest import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
 PATH = "/chatbots/{chatbot_id}/conversations"
@@ -54,7 +55,7 @@ def test_documented_request_works_on_the_server(make_app, base_path):
 
 def test_parameters_state_the_rules_the_server_applies():
     params = {(p["in"], p["name"]): p for p in _operation(build_document())["parameters"]}
-    assert set(params) == {("header", "X-API-Key"), ("path", "chatbot_id"), ("query", "page"),
+    assert set(params) == {("header", "X-API-Key"), ("header", "Prefer"), ("path", "chatbot_id"), ("query", "page"),
                            ("query", "page_size"), ("query", "state")}
     assert params["header", "X-API-Key"]["required"] is True
     assert params["header", "X-API-Key"]["schema"]["pattern"] == "^[0-9a-f]{48}$"
@@ -111,6 +112,28 @@ def test_error_bodies_match_the_problem_schema(make_app, status, method, path, h
     assert response.mimetype == "application/problem+json"
     assert str(status) in _operation(document)["responses"]
     _validator(document, {"$ref": "#/components/schemas/Problem"}).validate(response.json)
+
+
+@pytest.mark.parametrize("code", [code for code in SCENARIO_CODES if code != 200])
+def test_every_scenario_status_is_documented_as_served(get, code):
+    """`Prefer: code=N` answers: documented status, Problem body, and every header the document names."""
+    document = build_document()
+    documented = _operation(document)["responses"][str(code)]
+    response = get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", headers={"Prefer": f"code={code}"})
+    assert response.status_code == code
+    _validator(document, {"$ref": "#/components/schemas/Problem"}).validate(response.json)
+    assert set(documented["headers"]) <= set(response.headers.keys())
+
+
+def test_prefer_header_is_documented_from_the_preferences_schema(get):
+    prefer = {p["name"]: p for p in _operation(build_document())["parameters"]}["Prefer"]
+    assert prefer["in"] == "header" and prefer["required"] is False
+    for name in PreferencesSchema().fields:
+        assert f"`{name}=...`" in prefer["description"]
+    assert "429" in prefer["description"] and "60000" in prefer["description"]
+    response = get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", headers={"Prefer": prefer["example"]})
+    assert response.status_code == 200
+    assert response.headers["Preference-Applied"] == prefer["example"]
 
 
 def test_conversation_schema_accepts_what_the_mock_serves(get):
