@@ -6,7 +6,7 @@ import sys
 from app.config import OPTIONS
 
 # Subcommands other modules add: each module has register(subparsers) and sets func on its parser.
-COMMAND_MODULES = ("app.generate", "app.openapi")
+COMMAND_MODULES = ("app.generate", "app.openapi", "app.verify")
 
 
 def _add_setting_flags(parser):
