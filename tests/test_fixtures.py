@@ -113,7 +113,7 @@ def test_other_files_are_ignored(tmp_path, fixture_document):
         ("chatbots", ["file:", "object"]),
         (None, ["file:", "object"]),
         ({}, ["chatbots:", "Missing data for required field"]),
-        ({"chatbot": []}, ["chatbot", "Unknown field"]),
+        ({"chatbot": []}, ["chatbots: Missing data for required field", "(and 1 more)"]),
         ({"chatbots": {}}, ["chatbots:", "list"]),
         ({"chatbots": ["x"]}, ["chatbots[0]:", "object"]),
         ({"chatbots": [{"id": CHATBOT, "conversations": [None]}]}, ["chatbots[0].conversations[0]:", "not be null"]),
@@ -266,3 +266,15 @@ def test_builtin_fixture_file_is_valid():
 
     for path in sorted(BUILTIN_FIXTURES.glob("*.json")):
         assert read_fixture_file(path)
+
+
+def test_first_mistake_in_file_order_is_named(write_fixture, fixture_document):
+    conversations = fixture_document["chatbots"][0]["conversations"]
+    for n in range(3):
+        extra = copy.deepcopy(conversations[n])
+        extra["id"] = extra["id"][:-1] + "f"
+        conversations.append(extra)
+    conversations[11]["state"] = "x"
+    conversations[2]["platform"] = "sms"
+    directory = write_fixture("order.json", fixture_document)
+    _fails(directory, "order.json: chatbots[0].conversations[2].platform: ", "(and 1 more)")

@@ -82,7 +82,8 @@ def read_fixture_file(path: Path) -> list:
     try:
         return FixtureFileSchema().load(document)["chatbots"]
     except ValidationError as error:
-        lines = sorted(_error_lines(error.messages))
+        # marshmallow reports items in the file's order: the first line is the first mistake.
+        lines = list(_error_lines(error.messages))
         more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
         raise FixtureError(f"{path}: {lines[0]}{more}") from error
 
