@@ -22,12 +22,13 @@ def build_catalogue(settings, extra_dirs=()):
     return Catalogue(directories, settings["seed"], settings["conversations"])
 
 
-def create_app(config=None):
+def create_app(config=None, environ=None):
     """Build the app from the environment's settings and `config` (which wins).
 
+    `environ` replaces os.environ (the pytest plugin passes {} so a machine's MOCK_* never leak in).
     Raises ConfigError or FixtureError, naming the setting or file, when one cannot be used.
     """
-    settings = load_settings(config)
+    settings = load_settings(config, environ)
     app = Flask(__name__)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings["max_body"]

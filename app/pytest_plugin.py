@@ -1,0 +1,202 @@
+"""pytest plugin: the `conversations_mock` fixture, a live mock shared by the session and reset for every test.
+
+Installed with the package (entry point `pytest11`). Nothing is imported or started until a test
+asks for the fixture; the server then runs on 127.0.0.1, port 0, in a daemon thread.
+"""
+
+import json
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# The API document's example key: accepted whenever the settings configure no keys.
+DOCUMENTED_API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request the mock received: `query` maps each parameter to its first value."""
+
+    method: str
+    path: str
+    query: dict
+    headers: object  # werkzeug Headers: case-insensitive, entry.headers["x-api-key"] works
+    status: int
+
+
+class _Journal:
+    """WSGI middleware that records every request with the status it was answered with."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.entries = []
+
+    def __call__(self, environ, start_response):
+        from werkzeug.datastructures import Headers
+        from werkzeug.wrappers import Request
+
+        request = Request(environ)
+
+        def recording_start_response(status, headers, exc_info=None):
+            # Recorded before the body is sent, so a test sees the entry once its client has the answer.
+            self.entries.append(
+                JournalEntry(request.method, request.path, request.args.to_dict(), Headers(list(request.headers)),
+                             int(status.split(" ", 1)[0]))
+            )
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, recording_start_response)
+
+
+class ConversationsMockServer:
+    """The session's server: the mock app behind werkzeug's threaded server, in a daemon thread."""
+
+    def __init__(self, settings=None):
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        from app import create_app
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args, **kwargs):
+                """Tests read the journal; an access log line per request would only be noise."""
+
+        # environ={}: the machine's MOCK_* variables never change what the tests see.
+        self.app = create_app({**(settings or {}), "host": "127.0.0.1", "port": 0}, environ={})
+        self.settings = self.app.config["SETTINGS"]
+        self.default_catalogue = self.app.extensions["catalogue"]
+        self.journal = _Journal(self.app.wsgi_app)
+        self.app.wsgi_app = self.journal
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietHandler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="conversations-mock", daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        """Stop serving and close the socket."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+class ConversationsMock:
+    """What a test gets: the mock's address and key, per-test data and seed, and the requests it received."""
+
+    def __init__(self, server: ConversationsMockServer):
+        self._server = server
+        self._seed = server.settings["seed"]
+        self._fixture_dirs = []
+        self._scratch = None
+
+    @property
+    def url(self) -> str:
+        """The API's base URL, e.g. http://127.0.0.1:PORT (plus the base_path setting, if any)."""
+        return self._server.base_url + self._server.settings["base_path"]
+
+    @property
+    def api_key(self) -> str:
+        """A key the mock accepts."""
+        keys = self._server.settings["api_keys"]
+        return keys[0] if keys else DOCUMENTED_API_KEY
+
+    @property
+    def journal(self) -> list:
+        """The JournalEntry of every request received during this test, oldest first."""
+        return list(self._server.journal.entries)
+
+    def conversations_url(self, chatbot_id: str) -> str:
+        """The URL of a chatbot's conversations."""
+        return f"{self.url}/chatbots/{chatbot_id}/conversations"
+
+    @property
+    def seed(self) -> int:
+        """The seed of generated conversations for this test."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, seed: int):
+        self.set_seed(seed)
+
+    def set_seed(self, seed: int):
+        """Generate this test's conversations with `seed` (a whole number from 0 to 2**63-1)."""
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise ValueError(f"The seed must be a whole number from 0 to {MAX_SEED}, not {seed!r}.")
+        self._rebuild(seed, self._fixture_dirs)
+        self._seed = seed
+
+    def load_fixture(self, fixture):
+        """Add chatbots for this test: a fixture document (dict), or the path of a fixture file or directory.
+
+        A later load replaces chatbots of the same id. Raises app.FixtureError naming the file, item and
+        field when the fixture is not valid; the mock then keeps the data it had.
+        """
+        if isinstance(fixture, dict):
+            directory = self._new_scratch_dir()
+            (directory / "load_fixture.json").write_text(json.dumps(fixture), encoding="utf-8")
+        elif isinstance(fixture, (str, Path)):
+            path = Path(fixture)
+            if path.is_dir():
+                directory = path
+            elif path.is_file():
+                directory = self._new_scratch_dir()
+                shutil.copyfile(path, directory / f"{path.stem}.json")
+            else:
+                from app import FixtureError
+
+                raise FixtureError(f"{path}: no fixture file or directory there.")
+        else:
+            raise TypeError(f"load_fixture takes a dict or the path of a file or directory, not {type(fixture).__name__}.")
+        self._rebuild(self._seed, [*self._fixture_dirs, directory])
+        self._fixture_dirs.append(directory)
+
+    def reset(self):
+        """Back to the session's data and seed, with an empty journal."""
+        self._server.app.extensions["catalogue"] = self._server.default_catalogue
+        self._seed = self._server.settings["seed"]
+        self._fixture_dirs = []
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+        self._server.journal.entries.clear()
+
+    def _new_scratch_dir(self) -> Path:
+        # One directory per load, so a later load may redefine a chatbot without a duplicate-id error.
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="conversations-mock-"))
+        directory = self._scratch / f"{len(list(self._scratch.iterdir())):03d}"
+        directory.mkdir()
+        return directory
+
+    def _rebuild(self, seed, fixture_dirs):
+        from app import build_catalogue
+
+        settings = {**self._server.settings, "seed": seed}
+        # Built before it is swapped in: a bad fixture leaves the running catalogue untouched.
+        self._server.app.extensions["catalogue"] = build_catalogue(settings, fixture_dirs)
+
+
+@pytest.fixture(scope="session")
+def conversations_mock_settings():
+    """Settings of the session's mock (override in conftest.py), e.g. {"base_path": "/v1"}."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def conversations_mock_server(conversations_mock_settings):
+    """The session's live mock server, started when a test first needs it."""
+    server = ConversationsMockServer(conversations_mock_settings)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def conversations_mock(conversations_mock_server):
+    """The live mock for one test: `.url`, `.api_key`, `.load_fixture()`, `.seed`, `.journal`; reset afterwards."""
+    mock = ConversationsMock(conversations_mock_server)
+    mock.reset()
+    yield mock
+    mock.reset()
