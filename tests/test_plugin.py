@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from app import FixtureError, create_app
-from tests.conftest import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
+from tests.conftest import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
 
 LOADED_CHATBOT = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
 
@@ -172,3 +172,9 @@ def test_settings_fixture_configures_the_session_server(tmp_path):
     result = _run_pytest(tmp_path, files)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_readme_shows_the_example_that_runs_in_our_suite():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = (REPO / "tests" / "test_plugin_example.py").read_text(encoding="utf-8")
+    assert f"```python\n{example}```\n" in readme

@@ -1,0 +1,48 @@
+"""A client team's tests of their API client, against the conversations_mock fixture."""
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+CHATBOT = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+
+
+def fetch_conversations(base_url, api_key, chatbot_id, page=1, prefer=None):
+    """The client under test: (total, one page of conversations), or RuntimeError naming the status."""
+    headers = {"X-API-Key": api_key, **({"Prefer": prefer} if prefer else {})}
+    url = f"{base_url}/chatbots/{chatbot_id}/conversations?page={page}&page_size=10"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return int(response.headers["X-Total-Count"]), json.load(response)
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"Get Conversations failed with {error.code}") from error
+
+
+def test_reads_the_last_page(conversations_mock):
+    conversations_mock.load_fixture({"chatbots": [{"id": CHATBOT, "generated": {"count": 25}}]})
+
+    total, conversations = fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT, page=3)
+
+    assert total == 25
+    assert len(conversations) == 5
+    assert {c["chatbot_id"] for c in conversations} == {CHATBOT}
+    created = [c["created_at"] for c in conversations]
+    assert created == sorted(created, reverse=True)
+    [request] = conversations_mock.journal
+    assert request.query == {"page": "3", "page_size": "10"}
+    assert request.headers["X-API-Key"] == conversations_mock.api_key
+
+
+def test_the_same_seed_gives_the_same_data(conversations_mock):
+    conversations_mock.seed = 7
+    first = fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT)
+    assert fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT) == first
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_reports_an_outage(conversations_mock, status):
+    with pytest.raises(RuntimeError, match=f"failed with {status}"):
+        fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT, prefer=f"code={status}")
+    assert [request.status for request in conversations_mock.journal] == [status]
