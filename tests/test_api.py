@@ -167,6 +167,16 @@ def test_any_valid_json_or_non_json_body_is_ignored(get, body, content_type):
     assert response.data == plain.data
 
 
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_body_larger_than_max_body_is_413(make_app, content_type):
+    client = make_app({"max_body": 10}).test_client()
+    headers = {"X-API-Key": API_KEY}
+    body = assert_problem(client.get(LISTING, data=b"[" + b"1," * 50 + b"1]", content_type=content_type,
+                                     headers=headers), 413)
+    assert "10 bytes" in body["detail"]
+    assert client.get(LISTING, data=b"[1]", content_type=content_type, headers=headers).status_code == 200
+
+
 # --- routes and methods ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -488,3 +498,31 @@ def test_uppercase_uuid_names_the_same_chatbot(get):
     """A UUID is case-insensitive: the same chatbot answers, with the canonical lowercase id."""
     assert get(DOCUMENTED.upper().replace("/CHATBOTS/", "/chatbots/").replace("/CONVERSATIONS", "/conversations")
                ).data == get(DOCUMENTED).data
+
+
+def test_same_bytes_in_another_process_with_another_hash_seed(make_app):
+    """What a gunicorn worker or another machine computes: no dependence on Python's hash seed."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = (
+        "import hashlib, sys\n"
+        "from app import create_app\n"
+        "client = create_app({'seed': 42}).test_client()\n"
+        f"for chatbot in {CHATBOTS!r}:\n"
+        "    for query in ('', '?page=2', '?page=3&page_size=25', '?state=resolved&page=2'):\n"
+        "        data = client.get(f'/chatbots/{chatbot}/conversations' + query,\n"
+        f"                          headers={{'X-API-Key': {API_KEY!r}}}).data\n"
+        "        print(hashlib.sha256(data).hexdigest())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_")}
+    env["PYTHONHASHSEED"] = "12345"
+    output = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                            check=True, timeout=60).stdout.split()
+    client = make_app({"seed": 42}).test_client()
+    expected = [hashlib.sha256(page).hexdigest() for chatbot in CHATBOTS for page in _pages(client, chatbot)]
+    assert output == expected
