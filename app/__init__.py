@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app import api, cors, docs, errors, openapi
+from app import api, cors, docs, errors, openapi, reload
 from app.config import ConfigError, load_settings
 from app.data.catalogue import Catalogue
 from app.data.fixtures import BUILTIN_FIXTURES, FixtureError
@@ -35,6 +35,8 @@ def create_app(config=None, environ=None):
     app.json.sort_keys = False
     # Views read the catalogue from here on every request, so a reload can swap it whole.
     app.extensions["catalogue"] = build_catalogue(settings)
+    if settings["reload"]:
+        reload.init_app(app, build_catalogue)
     errors.init_app(app)
     app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
