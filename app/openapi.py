@@ -103,10 +103,13 @@ def _problem_response(status, base_path):
         example["errors"] = ERROR_EXAMPLES[status]
     description = example["detail"]
     if status in SCENARIO_ONLY_STATUSES:
-        description = f"{HTTPStatus(status).phrase}: only when asked for with '{PREFER_HEADER}: code={status}'."
+        description = (
+            f"{HTTPStatus(status).phrase}: only when asked for with '{PREFER_HEADER}: code={status}'."
+        )
         example["detail"] = f"{HTTPStatus(status).phrase}. (Simulated: the request asked for it.)"
     headers = {
-        name: {"description": text, "schema": {"type": "string"}} for name, text in ERROR_HEADERS.get(status, {}).items()
+        name: {"description": text, "schema": {"type": "string"}}
+        for name, text in ERROR_HEADERS.get(status, {}).items()
     }
     headers[PREFERENCE_APPLIED_HEADER] = PREFERENCE_APPLIED
     return {
@@ -121,8 +124,11 @@ def _prefer_parameter(converter):
     lines = []
     for name, field in PreferencesSchema().fields.items():
         rules = converter.field2property(field)
-        allowed = (", ".join(map(str, rules["enum"])) if "enum" in rules
-                   else f"{rules['minimum']} to {rules['maximum']}")
+        allowed = (
+            ", ".join(map(str, rules["enum"]))
+            if "enum" in rules
+            else f"{rules['minimum']} to {rules['maximum']}"
+        )
         lines.append(f"- `{name}=...`: {rules['description']} Allowed: {allowed}.")
     return {
         "in": "header",
@@ -130,14 +136,15 @@ def _prefer_parameter(converter):
         "required": False,
         "description": "Scenarios on demand (RFC 7240, Prism's convention), comma-separated:\n"
         + "\n".join(lines)
-        + f"\nA malformed or unknown preference is 422; honoured ones come back in {PREFERENCE_APPLIED_HEADER}.",
+        + f"\n\nFor example `code=429` or `delay=500, seed=7`. A malformed or unknown preference is 422;"
+        f" honoured ones come back in {PREFERENCE_APPLIED_HEADER}.",
+        # No example: Swagger UI would fill it in, and "try it out" would then ask for a scenario.
         "schema": {"type": "string"},
-        "example": "example=empty",
     }
 
 
 def _ok_response(base_path):
-    url = f"http://127.0.0.1:8000{base_path}/chatbots/{DOCUMENTED_CHATBOT}/conversations"
+    url = f"http://127.0.0.1:8000{base_path}/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=1&page_size=10"
     return {
         "description": "One page of the chatbot's conversations, newest created_at first; [] past the end.",
         "headers": {
@@ -150,7 +157,8 @@ def _ok_response(base_path):
             "Link": {
                 "description": "RFC 8288 links to the first, prev, next and last pages.",
                 "schema": {"type": "string"},
-                "example": f'<{url}?page=1&page_size=10>; rel="first", <{url}?page=1&page_size=10>; rel="last"',
+                # The documented chatbot's ten conversations fit on page 1: it is first and last.
+                "example": f'<{url}>; rel="first", <{url}>; rel="last"',
             },
         },
         "content": {
@@ -170,18 +178,25 @@ def _build(base_path):
         version="1.0.0",
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
-        info={"description": "The chatbot platform's Get Conversations API, as served by conversations-mock."},
+        info={
+            "description": "The chatbot platform's Get Conversations API, as served by conversations-mock."
+        },
         # Relative: Swagger UI's "try it out" calls whichever server served the document.
         servers=[{"url": base_path or "/", "description": "This server"}],
     )
-    for field_class, openapi_type in ((Timestamp, ("string", "date-time")), (WholeNumber, (fields.Integer,)),
-                                      (StrictBoolean, (fields.Boolean,))):
+    for field_class, openapi_type in (
+        (Timestamp, ("string", "date-time")),
+        (WholeNumber, (fields.Integer,)),
+        (StrictBoolean, (fields.Boolean,)),
+    ):
         plugin.map_to_openapi_type(field_class, *openapi_type)
     plugin.converter.add_attribute_function(_custom_fields)
     spec.components.schema("Message", schema=MessageSchema)
     spec.components.schema("Conversation", schema=ConversationSchema)
     spec.components.schema("Problem", schema=ProblemSchema)
-    spec.components.security_scheme(SECURITY_SCHEME, {"type": "apiKey", "in": "header", "name": API_KEY_HEADER})
+    spec.components.security_scheme(
+        SECURITY_SCHEME, {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+    )
     responses = {"200": _ok_response(base_path)}
     for status in sorted(ERROR_STATUSES + SCENARIO_ONLY_STATUSES):
         responses[str(status)] = _problem_response(status, base_path)
@@ -191,8 +206,10 @@ def _build(base_path):
         operations={
             "get": {
                 "operationId": "getConversations",
+                "tags": ["conversations"],
                 "summary": "Get Conversations",
-                "description": "One page of a chatbot's conversations. Unknown or repeated query parameters are 422.",
+                "description": "One page of a chatbot's conversations, newest first. "
+                "Unknown or repeated query parameters are 422.",
                 "security": [{SECURITY_SCHEME: []}],
                 "parameters": [
                     {"in": "header", "schema": ApiKeyHeaderSchema},
@@ -241,10 +258,16 @@ def register(subparsers):
         help="write the OpenAPI document of the API to a file",
         description="Write the OpenAPI 3 document that GET /openapi.json serves, so it can be committed.",
     )
-    parser.add_argument("--out", required=True, metavar="FILE", help="file to write, or - for standard output")
+    parser.add_argument(
+        "--out", required=True, metavar="FILE", help="file to write, or - for standard output"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    parser.add_argument("--base-path", dest="base_path", metavar="BASE_PATH",
-                        help="prefix of the API's paths, e.g. /v1; env MOCK_BASE_PATH (default none)")
+    parser.add_argument(
+        "--base-path",
+        dest="base_path",
+        metavar="BASE_PATH",
+        help="prefix of the API's paths, e.g. /v1; env MOCK_BASE_PATH (default none)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -263,6 +286,8 @@ def run(args) -> int:
         print(f"conversations-mock openapi: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"conversations-mock openapi: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        print(
+            f"conversations-mock openapi: cannot write {args.out}: {error.strerror or error}", file=sys.stderr
+        )
         return 1
     return 0

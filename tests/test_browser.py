@@ -18,8 +18,14 @@ from tests.conftest import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # Bounds for what a page may take: a stuck page fails the test instead of hanging the suite.
 TIMEOUT_MS = 20_000
@@ -72,7 +78,9 @@ def browser():
         pytest.skip(f"no chromium at {executable}: install Debian's chromium package (.ci/run does)")
     with sync_api.sync_playwright() as playwright:
         try:
-            launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS)
+            launched = playwright.chromium.launch(
+                executable_path=executable, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+            )
         except sync_api.Error as error:
             pytest.skip(f"chromium at {executable} does not start: {str(error).splitlines()[0]}")
         yield launched
@@ -176,4 +184,6 @@ def test_docs_try_it_out_calls_the_server_under_its_base_path(live_server, page,
     assert [c["id"] for c in json.loads(body)] == [c["id"] for c in documented_example]
     assert requested[-1] == f"{mock.url}/v1/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=1&page_size=10"
     # Swagger UI and everything it loaded came from the mock: no CDN, no validator badge.
-    assert requested and all(url.startswith(mock.url + "/") for url in requested if not url.startswith("data:"))
+    assert requested and all(
+        url.startswith(mock.url + "/") for url in requested if not url.startswith("data:")
+    )

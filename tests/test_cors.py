@@ -63,11 +63,14 @@ def test_scripts_can_read_what_the_headers_expose(get):
 @pytest.mark.parametrize("path, status", [(LISTING, 200), ("/openapi.json", 200), ("/nope", 404)])
 def test_preflight_allows_the_api_headers(client, path, status):
     requested = "x-api-key, prefer, content-type, x-request-id"
-    response = client.options(path, headers={
-        "Origin": ORIGIN,
-        "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": requested,
-    })
+    response = client.options(
+        path,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": requested,
+        },
+    )
     assert response.status_code == status
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert _header_set(response.headers["Access-Control-Allow-Headers"]) == _header_set(requested)
@@ -76,27 +79,39 @@ def test_preflight_allows_the_api_headers(client, path, status):
 
 
 def test_preflight_refuses_headers_the_api_does_not_take(client):
-    response = client.options(LISTING, headers={
-        "Origin": ORIGIN,
-        "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "x-api-key, x-something-else",
-    })
+    response = client.options(
+        LISTING,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-api-key, x-something-else",
+        },
+    )
     assert _header_set(response.headers.get("Access-Control-Allow-Headers")) == {"x-api-key"}
 
 
-@pytest.mark.parametrize("origin, allowed", [
-    (ORIGIN, True),
-    ("http://127.0.0.1:3000", True),
-    ("http://localhost:8080", False),
-    ("https://localhost:5173", False),
-])
+@pytest.mark.parametrize(
+    "origin, allowed",
+    [
+        (ORIGIN, True),
+        ("http://127.0.0.1:3000", True),
+        ("http://localhost:8080", False),
+        ("https://localhost:5173", False),
+    ],
+)
 def test_configured_origins_only(make_app, origin, allowed):
     client = make_app({"cors_origins": f"{ORIGIN}, http://127.0.0.1:3000"}).test_client()
     for response in (
         client.get(LISTING, headers={"Origin": origin, **KEY}),
         client.get(LISTING, headers={"Origin": origin}),  # a 401 too
-        client.options(LISTING, headers={"Origin": origin, "Access-Control-Request-Method": "GET",
-                                         "Access-Control-Request-Headers": "x-api-key"}),
+        client.options(
+            LISTING,
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "x-api-key",
+            },
+        ),
     ):
         if allowed:
             # The request's own origin, and Vary so a cache never hands it to another origin.
@@ -106,12 +121,15 @@ def test_configured_origins_only(make_app, origin, allowed):
             assert "Access-Control-Allow-Origin" not in response.headers
 
 
-@pytest.mark.parametrize("value, message", [
-    ("localhost:5173", "'localhost:5173' is not an origin"),
-    ("http://localhost:5173/", "'http://localhost:5173/' is not an origin"),
-    ("http://localhost:5173/app", "no path or trailing slash"),
-    (",", "Give '*' or at least one origin."),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("localhost:5173", "'localhost:5173' is not an origin"),
+        ("http://localhost:5173/", "'http://localhost:5173/' is not an origin"),
+        ("http://localhost:5173/app", "no path or trailing slash"),
+        (",", "Give '*' or at least one origin."),
+    ],
+)
 def test_bad_origins_stop_startup_with_a_message(make_app, value, message):
     with pytest.raises(ConfigError) as raised:
         make_app({"cors_origins": value})

@@ -37,7 +37,7 @@ def test_docs_assets_answer_with_their_content_types(client):
         # Files are streamed: closing the response closes the file.
         with client.get(reference) as response:
             assert response.status_code == 200, reference
-            suffix = reference[reference.rindex("."):]
+            suffix = reference[reference.rindex(".") :]
             assert response.mimetype in CONTENT_TYPES[suffix], reference
             assert len(response.data) > 0
 
@@ -61,7 +61,12 @@ def test_swagger_ui_bundle_is_the_packaged_one(client):
 
 @pytest.mark.parametrize(
     "path",
-    ["/docs/assets/nope.js", "/docs/assets/../__init__.py", "/docs/assets/%2e%2e/__init__.py", "/docs/assets/"],
+    [
+        "/docs/assets/nope.js",
+        "/docs/assets/../__init__.py",
+        "/docs/assets/%2e%2e/__init__.py",
+        "/docs/assets/",
+    ],
 )
 def test_unknown_assets_are_404_problems(client, path):
     response = client.get(path)
