@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run dev test bench lint clean
 
 $(BIN)/conversations-mock: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ setup: $(BIN)/conversations-mock
 
 run: setup
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve
+
+# `make run` with fixture reload: edits to fixtures/ (and to FIXTURES=dir) are served without a restart.
+dev: setup
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
 
 test: setup
 	$(BIN)/python -m pytest

@@ -64,7 +64,6 @@ class FixtureReloader:
             self._lock.release()
 
     def _rebuild(self, files):
-        previous = self.app.extensions["catalogue"]
         try:
             catalogue = self.build(self.app.config["SETTINGS"])
         except FixtureError as error:
@@ -73,8 +72,6 @@ class FixtureReloader:
                 self._reported = str(error)
                 _say(f"fixtures not reloaded, still serving the last good data: {error}")
             return
-        # The message texts depend on the locale only: keep the ones already made (and warmed).
-        catalogue.pools = previous.pools
         self.app.extensions["catalogue"] = catalogue
         self._reported = None
         _say(f"fixtures reloaded: {len(catalogue.chatbot_ids())} chatbots from {files} files")

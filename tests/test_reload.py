@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 import time
 import urllib.request
 
@@ -9,7 +10,7 @@ import pytest
 
 from app import FixtureError
 from app.generate import fixture_document
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, REPO
 
 CHATBOT = "3f1c9a2e-7b4d-4e8f-9a6b-2c5d8e1f0a37"
 PATH = f"/chatbots/{CHATBOT}/conversations?page_size=100"
@@ -174,3 +175,11 @@ def test_live_gunicorn_server_reloads(live_server, tmp_path):
     (directory / "bot.json").unlink()
     assert _until(server.url, generated) == [generated] * 8
     assert server.stop() == 0
+
+
+def test_make_dev_serves_with_reload(tmp_path):
+    result = subprocess.run(
+        ["make", "-n", "-s", "dev", f"FIXTURES={tmp_path}", "PORT=9123"], cwd=REPO, capture_output=True, text=True,
+        timeout=30, check=True,
+    )
+    assert f"PORT=9123 .venv/bin/conversations-mock serve --reload --fixtures {tmp_path}" in result.stdout
