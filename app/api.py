@@ -7,6 +7,7 @@ from marshmallow import RAISE, ValidationError
 from webargs.flaskparser import FlaskParser
 
 from app import scenarios
+from app.data.catalogue import BoundedCache
 from app.errors import Problem
 from schemas import (
     API_KEY_HEADER,
@@ -47,6 +48,11 @@ parser = RequestParser()
 _headers_schema = ApiKeyHeaderSchema()
 _path_schema = ChatbotPathSchema()
 _query_schema = ConversationsQuerySchema()
+# Bound on the verdicts each app remembers; what a request's validation depends on, besides its key.
+ADMITTED_CACHE = 4096
+_ADMITTED = "conversations.admitted"
+_ADMISSION_ENVIRON = ("PATH_INFO", "QUERY_STRING", "SCRIPT_NAME", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT",
+                      "wsgi.url_scheme")
 
 
 def _check_api_key():
@@ -69,38 +75,62 @@ def _unauthorized(detail):
     return Problem(401, detail, headers={"WWW-Authenticate": challenge})
 
 
-def _link_header(page, page_size, state, total):
+def _link_header(base_url, page, page_size, state, total):
     last = max(1, -(-total // page_size))
     relations = {"first": 1, "last": last}
     if page > 1:
         relations["prev"] = min(page - 1, last)
     if page < last:
         relations["next"] = page + 1
-    links = []
-    for rel in ("first", "prev", "next", "last"):
-        if rel in relations:
-            query = {"page": relations[rel], "page_size": page_size}
-            if state is not None:
-                query["state"] = state
-            links.append(f'<{request.base_url}?{urlencode(query)}>; rel="{rel}"')
-    return ", ".join(links)
+    # Built with f-strings (page numbers are ints): urlencode per relation cost more than the page.
+    tail = f"&page_size={page_size}" + ("" if state is None else "&" + urlencode({"state": state}))
+    return ", ".join(
+        f'<{base_url}?page={relations[rel]}{tail}>; rel="{rel}"'
+        for rel in ("first", "prev", "next", "last")
+        if rel in relations
+    )
+
+
+def _admit():
+    """(chatbot_id, page, page_size, state, base_url) of a valid request; raises its Problem otherwise.
+
+    webargs and the schemas decide. Parsing costs more than serving a cached page, so a request
+    they admitted is remembered by everything its answer depends on (key header, path, query,
+    host): a repeat reuses the verdict. Refusals are never remembered.
+    """
+    environ = request.environ
+    key = (
+        request.headers.get(API_KEY_HEADER),
+        *(environ.get(name) for name in _ADMISSION_ENVIRON),
+    )
+    admitted = current_app.extensions[_ADMITTED].recall(key)
+    if admitted is None:
+        _check_api_key()
+        chatbot_id = str(parser.parse(_path_schema, request, location="view_args")["chatbot_id"])
+        query = parser.parse(_query_schema, request, location="query", unknown=RAISE)
+        admitted = (chatbot_id, query["page"], query["page_size"], query.get("state"), request.base_url)
+        current_app.extensions[_ADMITTED].remember(key, admitted)
+    return admitted
+
+
+@blueprint.record
+def _add_admission_memo(state):
+    # One memo per app: apps built with other settings (accepted keys, base path) never share verdicts.
+    state.app.extensions[_ADMITTED] = BoundedCache(ADMITTED_CACHE)
 
 
 @blueprint.get(CONVERSATIONS_PATH.replace("<chatbot_id>", "<path:chatbot_id>"))
 def list_conversations(chatbot_id):
     """List one page of a chatbot's conversations, newest first."""
-    _check_api_key()
-    chatbot_id = str(parser.parse(_path_schema, request, location="view_args")["chatbot_id"])
-    query = parser.parse(_query_schema, request, location="query", unknown=RAISE)
+    chatbot_id, page, page_size, state, base_url = _admit()
     # The document types the body as any JSON: it is ignored, but JSON that does not parse is a 400.
     parser.load_json(request, _query_schema)
-    state = query.get("state")
     # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
     scenario = scenarios.prepare(chatbot_id)
     total, body = scenario.page(
-        current_app.extensions["catalogue"], chatbot_id, state, query["page"], query["page_size"]
+        current_app.extensions["catalogue"], chatbot_id, state, page, page_size
     )
     response = Response(body, mimetype="application/json")
     response.headers["X-Total-Count"] = str(total)
-    response.headers["Link"] = _link_header(query["page"], query["page_size"], state, total)
+    response.headers["Link"] = _link_header(base_url, page, page_size, state, total)
     return scenario.finish(response)

@@ -7,34 +7,50 @@ import orjson
 
 from app.data.fixtures import ListedHistory, load_fixtures
 from app.data.generator import GeneratedHistory, chatbot_key, generated_count
-from app.data.messages import MessagePools
+from app.data.messages import SHARED_POOLS, MessagePools
 
 # Bounds on what a worker keeps, so memory stays flat however many chatbots and pages are asked.
 HISTORY_CACHE = 1024
-PAGE_CACHE = 4096
+# Pages are bounded by their bytes, not their number: a page of 100 weighs ten pages of 10.
+PAGE_CACHE_BYTES = 4 * 1024 * 1024
+_ENTRY_OVERHEAD = 200  # bytes of key, tuple and dict slot a cached page costs beyond its body
 
 
-class _Bounded(OrderedDict):
-    """A least-recently-used mapping that drops its oldest entries past `limit`."""
+class BoundedCache(OrderedDict):
+    """A least-recently-used mapping that drops its oldest entries once their weight passes `limit`.
 
-    def __init__(self, limit):
+    Each entry weighs 1 unless `weigh(value)` says otherwise.
+    """
+
+    def __init__(self, limit, weigh=None):
         super().__init__()
         self.limit = limit
+        self.weight = 0
+        self._weigh = weigh or (lambda value: 1)
         self.lock = Lock()
 
     def remember(self, key, value):
+        """Keep `value` under `key`, forgetting the least recently used entries past the limit."""
         with self.lock:
+            if key in self:
+                self.weight -= self._weigh(self[key])
             self[key] = value
-            while len(self) > self.limit:
-                self.popitem(last=False)
+            self.weight += self._weigh(value)
+            while self.weight > self.limit and len(self) > 1:
+                self.weight -= self._weigh(self.popitem(last=False)[1])
         return value
 
     def recall(self, key):
+        """The value kept under `key`, or None; marks it recently used."""
         with self.lock:
             value = self.get(key)
             if value is not None:
                 self.move_to_end(key)
             return value
+
+
+def _page_weight(entry):
+    return len(entry[1]) + _ENTRY_OVERHEAD
 
 
 class Catalogue:
@@ -43,7 +59,7 @@ class Catalogue:
     def __init__(self, fixture_dirs, seed: int, conversations: tuple, pools: MessagePools | None = None):
         self.seed = seed
         self.conversations = conversations
-        self.pools = pools or MessagePools()
+        self.pools = pools or SHARED_POOLS
         self.fixture_dirs = tuple(fixture_dirs)
         self._fixtures = {}
         for chatbot_id, entry in load_fixtures(self.fixture_dirs).items():
@@ -52,8 +68,8 @@ class Catalogue:
             else:
                 spec = entry["generated"]
                 self._fixtures[chatbot_id] = (spec["count"], spec["seed"])
-        self._histories = _Bounded(HISTORY_CACHE)
-        self._pages = _Bounded(PAGE_CACHE)
+        self._histories = BoundedCache(HISTORY_CACHE)
+        self._pages = BoundedCache(PAGE_CACHE_BYTES, _page_weight)
 
     def chatbot_ids(self) -> list:
         """The chatbots the fixture files define."""

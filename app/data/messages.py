@@ -206,3 +206,7 @@ class MessagePools:
             )
 
         return fill(user_phrases), fill(bot_phrases)
+
+
+# One set per process: every app (and test) in it shares the texts, made once, or before the fork.
+SHARED_POOLS = MessagePools()

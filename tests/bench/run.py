@@ -1,0 +1,323 @@
+"""`make bench`: throughput, latency, startup and memory of the mock next to the Flask floor.
+
+Every server listens on 127.0.0.1 and is started and stopped here; every load run is bounded.
+Scenarios are interleaved (floor, then each mock scenario, repeated), so a noisy neighbour slows
+them alike, and the table quotes medians and same-run ratios to the floor.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+DOCUMENTED = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
+GENERATED = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+BIG = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+SMALL_SIZE = 50  # the reference size of the scale target: page 1 of a 50-conversation chatbot
+PATH = "/chatbots/{}/conversations"
+
+# (label, server, path or Lua mode). "fresh:" rows walk pages no response cache has seen.
+SCENARIOS = [
+    ("floor: minimal Flask, precomputed bytes", "floor", PATH.format(DOCUMENTED)),
+    ("(a) documented chatbot", "mock", PATH.format(DOCUMENTED)),
+    (f"(b) generated chatbot ({SMALL_SIZE}), page 1", "mock", PATH.format(GENERATED)),
+    ("(c) 1,000,000 conversations, page 1", "mock", PATH.format(BIG)),
+    ("(c) 1,000,000 conversations, page 99,999", "mock", PATH.format(BIG) + "?page=99999"),
+    ("(c) 1,000,000 conversations, state=resolved p.5000", "mock", PATH.format(BIG) + "?state=resolved&page=5000"),
+    (f"(d) never-requested: new {SMALL_SIZE}-conv. chatbots, p.1", "mock", "lua:chatbots"),
+    ("(d) never-requested: 1M pages, any page/state", "mock", "lua:pages"),
+]
+CONNECTIONS = (16, 64)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(url, timeout=2.0):
+    """(status, headers, body) of a GET with the API key; status 0 while nothing listens."""
+    request = urllib.request.Request(url, headers={"X-API-Key": API_KEY})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+    except (OSError, urllib.error.URLError):
+        return 0, {}, b""
+
+
+class Server:
+    """A gunicorn process tree on 127.0.0.1, its log in `workdir`."""
+
+    def __init__(self, name, command, env, port, workdir, probe_path):
+        self.name, self.port = name, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(Path(workdir) / f"{name}-{port}.log", "wb")
+        started = time.perf_counter()
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = started + 30
+        while time.perf_counter() < deadline and self.process.poll() is None:
+            if fetch(self.url + probe_path, timeout=1)[0] == 200:
+                self.startup = time.perf_counter() - started
+                return
+            time.sleep(0.005)
+        self.stop()
+        raise SystemExit(f"bench: {name} did not start; see {self.log.name}")
+
+    def pids(self):
+        """The master and its workers."""
+        pids = [self.process.pid]
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return pids + [int(c) for c in children]
+
+    def rss_mb(self) -> float:
+        """Resident memory of the master and its workers together, in MB."""
+        total = 0
+        for pid in self.pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+        return total / 1024
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def gunicorn_command(target, worker_class, workers, port):
+    """The mock's own gunicorn settings (app/gunicorn_conf.py), bound to `port`."""
+    return [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "-k", worker_class,
+            "-w", str(workers), "-b", f"127.0.0.1:{port}", target]
+
+
+def serve_command(port, workers, fixtures):
+    """How a user starts the mock."""
+    return [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--fixtures", fixtures, "--conversations", str(SMALL_SIZE)]
+
+
+def _seconds(text):
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
+
+
+def wrk(url, target, connections, duration, run):
+    """One bounded wrk run: (requests/s, p50 s, p99 s, non-2xx count)."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "5s", "--latency"]
+    if target.startswith("lua:"):
+        command += ["-s", str(HERE / "fresh.lua"), url, "--", target[4:], str(run), API_KEY, BIG]
+    else:
+        command += ["-H", f"X-API-Key: {API_KEY}", url + target]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = _seconds(re.search(r"\s50%\s+(\S+)", out).group(1))
+    p99 = _seconds(re.search(r"\s99%\s+(\S+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return rps, p50, p99, (int(bad.group(1)) if bad else 0), (errors.group(1) if errors else "")
+
+
+def write_fixtures(directory):
+    fixture = {"chatbots": [{"id": BIG, "generated": {"count": 1_000_000}}]}
+    (Path(directory) / "bench-big.json").write_text(json.dumps(fixture), encoding="utf-8")
+
+
+def measure_throughput(args, workdir, fixtures, env):
+    """Interleaved wrk runs of every scenario; {(label, connections): [(rps, p50, p99), ...]}."""
+    mock_port, floor_port = free_port(), free_port()
+    mock_env = {**env, "MOCK_FIXTURES_DIR": fixtures, "MOCK_CONVERSATIONS": str(SMALL_SIZE)}
+    mock = Server("mock", gunicorn_command("app:create_app()", args.worker_class, args.workers, mock_port),
+                  mock_env, mock_port, workdir, PATH.format(DOCUMENTED))
+    try:
+        status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
+        page = {"body": body.decode(), "headers": {k: headers[k] for k in ("X-Total-Count", "Link")}}
+        (Path(workdir) / "floor-page.json").write_text(json.dumps(page), encoding="utf-8")
+        floor_env = {**env, "BENCH_FLOOR_PAGE": str(Path(workdir) / "floor-page.json")}
+        floor = Server("floor", gunicorn_command("tests.bench.floor:app", args.worker_class, args.workers, floor_port),
+                       floor_env, floor_port, workdir, PATH.format(DOCUMENTED))
+    except BaseException:
+        mock.stop()
+        raise
+    servers = {"mock": mock, "floor": floor}
+    results, problems, run = {}, [], 0
+    try:
+        for label, server, target in SCENARIOS:  # warm-up: imports, pools, first pages
+            run += 1
+            wrk(servers[server].url, target, 16, 1, run)
+        for repeat in range(args.repeats):
+            for connections in CONNECTIONS:
+                for label, server, target in SCENARIOS:
+                    run += 1
+                    rps, p50, p99, bad, errors = wrk(servers[server].url, target, connections, args.duration, run)
+                    results.setdefault((label, connections), []).append((rps, p50, p99))
+                    if bad or errors:
+                        problems.append(f"{label} @{connections}: {bad} non-2xx, socket errors {errors}")
+                    print(f"  run {repeat + 1}/{args.repeats} @{connections:>2} {label:<55} {rps:>8.0f} req/s",
+                          file=sys.stderr, flush=True)
+    finally:
+        mock.stop()
+        floor.stop()
+    return results, problems
+
+
+def measure_startup(args, workdir, fixtures, env):
+    """Median seconds from process start to the first 200 answer, for the mock and the floor."""
+    times = {"mock": [], "floor": []}
+    floor_env = {**env, "BENCH_FLOOR_PAGE": str(Path(workdir) / "floor-page.json")}
+    for _ in range(args.startups):
+        port = free_port()
+        server = Server("startup-mock", serve_command(port, args.workers, fixtures), env, port, workdir,
+                        PATH.format(GENERATED))
+        times["mock"].append(server.startup)
+        server.stop()
+        port = free_port()
+        server = Server("startup-floor", gunicorn_command("tests.bench.floor:app", args.worker_class, args.workers, port),
+                        floor_env, port, workdir, PATH.format(DOCUMENTED))
+        times["floor"].append(server.startup)
+        server.stop()
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def _peak_during(server, command, seconds):
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak, deadline = 0.0, time.monotonic() + seconds + 20
+    while process.poll() is None and time.monotonic() < deadline:
+        peak = max(peak, server.rss_mb())
+        time.sleep(0.1)
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    return max(peak, server.rss_mb())
+
+
+def measure_memory(args, workdir, fixtures, env):
+    """Peak resident MB of master + workers: idle, serving small chatbots, paging 1M ones."""
+    port = free_port()
+    server = Server("memory-mock", serve_command(port, args.workers, fixtures), env, port, workdir, PATH.format(GENERATED))
+    try:
+        idle = server.rss_mb()
+        seconds = args.memory_seconds
+        base = ["wrk", "-t1", "-c64", f"-d{seconds}s", "--timeout", "5s", "-s", str(HERE / "fresh.lua"), server.url, "--"]
+        small = _peak_during(server, base + ["chatbots", "900001", API_KEY, BIG], seconds)
+        big = _peak_during(server, base + ["pages", "900002", API_KEY, BIG], seconds)
+        deep = subprocess.Popen(["wrk", "-t1", "-c64", f"-d{seconds}s", "-H", f"X-API-Key: {API_KEY}",
+                                 server.url + PATH.format(BIG) + "?page=9999&page_size=100"],
+                                stdout=subprocess.DEVNULL)
+        deep.wait(seconds + 30)
+        big = max(big, server.rss_mb())
+    finally:
+        server.stop()
+    port = free_port()
+    floor_env = {**env, "BENCH_FLOOR_PAGE": str(Path(workdir) / "floor-page.json")}
+    floor = Server("memory-floor", gunicorn_command("tests.bench.floor:app", args.worker_class, args.workers, port),
+                   floor_env, port, workdir, PATH.format(DOCUMENTED))
+    floor_peak = _peak_during(floor, ["wrk", "-t1", "-c64", "-d2s", "-H", f"X-API-Key: {API_KEY}",
+                                      floor.url + PATH.format(DOCUMENTED)], 2)
+    floor.stop()
+    return idle, small, big, floor_peak
+
+
+def _ms(seconds):
+    return f"{seconds * 1000:.1f}"
+
+
+def report(args, results, problems, startup, memory):
+    med = {key: tuple(statistics.median(v[i] for v in values) for i in range(3)) for key, values in results.items()}
+    floor = SCENARIOS[0][0]
+    print(f"\nconversations-mock benchmark: {args.workers} {args.worker_class} workers, wrk -t1, "
+          f"{args.duration}s per run, median of {args.repeats} interleaved runs")
+    print(f"machine: {os.cpu_count()} CPUs, {_cpu_model()}, Python {sys.version.split()[0]}\n")
+    print("| scenario | req/s @16 | p50 @16 ms | p99 @16 ms | req/s @64 | p50 @64 ms | p99 @64 ms "
+          "| x floor @16 | x floor @64 | p99@64 / floor's |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, _, _ in SCENARIOS:
+        row = [label]
+        for c in CONNECTIONS:
+            rps, p50, p99 = med[(label, c)]
+            row += [f"{rps:.0f}", _ms(p50), _ms(p99)]
+        row += [f"{med[(label, c)][0] / med[(floor, c)][0]:.2f}" for c in CONNECTIONS]
+        row.append(f"{med[(label, 64)][2] / med[(floor, 64)][2]:.2f}")
+        print("| " + " | ".join(row) + " |")
+    print()
+    if startup:
+        print(f"startup, process start to first 200 (median of {args.startups}): "
+              f"mock {startup['mock'] * 1000:.0f} ms (`conversations-mock serve`, a generated page), "
+              f"floor {startup['floor'] * 1000:.0f} ms")
+    if memory:
+        idle, small, big, floor_peak = memory
+        print(f"resident memory, master + {args.workers} workers: mock idle {idle:.1f} MB, "
+              f"peak serving new small chatbots {small:.1f} MB, peak paging 1,000,000-conversation chatbots "
+              f"{big:.1f} MB (difference {big - small:+.1f} MB); floor peak {floor_peak:.1f} MB")
+    small_ref = med[(SCENARIOS[6][0], 16)][0]
+    fresh_big = med[(SCENARIOS[7][0], 16)][0]
+    print(f"scale: new 1M-chatbot pages cost {small_ref / fresh_big:.2f}x page 1 of new "
+          f"{SMALL_SIZE}-conversation chatbots (requests/s ratio @16)")
+    for problem in problems:
+        print(f"warning: {problem}")
+
+
+def _cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats, medians quoted (default 3)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: CPUs)")
+    parser.add_argument("--worker-class", default="gevent", help="gunicorn worker class for both (default gevent)")
+    parser.add_argument("--startups", type=int, default=5, help="startups to time, median quoted (default 5)")
+    parser.add_argument("--memory-seconds", type=int, default=5, help="seconds of each memory phase (default 5)")
+    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory")
+    args = parser.parse_args(argv)
+    if not shutil.which("wrk"):
+        raise SystemExit("bench: wrk is not installed (make bench installs it with apt-get)")
+    skip = set(filter(None, args.skip.split(",")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k not in ("HOST", "PORT")}
+    env["PYTHONPATH"] = str(REPO)
+    with tempfile.TemporaryDirectory(prefix="mock-bench-") as workdir:
+        fixtures = str(Path(workdir) / "fixtures")
+        os.mkdir(fixtures)
+        write_fixtures(fixtures)
+        results, problems = measure_throughput(args, workdir, fixtures, env)
+        startup = None if "startup" in skip else measure_startup(args, workdir, fixtures, env)
+        memory = None if "memory" in skip else measure_memory(args, workdir, fixtures, env)
+        report(args, results, problems, startup, memory)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
