@@ -1,5 +1,6 @@
 """The pytest plugin: the conversations_mock fixture serves, records, loads data, reseeds and resets."""
 
+import http.client
 import json
 import subprocess
 import sys
@@ -178,3 +179,16 @@ def test_readme_shows_the_example_that_runs_in_our_suite():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     example = (REPO / "tests" / "test_plugin_example.py").read_text(encoding="utf-8")
     assert f"```python\n{example}```\n" in readme
+
+
+def test_several_prefer_headers_reach_the_mock_over_http(conversations_mock):
+    host, port = conversations_mock.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("GET", f"/chatbots/{GENERATED_CHATBOT}/conversations")
+    for name, value in [("X-API-Key", API_KEY), ("Prefer", "code=503"), ("Prefer", "delay=10")]:
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert (response.status, response.headers["Preference-Applied"]) == (503, "delay=10, code=503")
