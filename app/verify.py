@@ -139,7 +139,7 @@ class Verifier:
                 seen.add(identity)
             walk.items.append(item)
         if disorder:
-            more = f"; and {len(disorder) - 1} more on this page" if len(disorder) > 1 else ""
+            more = f" (and {len(disorder) - 1} more on this page)" if len(disorder) > 1 else ""
             self.report("order", reply.request, "newest created_at first, within and across pages", disorder[0] + more)
         if repeats:
             self.report(

@@ -63,6 +63,11 @@ def _short(value, limit=120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _json(value) -> str:
+    """A value as JSON shows it, so the string "false" and the boolean false look different."""
+    return _short(json.dumps(value, ensure_ascii=False))
+
+
 def _messages(messages) -> str:
     if isinstance(messages, dict):
         return "; ".join(f"{key}: {_messages(value)}" for key, value in messages.items())
@@ -93,14 +98,14 @@ def item_problems(item, chatbot_id: str) -> list:
             schema_field.deserialize(item[name], name, item)
         except ValidationError as error:
             typed = False
-            problems.append(("field-type", f"{name} = {_short(item[name])}: {_messages(error.messages)}"))
+            problems.append(("field-type", f"{name} = {_json(item[name])}: {_messages(error.messages)}"))
     if typed and not missing:
         try:
             _conversation_schema.load(item, unknown=EXCLUDE)
         except ValidationError as error:
             for name, messages in error.messages.items():
                 check = "platform-shape" if name in PLATFORM_FIELDS else "field-rule"
-                shown = f" = {_short(item.get(name))}" if name in item else ""
+                shown = f" = {_json(item.get(name))}" if name in item else ""
                 platform = f" (platform {item.get('platform')})" if check == "platform-shape" else ""
                 problems.append((check, f"{name}{shown}{platform}: {_messages(messages)}"))
     if "chatbot_id" in item and item["chatbot_id"] != chatbot_id:
@@ -157,7 +162,7 @@ def list_reply(reply: Reply, chatbot_id: str, checked: set) -> Page:
         for check, description in item_problems(item, chatbot_id):
             found.setdefault(check, []).append(f"{_describe_item(index, item)}: {description}")
     for check, lines in found.items():
-        more = f"; and {len(lines) - SHOWN_ITEMS} more items on this page" if len(lines) > SHOWN_ITEMS else ""
+        more = f" (and {len(lines) - SHOWN_ITEMS} more items on this page)" if len(lines) > SHOWN_ITEMS else ""
         report(check, EXPECTED[check], "; ".join(lines[:SHOWN_ITEMS]) + more)
     total = reply.header("x-total-count")
     if total is not None and not (total.isascii() and total.isdigit()):

@@ -120,12 +120,12 @@ def test_faithful_server_passes(wrong_server, capsys):
 @pytest.mark.parametrize(
     "mistake, check, detail",
     [
-        ("wrong-field-type", "field-type", "is_human_mode = false: Not a valid boolean."),
+        ("wrong-field-type", "field-type", 'is_human_mode = "false": Not a valid boolean.'),
         ("missing-field", "missing-field", "missing session_token"),
         ("extra-field", "extra-field", "fields the document does not have: tags"),
         ("wrong-key-order", "key-order", "keys in this order: voice_path, user_id, updated_at"),
         ("wrong-chatbot-id", "chatbot-id", f"chatbot_id {OTHER}"),
-        ("wrong-platform-shape", "platform-shape", "voice_path = conversation-voice_assistant_room_1.ogg"),
+        ("wrong-platform-shape", "platform-shape", 'voice_path = "conversation-voice_assistant_room_1.ogg" (platform '),
         ("oldest-first", "order", "comes after the older"),
         ("duplicates-across-pages", "duplicates", "1 already listed on this or an earlier page"),
         ("ignores-page-size", "page-size", "expected: at most 5 items\n  got:      10 items"),
@@ -152,7 +152,7 @@ def test_report_shows_request_expected_and_got(wrong_server, capsys):
     first = out.split("\n\n")[1].splitlines()
     assert first[0] == f"MISMATCH [key-order] GET /chatbots/{CHATBOT}/conversations?page=1&page_size=10"
     assert first[1].startswith("  expected: keys in the documented order: active, chatbot_id, created_at,")
-    assert first[2].startswith("  got:      item 0 (id ") and "; and 9 more items on this page" in first[2]
+    assert first[2].startswith("  got:      item 0 (id ") and first[2].endswith(" (and 9 more items on this page)")
     # Each conversation is held to the item rules once, however many requests list it.
     assert out.count("MISMATCH [key-order]") == 4  # the four pages of the walk
 
