@@ -1,4 +1,4 @@
-"""pytest plugin: the `conversations_mock` fixture, a live mock shared by the session and reset for every test.
+"""pytest plugin: the `conversations_mock` fixture, a live mock shared by the session, reset for each test.
 
 Installed with the package (entry point `pytest11`). Nothing is imported or started until a test
 asks for the fixture; the server then runs on 127.0.0.1, port 0, in a daemon thread.
@@ -44,9 +44,10 @@ class _Journal:
 
         def recording_start_response(status, headers, exc_info=None):
             # Recorded before the body is sent, so a test sees the entry once its client has the answer.
+            code = int(status.split(" ", 1)[0])
+            headers_received = Headers(list(request.headers))
             self.entries.append(
-                JournalEntry(request.method, request.path, request.args.to_dict(), Headers(list(request.headers)),
-                             int(status.split(" ", 1)[0]))
+                JournalEntry(request.method, request.path, request.args.to_dict(), headers_received, code)
             )
             return start_response(status, headers, exc_info)
 
@@ -73,7 +74,9 @@ class ConversationsMockServer:
         self.app.wsgi_app = self.journal
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietHandler)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="conversations-mock", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="conversations-mock", daemon=True
+        )
         self._thread.start()
 
     def stop(self):
@@ -149,7 +152,9 @@ class ConversationsMock:
 
                 raise FixtureError(f"{path}: no fixture file or directory there.")
         else:
-            raise TypeError(f"load_fixture takes a dict or the path of a file or directory, not {type(fixture).__name__}.")
+            raise TypeError(
+                f"load_fixture takes a dict or the path of a file or directory, not {type(fixture).__name__}."
+            )
         self._rebuild(self._seed, [*self._fixture_dirs, directory])
         self._fixture_dirs.append(directory)
 
@@ -195,7 +200,7 @@ def conversations_mock_server(conversations_mock_settings):
 
 @pytest.fixture
 def conversations_mock(conversations_mock_server):
-    """The live mock for one test: `.url`, `.api_key`, `.load_fixture()`, `.seed`, `.journal`; reset afterwards."""
+    """The live mock for one test: .url, .api_key, .load_fixture(), .seed, .journal; reset afterwards."""
     mock = ConversationsMock(conversations_mock_server)
     mock.reset()
     yield mock

@@ -97,8 +97,9 @@ def prepare(chatbot_id):
             time.sleep(latency / 1000)
         if code is None and failure:
             injected = (
-                f"Simulated failure: the server's error_rate setting ({settings['error_rate']:g}) picked this "
-                f"request. Send 'Prefer: code=200' to opt out, or another {REQUEST_ID_HEADER} to draw again."
+                f"Simulated failure: the server's error_rate setting ({settings['error_rate']:g}) picked "
+                f"this request. Send 'Prefer: code=200' to opt out, or another {REQUEST_ID_HEADER} "
+                "to draw again."
             )
     if delay is not None:
         scenario.applied.append(f"delay={delay}")
@@ -177,7 +178,8 @@ def _simulated(code, chatbot_id, applied):
     if code == 401:
         headers["WWW-Authenticate"] = f'ApiKey realm="conversations-mock", header="{API_KEY_HEADER}"'
     detail = _DETAILS[code].format(chatbot_id=chatbot_id)
-    return Problem(code, f"{detail} (Simulated: the request asked for it with 'Prefer: code={code}'.)", headers=headers)
+    detail += f" (Simulated: the request asked for it with 'Prefer: code={code}'.)"
+    return Problem(code, detail, headers=headers)
 
 
 @functools.cache

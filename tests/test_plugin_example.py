@@ -9,21 +9,32 @@ import pytest
 CHATBOT = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
 
 
-def fetch_conversations(base_url, api_key, chatbot_id, page=1, prefer=None):
-    """The client under test: (total, one page of conversations), or RuntimeError naming the status."""
-    headers = {"X-API-Key": api_key, **({"Prefer": prefer} if prefer else {})}
-    url = f"{base_url}/chatbots/{chatbot_id}/conversations?page={page}&page_size=10"
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
-            return int(response.headers["X-Total-Count"]), json.load(response)
-    except urllib.error.HTTPError as error:
-        raise RuntimeError(f"Get Conversations failed with {error.code}") from error
+class ConversationsClient:
+    """The client under test: reads pages of a chatbot's conversations."""
+
+    def __init__(self, base_url, api_key):
+        self.base_url, self.api_key = base_url, api_key
+
+    def page(self, chatbot_id, page=1, prefer=None):
+        """(total, the page's conversations), or RuntimeError naming the status."""
+        headers = {"X-API-Key": self.api_key, **({"Prefer": prefer} if prefer else {})}
+        url = f"{self.base_url}/chatbots/{chatbot_id}/conversations?page={page}&page_size=10"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+                return int(response.headers["X-Total-Count"]), json.load(response)
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(f"Get Conversations failed with {error.code}") from error
 
 
-def test_reads_the_last_page(conversations_mock):
+@pytest.fixture
+def client(conversations_mock):
+    return ConversationsClient(conversations_mock.url, conversations_mock.api_key)
+
+
+def test_reads_the_last_page(client, conversations_mock):
     conversations_mock.load_fixture({"chatbots": [{"id": CHATBOT, "generated": {"count": 25}}]})
 
-    total, conversations = fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT, page=3)
+    total, conversations = client.page(CHATBOT, page=3)
 
     assert total == 25
     assert len(conversations) == 5
@@ -35,14 +46,13 @@ def test_reads_the_last_page(conversations_mock):
     assert request.headers["X-API-Key"] == conversations_mock.api_key
 
 
-def test_the_same_seed_gives_the_same_data(conversations_mock):
+def test_the_same_seed_gives_the_same_data(client, conversations_mock):
     conversations_mock.seed = 7
-    first = fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT)
-    assert fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT) == first
+    assert client.page(CHATBOT) == client.page(CHATBOT)
 
 
 @pytest.mark.parametrize("status", [429, 503])
-def test_reports_an_outage(conversations_mock, status):
+def test_reports_an_outage(client, conversations_mock, status):
     with pytest.raises(RuntimeError, match=f"failed with {status}"):
-        fetch_conversations(conversations_mock.url, conversations_mock.api_key, CHATBOT, prefer=f"code={status}")
+        client.page(CHATBOT, prefer=f"code={status}")
     assert [request.status for request in conversations_mock.journal] == [status]

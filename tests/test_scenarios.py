@@ -107,7 +107,7 @@ def test_prefer_syntax_is_tolerated(client, sleeps, headers):
         (URL, {"Prefer": "code=abc"}, 401, None),
         (URL + "?page=0", {"X-API-Key": API_KEY, "Prefer": "code=500"}, 422, "page"),
         (URL + "?pagesize=5", {"X-API-Key": API_KEY, "Prefer": "delay=-1"}, 422, "pagesize"),
-        ("/chatbots/not-a-uuid/conversations", {"X-API-Key": API_KEY, "Prefer": "code=200"}, 422, "chatbot_id"),
+        ("/chatbots/nope/conversations", {"X-API-Key": API_KEY, "Prefer": "code=200"}, 422, "chatbot_id"),
     ],
 )
 def test_key_and_parameters_are_checked_before_preferences(client, sleeps, path, headers, status, field):
