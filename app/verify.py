@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urlsplit
-from urllib.request import ProxyHandler, Request, build_opener
+from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
 
 from app.verify_checks import Mismatch, Reply, error_reply, list_reply, order_problem
 from schemas import API_KEY_HEADER, CONVERSATIONS_PATH, STATES
@@ -29,6 +29,13 @@ class UsageError(Exception):
     """An argument that cannot be used."""
 
 
+class _NoRedirects(HTTPRedirectHandler):
+    """A redirect is an answer to report, and following it would send the key to another URL."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 class Client:
     """GET requests to one deployment, counted, each bounded by a timeout and a body size."""
 
@@ -39,7 +46,8 @@ class Client:
         self.count = 0
         # Proxies from the environment are for the outside world, never for this machine.
         local = urlsplit(base_url).hostname in LOOPBACK
-        self._opener = build_opener(ProxyHandler({})) if local else build_opener()
+        handlers = [_NoRedirects()] + ([ProxyHandler({})] if local else [])
+        self._opener = build_opener(*handlers)
 
     def get(self, path: str, query=None, with_key=True) -> Reply:
         """One GET; an HTTP error status is a Reply like any other."""

@@ -72,6 +72,12 @@ def test_off_by_default(tmp_path, make_app, api_key):
     assert client.get(PATH, headers={"X-API-Key": api_key}).headers["X-Total-Count"] == before != "3"
 
 
+@pytest.mark.parametrize("value, on", [("true", True), ("1", True), ("false", False), ("0", False)])
+def test_mock_reload_variable_turns_it_on(tmp_path, make_app, monkeypatch, value, on):
+    monkeypatch.setenv("MOCK_RELOAD", value)
+    assert ("reload" in make_app({"fixtures_dir": str(tmp_path)}).extensions) is on
+
+
 def test_add_edit_and_remove_are_picked_up(watched):
     generated_total, generated_ids = watched.served()
     assert generated_total >= 30

@@ -87,6 +87,8 @@ def wrong_api():
         state = request.args.get("state")
         if page is None or size is None or state not in (None, *STATES):
             return _refuse(mistake, 422)
+        if mistake == "redirects":
+            return Response("", 302, headers={"Location": request.full_path.replace("/redirects/", "/correct/")})
         if mistake == "slow":
             time.sleep(2)
         if mistake == "ignores-page-size":
@@ -136,6 +138,7 @@ def test_faithful_server_passes(wrong_server, capsys):
         ("wrapped-in-object", "bare-array", "got:      an object with keys data"),
         ("total-count-off-by-one", "total-count", "expected: X-Total-Count 37, the conversations the walk found"),
         ("json-as-text", "content-type", "got:      Content-Type: text/plain"),
+        ("redirects", "status", "expected: 200 with a page of conversations\n  got:      302"),
     ],
 )
 def test_each_mistake_is_reported_by_name(wrong_server, capsys, mistake, check, detail):
