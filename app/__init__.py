@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app import api, cors, docs, errors, openapi, reload
+from app import api, cors, docs, errors, middleware, openapi, reload
 from app.config import ConfigError, load_settings
 from app.data.catalogue import Catalogue
 from app.data.fixtures import BUILTIN_FIXTURES, FixtureError
@@ -38,6 +38,7 @@ def create_app(config=None, environ=None):
     if settings["reload"]:
         reload.init_app(app, build_catalogue)
     errors.init_app(app)
+    middleware.init_app(app)
     app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
     app.register_blueprint(openapi.blueprint)

@@ -10,14 +10,28 @@ import os
 
 bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("MOCK_WORKERS") or multiprocessing.cpu_count())
-worker_class = "gevent"
+# gunicorn's gevent worker, answering the requests gunicorn itself refuses (limits below) as
+# problem+json instead of an HTML page, and masking API keys in every log line (app/worker.py).
+worker_class = "app.worker.MockWorker"
 worker_connections = 1000
 # Build the app (and check settings and fixtures) once in the master, before forking.
 preload_app = True
 # Seconds a worker may spend silent before it is replaced; delays are capped well below it.
 timeout = 90
 graceful_timeout = 30
+# Also the time a client has to send a request's line and headers (gevent workers read them under
+# this timeout), so a client that opens many connections and sends slowly holds none for long.
 keepalive = 5
+# gunicorn's own limits, stated here because the README documents them: past them gunicorn answers
+# 400 (request line) or 431 (headers) itself, as a problem document (app/worker.py).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 accesslog = "-"
+# One line per request: method, path and query (percent-encoded, API keys masked), status, bytes,
+# duration, request id and worker pid. app/middleware.py puts the masked target in the environ.
+access_log_format = (
+    '%(h)s %(t)s "%(m)s %({mock.target}e)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s worker=%(p)s'
+)
 errorlog = "-"
 loglevel = "info"
