@@ -9,6 +9,13 @@ from app.config import OPTIONS
 COMMAND_MODULES = ("app.generate", "app.openapi", "app.verify")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (not usage + error) naming the flag, and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def _add_setting_flags(parser):
     for name, (flag, variable, help_text) in OPTIONS.items():
         if name == "reload":
@@ -26,7 +33,7 @@ def _serve(args):
 
 def build_parser():
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="conversations-mock",
         description="An offline mock of the Get Conversations API.",
     )
