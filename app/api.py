@@ -1,5 +1,6 @@
 """GET /chatbots/{chatbot_id}/conversations: check the request, pick the page, answer."""
 
+import json
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request
@@ -34,6 +35,16 @@ class RequestParser(FlaskParser):
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         raise Problem(400, f"The body is sent as JSON but does not parse: {error}.")
+
+    def _raw_load_json(self, req):
+        # json.loads raises a plain ValueError past int()'s 4300-digit limit and RecursionError on deep
+        # nesting: webargs turns neither into a 400, so they would be 500s.
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as error:
+            self._handle_invalid_json_error(error, req)
 
 
 def _flatten(messages):

@@ -9,6 +9,8 @@ from urllib.parse import quote
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.errors import Problem
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is echoed only if it is short printable ASCII: it ends up in a header and a log line.
 REQUEST_ID_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")
@@ -16,20 +18,26 @@ REQUEST_ID_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")
 TARGET_KEY = "mock.target"
 REQUEST_ID_KEY = "mock.request_id"
 TOO_LARGE_KEY = "mock.body_too_large"
+BAD_BODY_KEY = "mock.bad_body"
 MASK = "***"
 
 # A key of the documented shape (48 hex digits) anywhere, and the value of any parameter named like a
 # secret: a client that puts its key in a query string or a path must not find it in the server's log.
 _HEX_SECRET = re.compile(r"[0-9A-Fa-f]{48,}")
-_NAMED_SECRET = re.compile(r"(?i)((?:[\w.-]*(?:key|token|secret|password|auth)[\w.-]*)(?:=|%3D|:\s*))[^&\s\"']+")
+# Bounded quantifiers only: a log line is masked in time linear in its length, however hostile.
+_NAMED_SECRET = re.compile(
+    r"(?i)(key|token|secret|passw(?:or)?d|auth\w{0,20})"
+    r"(\s{0,5}(?:=|%3D|:)\s{0,5}(?:(?:bearer|basic)\s{1,5})?)[^&\s\"',;]+"
+)
 # Percent-encode everything but printable ASCII, so no path can add a line or a quote to the log.
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _SAFE_QUERY = _SAFE_PATH + "?"
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
 
 
 def mask_secrets(text: str) -> str:
     """`text` with API keys and values of secret-looking parameters replaced by ***."""
-    text = _NAMED_SECRET.sub(lambda match: match.group(1) + MASK, text)
+    text = _NAMED_SECRET.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
     return _HEX_SECRET.sub(MASK, text)
 
 
@@ -60,6 +68,11 @@ class SafetyHeaders:
     def __call__(self, environ, start_response):
         rid = environ[REQUEST_ID_KEY] = request_id(environ)
         environ[TARGET_KEY] = log_target(environ)
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii():
+            # Werkzeug decodes raw query bytes as strict UTF-8 (a 500 on b"\xff"), but percent-encoded
+            # ones leniently: encode them, so the view names the bad parameter instead.
+            environ["QUERY_STRING"] = quote(query.encode("latin-1", "replace"), safe=_PRINTABLE)
         _buffer_chunked_body(environ, self.config.get("MAX_CONTENT_LENGTH"))
 
         def start(status, headers, exc_info=None):
@@ -69,6 +82,8 @@ class SafetyHeaders:
                 headers.append((REQUEST_ID_HEADER, rid))
             if "x-content-type-options" not in names:
                 headers.append(("X-Content-Type-Options", "nosniff"))
+            if status.startswith("413") or environ.get(BAD_BODY_KEY):
+                _close_connection(start_response)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
@@ -91,7 +106,12 @@ def _buffer_chunked_body(environ, limit):
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     if limit is None or not chunked or environ.get("CONTENT_LENGTH"):
         return
-    body = environ["wsgi.input"].read(limit + 1)
+    try:
+        body = environ["wsgi.input"].read(limit + 1)
+    except (OSError, ValueError) as error:
+        # gunicorn raises IOError subclasses for a malformed chunk; the client gets a 400, not a reset.
+        environ[BAD_BODY_KEY] = f"The chunked request body is malformed: {error}."
+        body = b""
     if len(body) > limit:
         environ[TOO_LARGE_KEY] = True
         body = b""
@@ -99,16 +119,26 @@ def _buffer_chunked_body(environ, limit):
     environ["CONTENT_LENGTH"] = str(len(body))
 
 
-def _refuse_large_body():
+def _close_connection(start_response):
+    # Under gunicorn, start_response is a method of its Response: force_close() answers
+    # "Connection: close" instead of draining a body nobody will read (too large, or malformed).
+    force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+    if force_close is not None:
+        force_close()
+
+
+def _refuse_bad_body():
     # Werkzeug checks MAX_CONTENT_LENGTH only when a view opens the body: opening it here answers 413
     # on every route (unknown ones, wrong methods, a missing key), before the body is read.
     if request.environ.get(TOO_LARGE_KEY):
         raise RequestEntityTooLarge()
+    if request.environ.get(BAD_BODY_KEY):
+        raise Problem(400, request.environ[BAD_BODY_KEY])
     request.stream  # noqa: B018 - raises RequestEntityTooLarge when Content-Length is past the limit
 
 
 def init_app(app):
     """Install the request id, nosniff, body limit and log masking on `app`."""
     app.wsgi_app = SafetyHeaders(app.wsgi_app, app.config)
-    app.before_request(_refuse_large_body)
+    app.before_request(_refuse_bad_body)
     app.logger.addFilter(MaskSecrets())
