@@ -59,11 +59,11 @@ parser = RequestParser()
 _headers_schema = ApiKeyHeaderSchema()
 _path_schema = ChatbotPathSchema()
 _query_schema = ConversationsQuerySchema()
-# Bound on the verdicts each app remembers; what a request's validation depends on, besides its key.
+# Bound on the verdicts (keys, paths, query strings) each app remembers.
 ADMITTED_CACHE = 4096
 _ADMITTED = "conversations.admitted"
-_ADMISSION_ENVIRON = ("PATH_INFO", "QUERY_STRING", "SCRIPT_NAME", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT",
-                      "wsgi.url_scheme")
+# What the chatbot id and base_url of a request depend on (the host and scheme, for base_url).
+_PATH_ENVIRON = ("PATH_INFO", "SCRIPT_NAME", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme")
 
 
 def _check_api_key():
@@ -105,23 +105,29 @@ def _link_header(base_url, page, page_size, state, total):
 def _admit():
     """(chatbot_id, page, page_size, state, base_url) of a valid request; raises its Problem otherwise.
 
-    webargs and the schemas decide. Parsing costs more than serving a cached page, so a request
-    they admitted is remembered by everything its answer depends on (key header, path, query,
-    host): a repeat reuses the verdict. Refusals are never remembered.
+    webargs and the schemas decide. Parsing costs more than serving a cached page, so what they
+    admitted is remembered in three parts, each by all it depends on: the key header, the path
+    (with the host, for base_url) and the query string. A request repeating a part reuses that
+    verdict, so a never-requested page of a known chatbot parses only its query. Refusals are
+    never remembered.
     """
+    memo = current_app.extensions[_ADMITTED]
     environ = request.environ
-    key = (
-        request.headers.get(API_KEY_HEADER),
-        *(environ.get(name) for name in _ADMISSION_ENVIRON),
-    )
-    admitted = current_app.extensions[_ADMITTED].recall(key)
-    if admitted is None:
+    key = ("key", request.headers.get(API_KEY_HEADER))
+    if memo.recall(key) is None:
         _check_api_key()
+        memo.remember(key, True)
+    where = ("path", *(environ.get(name) for name in _PATH_ENVIRON))
+    path = memo.recall(where)
+    if path is None:
         chatbot_id = str(parser.parse(_path_schema, request, location="view_args")["chatbot_id"])
-        query = parser.parse(_query_schema, request, location="query", unknown=RAISE)
-        admitted = (chatbot_id, query["page"], query["page_size"], query.get("state"), request.base_url)
-        current_app.extensions[_ADMITTED].remember(key, admitted)
-    return admitted
+        path = memo.remember(where, (chatbot_id, request.base_url))
+    asked = ("query", environ.get("QUERY_STRING"))
+    query = memo.recall(asked)
+    if query is None:
+        parsed = parser.parse(_query_schema, request, location="query", unknown=RAISE)
+        query = memo.remember(asked, (parsed["page"], parsed["page_size"], parsed.get("state")))
+    return path[0], *query, path[1]
 
 
 @blueprint.record

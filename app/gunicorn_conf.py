@@ -35,3 +35,15 @@ access_log_format = (
 )
 errorlog = "-"
 loglevel = "info"
+
+
+def on_starting(server):
+    """In the master, before the fork: make the message texts once, so every worker shares them."""
+    import gc
+
+    from app.data.messages import SHARED_POOLS
+    from app.data.platforms import ALL_LOCALES
+
+    SHARED_POOLS.warm(ALL_LOCALES)
+    # What the master built stays put: the workers' collector never walks (and so never copies) it.
+    gc.freeze()

@@ -6,11 +6,19 @@ Each locale's texts are made once per process from a fixed seed: every worker ma
 """
 
 import threading
+from datetime import datetime, timezone
 
 from faker import Faker
+from faker.providers.date_time import Provider as DateTimeProvider
 
 POOL_SIZE = 64
 POOL_SEED = 9570
+# Only the providers the phrases use: loading all of Faker's (its default) triples a pool's cost.
+PROVIDERS = ["faker.providers.address", "faker.providers.person", "faker.providers.company",
+             "faker.providers.date_time"]
+# Faker's day_of_week draws a moment between 1970 and *now* (in the machine's time zone), so its
+# weekdays would drift with the clock: the pools draw them up to this fixed moment instead.
+POOL_NOW = datetime(2025, 3, 7, tzinfo=timezone.utc)
 
 # {city}, {name}, {company} and {day} come from the locale's Faker providers.
 PHRASES = {
@@ -191,7 +199,8 @@ class MessagePools:
 
     def _make(self, locale):
         user_phrases, bot_phrases = PHRASES[locale.split("_")[0]]
-        fake = Faker(locale)
+        fake = Faker(locale, providers=PROVIDERS)
+        _pin_now(fake)
         fake.seed_instance(self._seed)
 
         def fill(phrases):
@@ -206,6 +215,14 @@ class MessagePools:
             )
 
         return fill(user_phrases), fill(bot_phrases)
+
+
+def _pin_now(fake):
+    """Make `fake`'s date provider draw dates up to POOL_NOW instead of the current moment."""
+    for provider in fake.get_providers():
+        if isinstance(provider, DateTimeProvider):
+            date = provider.date
+            provider.date = lambda pattern="%Y-%m-%d", end_datetime=None: date(pattern, end_datetime or POOL_NOW)
 
 
 # One set per process: every app (and test) in it shares the texts, made once, or before the fork.

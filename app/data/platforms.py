@@ -32,11 +32,13 @@ WHATSAPP_NUMBERING = (("55", 11), ("52", 10), ("91", 10), ("62", 11), ("1", 10),
 
 def uuid4_text(raw: bytes) -> str:
     """Format 16 bytes as a version-4 UUID string."""
-    b = bytearray(raw[:16])
-    b[6] = (b[6] & 0x0F) | 0x40
-    b[8] = (b[8] & 0x3F) | 0x80
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # As uuid.UUID(bytes=raw, version=4) would, at a fraction of the cost: the version nibble
+    # becomes 4 and the variant's two bits 10, so byte 8's high nibble is one of 8, 9, a, b.
+    h = raw[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[raw[8] >> 4]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = "89ab" * 4
 
 
 def _digits(raw: bytes, count: int) -> str:

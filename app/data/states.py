@@ -63,8 +63,11 @@ class StateLayout:
             return list(range(offset, end))
         per_block = self.per_block[state]
         found = []
+        number = positions = None
         for rank in range(offset, end):
-            number, nth = divmod(rank, per_block)
-            positions = [p for p, s in enumerate(self.block(number)) if s == state]
+            block_number, nth = divmod(rank, per_block)
+            if block_number != number:  # a page spans a block or two: find the positions once per block
+                number = block_number
+                positions = [p for p, s in enumerate(self.block(number)) if s == state]
             found.append(number * BLOCK + positions[nth])
         return found
