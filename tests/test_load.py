@@ -54,8 +54,15 @@ def expected_answers(make_app):
     return answers
 
 
-def workers_by_request(log):
-    return dict(re.findall(r"request_id=(\S+) worker=<(\d+)>", log))
+def workers_by_request(server, expected_ids=(), timeout=10):
+    """request id -> worker pid, from the access log once it has every expected id (gunicorn logs
+    a request just after answering it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = dict(re.findall(r"request_id=(\S+) worker=<(\d+)>", server.log()))
+        if set(expected_ids) <= set(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 def ready_workers(log):
@@ -75,7 +82,7 @@ def test_load_is_answered_identically_by_every_worker(live_server, make_app):
         bodies[target].add(body)
     assert all(len(variants) == 1 for variants in bodies.values())
 
-    answered_by = workers_by_request(server.log())
+    answered_by = workers_by_request(server, [request_id for request_id, _ in jobs])
     assert set(answered_by) == {request_id for request_id, _ in jobs}  # one log line each
     per_worker = Counter(answered_by.values())
     print(f"\n{REQUESTS} requests answered by worker pids: {dict(per_worker)}")
@@ -126,7 +133,7 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_answering(live_server,
     assert len(outcomes) > answered_before_replacement + 10
     for target, outcome in outcomes[answered_before_replacement:]:
         assert outcome == expected[target]
-    answered_by = set(workers_by_request(log).values())
+    answered_by = set(workers_by_request(server).values())
     assert replacements[0] in answered_by, "the replacement worker answered nothing"
     print(f"\nkilled worker {victim}; replaced by {replacements}; {len(failures)} requests lost with it")
 

@@ -2,6 +2,7 @@
 
 import http.client
 import re
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -115,6 +116,16 @@ def _request(url, method, target, headers=None):
         connection.close()
 
 
+def settled_log(server, needles, timeout=10):
+    """The server's log once it holds every needle: gunicorn logs a request just after answering it."""
+    deadline = time.monotonic() + timeout
+    log = server.log()
+    while time.monotonic() < deadline and not all(needle in log for needle in needles):
+        time.sleep(0.05)
+        log = server.log()
+    return log
+
+
 def test_live_server_is_safe_by_default(live_server):
     """Bound to 127.0.0.1 and says so; no versions; one access-log line per request, no key in it."""
     server = live_server("--workers", "1")
@@ -139,7 +150,7 @@ def test_live_server_is_safe_by_default(live_server):
         assert values["x-content-type-options"] == "nosniff"
         assert values["x-request-id"] == f"safety-{number}"
 
-    log = server.log()
+    log = settled_log(server, [f"request_id=safety-{number} " for number in range(len(cases))])
     assert API_KEY not in log and API_KEY[:-1] not in log
     for number, (method, target, _, status) in enumerate(cases):
         lines = [line for line in log.splitlines() if f"request_id=safety-{number} " in line]
