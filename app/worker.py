@@ -5,6 +5,8 @@ request line) itself, before the app sees them, with a small HTML page. This wor
 answers the same problem documents the app sends.
 """
 
+import uuid
+
 import orjson
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
@@ -42,6 +44,8 @@ def problem_writer(cfg):
             "Connection: close\r\n"
             f"Content-Type: {PROBLEM_CONTENT_TYPE}\r\n"
             "X-Content-Type-Options: nosniff\r\n"
+            # gunicorn refused the request before its headers were read: a fresh id, as for any request.
+            f"X-Request-ID: {uuid.uuid4().hex}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         util.write_nonblock(sock, head.encode("latin-1") + body)

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -287,6 +288,7 @@ def test_raw_requests_through_gunicorn(server, case):
     assert_clean(got_status, headers.get("content-type"), body)
     assert detail in json.loads(body)["detail"]
     assert headers["x-content-type-options"] == "nosniff"
+    assert re.fullmatch(r"[\x21-\x7e]{1,128}", headers["x-request-id"])
 
 
 def test_server_log_has_no_traceback_after_hostile_requests(server):
