@@ -25,5 +25,10 @@ dev: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# wrk comes from Debian's packages; BENCH_ARGS passes options, e.g. BENCH_ARGS='--repeats 5' (see --help).
+bench: setup
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

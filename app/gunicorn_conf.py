@@ -38,12 +38,14 @@ loglevel = "info"
 
 
 def on_starting(server):
-    """In the master, before the fork: make the message texts once, so every worker shares them."""
+    """In the master, before the fork: make the app's message texts once, so every worker shares them."""
     import gc
 
-    from app.data.messages import SHARED_POOLS
-    from app.data.platforms import ALL_LOCALES
+    if server.cfg.preload_app:  # the app is built already; another app (the bench's floor) has no catalogue
+        catalogue = getattr(server.app.wsgi(), "extensions", {}).get("catalogue")
+        if catalogue is not None:
+            from app.data.platforms import ALL_LOCALES
 
-    SHARED_POOLS.warm(ALL_LOCALES)
+            catalogue.pools.warm(ALL_LOCALES)
     # What the master built stays put: the workers' collector never walks (and so never copies) it.
     gc.freeze()

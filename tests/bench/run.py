@@ -65,12 +65,12 @@ def fetch(url, timeout=2.0):
 class Server:
     """A gunicorn process tree on 127.0.0.1, its log in `workdir`."""
 
-    def __init__(self, name, command, env, port, workdir, probe_path):
+    def __init__(self, name, command, env, port, workdir, probe_path, cwd=REPO):
         self.name, self.port = name, port
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(Path(workdir) / f"{name}-{port}.log", "wb")
         started = time.perf_counter()
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = started + 30
         while time.perf_counter() < deadline and self.process.poll() is None:
             if fetch(self.url + probe_path, timeout=1)[0] == 200:
@@ -149,12 +149,12 @@ def write_fixtures(directory):
     (Path(directory) / "bench-big.json").write_text(json.dumps(fixture), encoding="utf-8")
 
 
-def measure_throughput(args, workdir, fixtures, env):
+def measure_throughput(args, workdir, fixtures, env, source):
     """Interleaved wrk runs of every scenario; {(label, connections): [(rps, p50, p99), ...]}."""
     mock_port, floor_port = free_port(), free_port()
     mock_env = {**env, "MOCK_FIXTURES_DIR": fixtures, "MOCK_CONVERSATIONS": str(SMALL_SIZE)}
     mock = Server("mock", gunicorn_command("app:create_app()", args.worker_class, args.workers, mock_port),
-                  mock_env, mock_port, workdir, PATH.format(DOCUMENTED))
+                  mock_env, mock_port, workdir, PATH.format(DOCUMENTED), cwd=source)
     try:
         status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
         page = {"body": body.decode(), "headers": {k: headers[k] for k in ("X-Total-Count", "Link")}}
@@ -187,14 +187,14 @@ def measure_throughput(args, workdir, fixtures, env):
     return results, problems
 
 
-def measure_startup(args, workdir, fixtures, env):
+def measure_startup(args, workdir, fixtures, env, source):
     """Median seconds from process start to the first 200 answer, for the mock and the floor."""
     times = {"mock": [], "floor": []}
     floor_env = {**env, "BENCH_FLOOR_PAGE": str(Path(workdir) / "floor-page.json")}
     for _ in range(args.startups):
         port = free_port()
         server = Server("startup-mock", serve_command(port, args.workers, fixtures), env, port, workdir,
-                        PATH.format(GENERATED))
+                        PATH.format(GENERATED), cwd=source)
         times["mock"].append(server.startup)
         server.stop()
         port = free_port()
@@ -217,10 +217,11 @@ def _peak_during(server, command, seconds):
     return max(peak, server.rss_mb())
 
 
-def measure_memory(args, workdir, fixtures, env):
+def measure_memory(args, workdir, fixtures, env, source):
     """Peak resident MB of master + workers: idle, serving small chatbots, paging 1M ones."""
     port = free_port()
-    server = Server("memory-mock", serve_command(port, args.workers, fixtures), env, port, workdir, PATH.format(GENERATED))
+    server = Server("memory-mock", serve_command(port, args.workers, fixtures), env, port, workdir, PATH.format(GENERATED),
+                    cwd=source)
     try:
         idle = server.rss_mb()
         seconds = args.memory_seconds
@@ -244,11 +245,20 @@ def measure_memory(args, workdir, fixtures, env):
     return idle, small, big, floor_peak
 
 
+def measure_compute(env, source):
+    """In-process costs (tests/bench/compute.py) of the mock in `source`, as a dict."""
+    out = subprocess.run([sys.executable, str(HERE / "compute.py")], cwd=source, env=env, capture_output=True,
+                         text=True, timeout=600)
+    if out.returncode:
+        raise SystemExit(f"bench: compute.py failed:\n{out.stderr}")
+    return json.loads(out.stdout)
+
+
 def _ms(seconds):
     return f"{seconds * 1000:.1f}"
 
 
-def report(args, results, problems, startup, memory):
+def report(args, results, problems, startup, memory, compute):
     med = {key: tuple(statistics.median(v[i] for v in values) for i in range(3)) for key, values in results.items()}
     floor = SCENARIOS[0][0]
     print(f"\nconversations-mock benchmark: {args.workers} {args.worker_class} workers, wrk -t1, "
@@ -279,6 +289,22 @@ def report(args, results, problems, startup, memory):
     fresh_big = med[(SCENARIOS[7][0], 16)][0]
     print(f"scale: new 1M-chatbot pages cost {small_ref / fresh_big:.2f}x page 1 of new "
           f"{SMALL_SIZE}-conversation chatbots (requests/s ratio @16)")
+    if compute:
+        pages, requests = compute["pages"], compute["requests"]
+        small_page = pages["50 conversations, page 1"]
+        print("\nin-process costs, no server, microseconds (median of 5 rounds):")
+        print("| building an uncached page of 10 (new history each time) | us | x 50-conv. page 1 |")
+        print("|---|---:|---:|")
+        for name, value in pages.items():
+            print(f"| {name} | {value:.0f} | {value / small_page:.2f} |")
+        print("\n| one GET through the app (WSGI, all middleware) | us | x floor app |")
+        print("|---|---:|---:|")
+        for name, value in requests.items():
+            print(f"| {name} | {value:.0f} | {value / requests['floor app']:.2f} |")
+        print("\n| encoding a page | us |")
+        print("|---|---:|")
+        for name, value in compute["encoding"].items():
+            print(f"| {name} | {value:.1f} |")
     for problem in problems:
         print(f"warning: {problem}")
 
@@ -301,21 +327,26 @@ def main(argv=None):
     parser.add_argument("--worker-class", default="gevent", help="gunicorn worker class for both (default gevent)")
     parser.add_argument("--startups", type=int, default=5, help="startups to time, median quoted (default 5)")
     parser.add_argument("--memory-seconds", type=int, default=5, help="seconds of each memory phase (default 5)")
-    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory")
+    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory,compute")
+    parser.add_argument("--source", default=str(REPO),
+                        help="source tree of the mock to measure, e.g. an older checkout (default: this one)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("bench: wrk is not installed (make bench installs it with apt-get)")
     skip = set(filter(None, args.skip.split(",")))
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k not in ("HOST", "PORT")}
-    env["PYTHONPATH"] = str(REPO)
+    # The floor and the bench scripts come from this tree; the mock (and its gunicorn settings) from --source.
+    source = Path(args.source).resolve()
+    env["PYTHONPATH"] = f"{source}{os.pathsep}{REPO}"
     with tempfile.TemporaryDirectory(prefix="mock-bench-") as workdir:
         fixtures = str(Path(workdir) / "fixtures")
         os.mkdir(fixtures)
         write_fixtures(fixtures)
-        results, problems = measure_throughput(args, workdir, fixtures, env)
-        startup = None if "startup" in skip else measure_startup(args, workdir, fixtures, env)
-        memory = None if "memory" in skip else measure_memory(args, workdir, fixtures, env)
-        report(args, results, problems, startup, memory)
+        compute = None if "compute" in skip else measure_compute(env, source)
+        results, problems = measure_throughput(args, workdir, fixtures, env, source)
+        startup = None if "startup" in skip else measure_startup(args, workdir, fixtures, env, source)
+        memory = None if "memory" in skip else measure_memory(args, workdir, fixtures, env, source)
+        report(args, results, problems, startup, memory, compute)
     return 0
 
 

@@ -1,0 +1,124 @@
+"""In-process costs, without a server: building uncached pages, encoding them, one request through the app.
+
+Run by tests/bench/run.py (with PYTHONPATH naming the source tree to measure); prints JSON.
+Each figure is the median of five rounds, in microseconds per page or request.
+"""
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+BIG = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+
+
+def cost(function, rounds=5, n=600):
+    """Median microseconds per call; each call gets a number never used before."""
+    times = []
+    for r in range(rounds):
+        start = time.perf_counter()
+        for i in range(n):
+            function(r * n + i)
+        times.append((time.perf_counter() - start) / n * 1e6)
+    return statistics.median(times)
+
+
+def page_costs(pools):
+    from app.data.generator import GeneratedHistory
+
+    def small(i):  # page 1 of a new 50-conversation chatbot
+        return orjson.dumps(GeneratedHistory(f"{i:08x}-0000-4000-8000-000000000000", 7, 50, pools).page(None, 0, 10))
+
+    def big(state, page):
+        def build(i):  # a new seed each time, so no block or history cache helps
+            history = GeneratedHistory(BIG, 1000 + i, 1_000_000, pools)
+            return orjson.dumps(history.page(state, (page - 1) * 10, 10))
+        return build
+
+    return {
+        "50 conversations, page 1": cost(small),
+        "1,000,000, page 1": cost(big(None, 1)),
+        "1,000,000, page 99,999": cost(big(None, 99_999)),
+        "1,000,000, state=resolved page 5000": cost(big("resolved", 5000)),
+    }
+
+
+def encoding_costs(pools):
+    from app.data.generator import GeneratedHistory
+
+    history = GeneratedHistory(BIG, 1, 1_000_000, pools)
+    results = {}
+    for size in (10, 100):
+        items = history.page(None, 0, size)
+        assert json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode() == orjson.dumps(items)
+        results[f"orjson, page of {size}"] = cost(lambda i: orjson.dumps(items), n=2000)
+        results[f"json, page of {size}"] = cost(
+            lambda i: json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode(), n=2000)
+    return results
+
+
+def request_costs():
+    """One GET through the whole app (middleware included) against the floor app's."""
+    from flask import Flask, Response
+    from werkzeug.test import EnvironBuilder
+
+    from app import create_app
+    from app.data.platforms import ALL_LOCALES
+
+    fixtures = tempfile.mkdtemp(prefix="mock-bench-")
+    fixture = {"chatbots": [{"id": BIG, "generated": {"count": 1_000_000}}]}
+    (Path(fixtures) / "big.json").write_text(json.dumps(fixture), encoding="utf-8")
+    app = create_app({"fixtures_dir": fixtures, "conversations": "50"})
+    app.extensions["catalogue"].pools.warm(ALL_LOCALES)  # as the gunicorn master does before forking
+
+    def environ(path):
+        return EnvironBuilder(path=path, headers={"X-API-Key": API_KEY}).get_environ()
+
+    def call(target, env):
+        statuses = []
+        body = b"".join(target(dict(env), lambda status, headers, exc_info=None: statuses.append(status)))
+        assert statuses[0].startswith("200"), (statuses, body[:200])
+        return body
+
+    documented = environ("/chatbots/5afe16ed-5fd2-4552-a993-903bc9c32bb6/conversations")
+    body = call(app, documented)
+    floor = Flask("floor")
+    floor.add_url_rule("/chatbots/<chatbot_id>/conversations", "page",
+                       lambda chatbot_id: Response(body, mimetype="application/json"))
+    generated = environ("/chatbots/0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11/conversations")
+    call(app, generated)
+    # Fresh pages: walk the big chatbot's pages and new chatbots (environs built ahead, not timed).
+    fresh = [environ(f"/chatbots/{BIG}/conversations?page={2 + i}") for i in range(3000)]
+    filtered = [environ(f"/chatbots/{BIG}/conversations?state=resolved&page={2 + i}") for i in range(3000)]
+    bots = [environ(f"/chatbots/{i:08x}-0000-4000-8000-{i:012x}/conversations") for i in range(3000)]
+    return {
+        "floor app": cost(lambda i: call(floor, documented)),
+        "cached page": cost(lambda i: call(app, generated)),
+        "never-requested page of the 1M chatbot": cost(lambda i: call(app, fresh[i]), n=600),
+        "never-requested state=resolved page of the 1M chatbot": cost(lambda i: call(app, filtered[i]), n=600),
+        "page 1 of a never-requested 50-conversation chatbot": cost(lambda i: call(app, bots[i]), n=600),
+    }
+
+
+def main():
+    from app.data.messages import MessagePools
+    from app.data.platforms import ALL_LOCALES
+
+    pools = MessagePools()
+    pools.warm(ALL_LOCALES)
+    try:  # the process-wide pools the app uses, where this source tree has them
+        from app.data.messages import SHARED_POOLS
+        SHARED_POOLS.warm(ALL_LOCALES)
+    except ImportError:
+        pass
+    result = {"pages": page_costs(pools), "encoding": encoding_costs(pools), "requests": request_costs()}
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
