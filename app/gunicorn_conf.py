@@ -49,3 +49,16 @@ def on_starting(server):
             catalogue.pools.warm(ALL_LOCALES)
     # What the master built stays put: the workers' collector never walks (and so never copies) it.
     gc.freeze()
+
+
+def post_request(worker, req, environ, resp):
+    """After each answer, let the worker's other connections have a turn (gevent workers)."""
+    # A greenlet yields only when a read would block, so a keep-alive client that sends its next
+    # request at once is served again and again while the worker's other connections wait: with
+    # 64 busy connections, p99 latency was over a second. One switch per request keeps turns fair.
+    from gunicorn.workers.ggevent import GeventWorker
+
+    if isinstance(worker, GeventWorker):
+        import gevent
+
+        gevent.sleep(0)

@@ -112,8 +112,10 @@ class Server:
 
 
 def gunicorn_command(target, worker_class, workers, port):
-    """The mock's own gunicorn settings (app/gunicorn_conf.py), bound to `port`."""
-    return [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", "-k", worker_class,
+    """The mock's own gunicorn settings (app/gunicorn_conf.py), bound to `port`; its worker class unless
+    `worker_class` names another."""
+    chosen = ["-k", worker_class] if worker_class else []
+    return [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", *chosen,
             "-w", str(workers), "-b", f"127.0.0.1:{port}", target]
 
 
@@ -261,7 +263,7 @@ def _ms(seconds):
 def report(args, results, problems, startup, memory, compute):
     med = {key: tuple(statistics.median(v[i] for v in values) for i in range(3)) for key, values in results.items()}
     floor = SCENARIOS[0][0]
-    print(f"\nconversations-mock benchmark: {args.workers} {args.worker_class} workers, wrk -t1, "
+    print(f"\nconversations-mock benchmark: {args.workers} {args.worker_class or _configured_worker(args.source)} workers, wrk -t1, "
           f"{args.duration}s per run, median of {args.repeats} interleaved runs")
     print(f"machine: {os.cpu_count()} CPUs, {_cpu_model()}, Python {sys.version.split()[0]}\n")
     print("| scenario | req/s @16 | p50 @16 ms | p99 @16 ms | req/s @64 | p50 @64 ms | p99 @64 ms "
@@ -309,6 +311,12 @@ def report(args, results, problems, startup, memory, compute):
         print(f"warning: {problem}")
 
 
+def _configured_worker(source):
+    text = (Path(source) / "app" / "gunicorn_conf.py").read_text(encoding="utf-8")
+    match = re.search(r"^worker_class = [\"']([^\"']+)", text, re.M)
+    return match.group(1) if match else "configured"
+
+
 def _cpu_model():
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -324,7 +332,8 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=3, help="seconds per wrk run (default 3)")
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats, medians quoted (default 3)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: CPUs)")
-    parser.add_argument("--worker-class", default="gevent", help="gunicorn worker class for both (default gevent)")
+    parser.add_argument("--worker-class", default=None,
+                        help="gunicorn worker class for both, e.g. sync or gthread (default: app/gunicorn_conf.py's)")
     parser.add_argument("--startups", type=int, default=5, help="startups to time, median quoted (default 5)")
     parser.add_argument("--memory-seconds", type=int, default=5, help="seconds of each memory phase (default 5)")
     parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory,compute")
