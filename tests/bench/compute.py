@@ -1,7 +1,7 @@
 """In-process costs, without a server: building uncached pages, encoding them, one request through the app.
 
 Run by tests/bench/run.py (with PYTHONPATH naming the source tree to measure); prints JSON.
-Each figure is the median of five rounds, in microseconds per page or request.
+Each figure is the median of seven interleaved rounds, in microseconds per page or request.
 """
 
 import json

@@ -294,7 +294,7 @@ def report(args, results, problems, startup, memory, compute):
     if compute:
         pages, requests = compute["pages"], compute["requests"]
         small_page = pages["50 conversations, page 1"]
-        print("\nin-process costs, no server, microseconds (median of 5 rounds):")
+        print("\nin-process costs, no server, microseconds (median of 7 interleaved rounds):")
         print("| building an uncached page of 10 (new history each time) | us | x 50-conv. page 1 |")
         print("|---|---:|---:|")
         for name, value in pages.items():
