@@ -17,6 +17,10 @@ def write_atomically(path, data: bytes, overwrite: bool = False) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
+            # mkstemp makes the file private (0600); give it the mode any new file gets here.
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(stream.fileno(), 0o666 & ~umask)
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())

@@ -6,7 +6,7 @@ import uuid
 
 from marshmallow import ValidationError
 
-from app.data.fixtures import FixtureError, _error_lines
+from app.data.fixtures import FixtureError, error_lines
 from app.data.generator import GeneratedHistory
 from app.data.messages import MessagePools
 from app.files import FileExists, write_atomically
@@ -78,7 +78,7 @@ def encode(document: dict) -> bytes:
         FixtureFileSchema().load(document)
     except ValidationError as error:
         # Only a bug in the generator gets here; say where, as a bad fixture file would.
-        raise FixtureError(f"generated data: {sorted(_error_lines(error.messages))[0]}") from error
+        raise FixtureError(f"generated data: {next(error_lines(error.messages))}") from error
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

@@ -1,6 +1,7 @@
 """write_atomically: a reader sees the old file or the new one, never half of one or a leftover."""
 
 import os
+import stat
 
 import pytest
 
@@ -99,3 +100,18 @@ def test_writes_the_whole_file(tmp_path, exists):
     assert write_atomically(target, NEW, overwrite=True) == target
     assert target.read_bytes() == NEW
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chatbots.json"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+@pytest.mark.parametrize("exists", [False, True])
+def test_written_file_gets_the_usual_permissions(tmp_path, exists, umask):
+    """A generated fixture or exported document is as readable as any file the user creates."""
+    target = tmp_path / "chatbots.json"
+    if exists:
+        target.write_bytes(OLD)
+    previous = os.umask(umask)
+    try:
+        write_atomically(target, NEW, overwrite=exists)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask

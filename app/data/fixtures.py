@@ -39,7 +39,7 @@ class ListedHistory:
         return self._all if state is None else self._by_state.get(state, [])
 
 
-def _error_lines(messages, path=""):
+def error_lines(messages, path=""):
     """Flatten marshmallow's nested messages into 'chatbots[0].conversations[3].platform: ...'."""
     if isinstance(messages, dict):
         for key, value in messages.items():
@@ -49,7 +49,7 @@ def _error_lines(messages, path=""):
                 step = f"{path}[{key}]"
             else:
                 step = f"{path}.{key}" if path else str(key)
-            yield from _error_lines(value, step)
+            yield from error_lines(value, step)
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         for message in messages:
             yield f"{path or 'file'}: {message}"
@@ -83,7 +83,7 @@ def read_fixture_file(path: Path) -> list:
         return FixtureFileSchema().load(document)["chatbots"]
     except ValidationError as error:
         # marshmallow reports items in the file's order: the first line is the first mistake.
-        lines = list(_error_lines(error.messages))
+        lines = list(error_lines(error.messages))
         more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
         raise FixtureError(f"{path}: {lines[0]}{more}") from error
 
