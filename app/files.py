@@ -1,6 +1,7 @@
 """Files the mock writes, written atomically: a reader sees the old file or the new, never half."""
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -35,3 +36,12 @@ def write_atomically(path, data: bytes, overwrite: bool = False) -> Path:
             os.unlink(temporary)
         raise
     return path
+
+
+def write_output(out: str, data: bytes, overwrite: bool = False) -> None:
+    """Write `data` to standard output when `out` is '-', else atomically to the file `out`."""
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_atomically(out, data, overwrite=overwrite)

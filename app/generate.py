@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 from app.data.fixtures import FixtureError, error_lines
 from app.data.generator import GeneratedHistory
 from app.data.messages import MessagePools
-from app.files import FileExists, write_atomically
+from app.files import FileExists, write_output
 from schemas import FixtureFileSchema, SettingsSchema
 
 # A listed fixture is read, checked and held in memory whole by every worker: past ten thousand
@@ -89,11 +89,8 @@ def run(args) -> int:
         count = _whole_number("count", args.count, 0, MAX_COUNT)
         seed = DEFAULT_SEED if args.seed is None else _whole_number("seed", args.seed, 0, MAX_SEED)
         data = encode(fixture_document(chatbot_id, count, seed))
-        if args.out == "-":
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            write_atomically(args.out, data, overwrite=args.force)
+        write_output(args.out, data, overwrite=args.force)
+        if args.out != "-":
             print(f"conversations-mock: wrote {count} conversations of chatbot {chatbot_id} to {args.out}", file=sys.stderr)
     except (UsageError, FileExists, FixtureError) as error:
         print(f"conversations-mock generate: {error}", file=sys.stderr)

@@ -13,7 +13,7 @@ from marshmallow import fields
 from app.config import ConfigError, load_settings
 from app.data.fixtures import BUILTIN_FIXTURES
 from app.errors import DETAILS
-from app.files import FileExists, write_atomically
+from app.files import FileExists, write_output
 from schemas import (
     API_KEY_HEADER,
     CONVERSATIONS_PATH,
@@ -276,11 +276,8 @@ def run(args) -> int:
     try:
         base_path = load_settings({"base_path": args.base_path})["base_path"]
         data = encode(build_document(base_path))
-        if args.out == "-":
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            write_atomically(args.out, data, overwrite=args.force)
+        write_output(args.out, data, overwrite=args.force)
+        if args.out != "-":
             print(f"conversations-mock: wrote the OpenAPI document to {args.out}", file=sys.stderr)
     except (ConfigError, FileExists) as error:
         print(f"conversations-mock openapi: {error}", file=sys.stderr)
