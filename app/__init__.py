@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app import api, cors, docs, errors, middleware, openapi, reload
+from app import api, cors, docs, errors, fastpath, middleware, openapi, reload
 from app.config import ConfigError, load_settings
 from app.data.catalogue import Catalogue
 from app.data.fixtures import BUILTIN_FIXTURES, FixtureError
@@ -38,6 +38,8 @@ def create_app(config=None, environ=None):
     if settings["reload"]:
         reload.init_app(app, build_catalogue)
     errors.init_app(app)
+    # Replays of exact repeats sit inside the safety middleware, so they get its headers too.
+    fastpath.init_app(app)
     middleware.init_app(app)
     app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.

@@ -40,6 +40,12 @@ class BoundedCache(OrderedDict):
                 self.weight -= self._weigh(self.popitem(last=False)[1])
         return value
 
+    def clear(self):
+        """Forget every entry."""
+        with self.lock:
+            super().clear()
+            self.weight = 0
+
     def recall(self, key):
         """The value kept under `key`, or None; marks it recently used."""
         with self.lock:

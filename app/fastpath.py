@@ -1,0 +1,111 @@
+"""Replay of exact repeats: a page answered 200 once is answered again without Flask's machinery.
+
+CI jobs and load tests ask for the same pages over and over. Flask, webargs, flask-cors and the
+view cost several times what the answer's bytes do, so the first ordinary 200 of a request is
+kept (status, headers, body) under everything it depends on, and an exact repeat is answered
+from WSGI directly. Anything else (another key, a Prefer header, a body, an error, chaos settings,
+a reloaded or swapped catalogue) takes the full path, so validation and scenarios live in one place.
+The layer sits inside the safety middleware, which adds X-Request-ID and nosniff to replays too.
+"""
+
+from app.data.catalogue import BoundedCache
+
+# Set by the view on an ordinary answer (no scenario): only such answers may be replayed.
+REPLAYABLE_KEY = "mock.replayable"
+# Bytes of replayed answers each worker keeps (bodies, plus ENTRY_OVERHEAD for key and headers).
+REPLAY_CACHE_BYTES = 4 * 1024 * 1024
+ENTRY_OVERHEAD = 800
+# Everything in the environ an ordinary answer depends on: method, where (host and scheme make
+# the Link header), what (path and query), who (the key), the CORS origin and the body's type.
+KEY_ENVIRON = (
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "HTTP_X_API_KEY",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "wsgi.url_scheme",
+    "HTTP_ORIGIN",
+    "CONTENT_TYPE",
+)
+_METHODS = ("GET", "HEAD")
+
+
+def _weight(entry):
+    return len(entry[2]) + ENTRY_OVERHEAD
+
+
+class ReplayCache:
+    """WSGI layer between the safety middleware and Flask that replays answers to exact repeats."""
+
+    def __init__(self, app, wsgi_app, limit=REPLAY_CACHE_BYTES):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.answers = BoundedCache(limit, _weight)
+        self._catalogue = app.extensions["catalogue"]
+        settings = app.config["SETTINGS"]
+        # Server-wide latency and errors are drawn per request: nothing may be replayed then.
+        self.enabled = settings["latency"] == (0, 0) and not settings["error_rate"]
+
+    def key(self, environ):
+        """The environ's replay key, or None when the request may not be replayed."""
+        if (
+            not self.enabled
+            or environ.get("REQUEST_METHOD") not in _METHODS
+            or "HTTP_PREFER" in environ
+            or environ.get("CONTENT_LENGTH") not in (None, "", "0")
+            or "HTTP_TRANSFER_ENCODING" in environ
+        ):
+            return None
+        return tuple(environ.get(name) for name in KEY_ENVIRON)
+
+    def __call__(self, environ, start_response):
+        key = self.key(environ)
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        reloader = self.app.extensions.get("reload")
+        if reloader is not None:
+            reloader.check()  # replays skip before_request, where fixture reload is noticed
+        catalogue = self.app.extensions["catalogue"]
+        if catalogue is not self._catalogue:
+            # Reloaded fixtures (or a test's swapped data): every kept answer may be stale.
+            self.answers.clear()
+            self._catalogue = catalogue
+        answer = self.answers.recall(key)
+        if answer is not None:
+            status, headers, body = answer
+            start_response(status, list(headers))
+            return [body]
+        return self._answer_and_keep(key, catalogue, environ, start_response)
+
+    def _answer_and_keep(self, key, catalogue, environ, start_response):
+        started = []
+
+        def start(status, headers, exc_info=None):
+            started[:] = [status, tuple(headers)]
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, start)
+        if not (
+            started
+            and started[0].startswith("200 ")
+            and environ.get(REPLAYABLE_KEY)
+            and self.app.extensions["catalogue"] is catalogue
+        ):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        self.answers.remember(key, (started[0], started[1], body))
+        return [body]
+
+
+def init_app(app):
+    """Put the replay layer in front of Flask's own WSGI app (call before the safety middleware)."""
+    app.wsgi_app = ReplayCache(app, app.wsgi_app)
+    app.extensions["replay"] = app.wsgi_app

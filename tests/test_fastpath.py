@@ -1,0 +1,193 @@
+"""Replays of exact repeats (app/fastpath.py): the same bytes as the full path, and only when safe."""
+
+import json
+
+import pytest
+
+from app import build_catalogue
+
+KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+OTHER_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef"
+DOCUMENTED = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
+GENERATED = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+PATH = "/chatbots/{}/conversations"
+
+
+def counting(app):
+    """Count the requests that reach Flask behind the replay layer."""
+    replay = app.extensions["replay"]
+    inner, calls = replay.wsgi_app, []
+
+    def counted(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    replay.wsgi_app = counted
+    return calls
+
+
+def answer(client, method, path, headers):
+    """(status, headers but X-Request-ID, body) as the client sees them."""
+    response = client.open(path, method=method, headers=headers)
+    kept = [(name, value) for name, value in response.headers if name.lower() != "x-request-id"]
+    return response.status, kept, response.get_data()
+
+
+CASES = [
+    ({}, "GET", PATH.format(DOCUMENTED), {}),
+    ({}, "GET", PATH.format(GENERATED) + "?page=2&page_size=7", {}),
+    ({}, "GET", PATH.format(GENERATED) + "?state=resolved&page=1&page_size=3", {}),
+    ({}, "HEAD", PATH.format(GENERATED), {}),
+    ({}, "GET", PATH.format(GENERATED), {"Origin": "https://app.example.test"}),
+    ({}, "GET", PATH.format(GENERATED) + "?page=999", {}),
+    ({"api_keys": KEY}, "GET", PATH.format(GENERATED), {}),
+    ({"base_path": "/v1"}, "GET", "/v1" + PATH.format(GENERATED) + "?page=3", {}),
+    ({"cors_origins": "https://app.example.test"}, "GET", PATH.format(DOCUMENTED), {"Origin": "https://app.example.test"}),
+    ({"cors_origins": "https://app.example.test"}, "GET", PATH.format(DOCUMENTED), {"Origin": "https://evil.example.test"}),
+]
+
+
+@pytest.mark.parametrize("config, method, path, headers", CASES)
+def test_a_replay_is_byte_identical_to_the_full_path(make_app, config, method, path, headers):
+    full = make_app(config)
+    full.extensions["replay"].enabled = False  # every request through Flask, as before this layer
+    fast = make_app(config)
+    calls = counting(fast)
+    headers = {"X-API-Key": KEY, **headers}
+    expected = answer(full.test_client(), method, path, headers)
+    first = answer(fast.test_client(), method, path, headers)
+    replayed = answer(fast.test_client(), method, path, headers)
+    assert expected[0] == "200 OK"
+    assert first == expected
+    assert replayed == expected
+    assert len(calls) == 1  # the repeat never reached Flask
+
+
+def test_a_replay_gets_its_own_request_id_and_nosniff(make_app):
+    app = make_app()
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    client.get(path, headers={"X-API-Key": KEY})
+    mine = client.get(path, headers={"X-API-Key": KEY, "X-Request-ID": "client-chose-this"})
+    fresh = [client.get(path, headers={"X-API-Key": KEY}).headers["X-Request-ID"] for _ in range(2)]
+    assert mine.headers["X-Request-ID"] == "client-chose-this"
+    assert mine.headers["X-Content-Type-Options"] == "nosniff"
+    assert fresh[0] != fresh[1] and all(len(rid) == 32 for rid in fresh)
+
+
+@pytest.mark.parametrize(
+    "headers, status, body",
+    [
+        ({"Prefer": "example=empty"}, 200, []),
+        ({"Prefer": "code=503"}, 503, None),
+        ({"Prefer": "dealy=100"}, 422, None),
+        ({"X-API-Key": OTHER_KEY}, 401, None),
+        ({"X-API-Key": "not-a-key"}, 401, None),
+    ],
+)
+def test_never_replayed_for_prefer_or_another_key(make_app, headers, status, body):
+    app = make_app({"api_keys": KEY})
+    calls = counting(app)
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    assert client.get(path, headers={"X-API-Key": KEY}).status_code == 200
+    for _ in range(2):
+        response = client.get(path, headers={"X-API-Key": KEY, **headers})
+        assert response.status_code == status
+        if body is not None:
+            assert response.get_json() == body
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    "path, status", [(PATH.format("not-a-uuid"), 422), (PATH.format(GENERATED) + "?page=0", 422), ("/nowhere", 404)]
+)
+def test_errors_are_never_replayed(make_app, path, status):
+    app = make_app()
+    calls = counting(app)
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get(path, headers={"X-API-Key": KEY}).status_code == status
+    assert len(calls) == 3
+
+
+def test_a_body_that_does_not_parse_is_still_refused_after_a_replay(make_app):
+    app = make_app()
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    for _ in range(2):
+        assert client.get(path, headers={"X-API-Key": KEY}).status_code == 200
+    response = client.get(path, headers={"X-API-Key": KEY}, data="{", content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("config", [{"latency": "1"}, {"error_rate": "0.5"}])
+def test_chaos_settings_turn_replays_off(make_app, config):
+    app = make_app(config)
+    calls = counting(app)
+    client = app.test_client()
+    statuses = {client.get(PATH.format(GENERATED), headers={"X-API-Key": KEY, "X-Request-ID": f"r{i}"}).status_code
+                for i in range(12)}
+    assert len(calls) == 12
+    if "error_rate" in config:
+        assert statuses == {200, 500}
+
+
+def _fixture(count):
+    return {"chatbots": [{"id": GENERATED, "generated": {"count": count}}]}
+
+
+def test_swapped_data_is_never_answered_from_before(make_app, write_fixture, tmp_path):
+    app = make_app()
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    before = [client.get(path, headers={"X-API-Key": KEY}) for _ in range(2)]
+    directory = write_fixture("seven.json", _fixture(7))
+    # What a fixture reload and the pytest plugin's load_fixture do: a new catalogue, swapped in whole.
+    app.extensions["catalogue"] = build_catalogue(app.config["SETTINGS"], [directory])
+    after = client.get(path, headers={"X-API-Key": KEY})
+    assert before[0].headers["X-Total-Count"] == before[1].headers["X-Total-Count"] != "7"
+    assert after.headers["X-Total-Count"] == "7"
+    assert len(after.get_json()) == 7
+
+
+def test_a_fixture_reload_is_noticed_by_replays(make_app, write_fixture):
+    directory = write_fixture("data.json", _fixture(5))
+    app = make_app({"fixtures_dir": str(directory), "reload": "true"})
+    app.extensions["reload"].interval = 0  # look at the files on every request
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    assert [client.get(path, headers={"X-API-Key": KEY}).headers["X-Total-Count"] for _ in range(2)] == ["5", "5"]
+    (directory / "data.json").write_text(json.dumps(_fixture(8)), encoding="utf-8")
+    assert client.get(path, headers={"X-API-Key": KEY}).headers["X-Total-Count"] == "8"
+
+
+def test_replays_stay_within_their_bound(make_app):
+    app = make_app()
+    replay = app.extensions["replay"]
+    replay.answers.limit = 20_000
+    client = app.test_client()
+    for page in range(1, 40):
+        client.get(PATH.format(GENERATED) + f"?page={page}&page_size=100", headers={"X-API-Key": KEY})
+    assert 0 < replay.answers.weight <= 20_000
+
+
+@pytest.mark.parametrize("cors_origins", ["*", "https://app.example.test"])
+def test_each_origin_gets_the_cors_answer_of_the_full_path(make_app, cors_origins):
+    full = make_app({"cors_origins": cors_origins})
+    full.extensions["replay"].enabled = False
+    fast = make_app({"cors_origins": cors_origins})
+    path = PATH.format(GENERATED)
+    origins = [None, "https://app.example.test", "https://evil.example.test"] * 2
+    for origin in origins:
+        headers = {"X-API-Key": KEY, **({"Origin": origin} if origin else {})}
+        assert answer(fast.test_client(), "GET", path, headers) == answer(full.test_client(), "GET", path, headers)
+
+
+def test_get_and_head_are_kept_apart(make_app):
+    client = make_app().test_client()
+    path = PATH.format(GENERATED)
+    for method in ("GET", "HEAD", "GET", "HEAD"):
+        response = client.open(path, method=method, headers={"X-API-Key": KEY})
+        assert (response.get_data() == b"") == (method == "HEAD")
+        assert int(response.headers["Content-Length"]) > 2
