@@ -55,10 +55,12 @@ def post_request(worker, req, environ, resp):
     """After each answer, let the worker's other connections have a turn (gevent workers)."""
     # A greenlet yields only when a read would block, so a keep-alive client that sends its next
     # request at once is served again and again while the worker's other connections wait: with
-    # 64 busy connections, p99 latency was over a second. One switch per request keeps turns fair.
+    # 64 busy connections, p99 latency was over a second. gevent.sleep(0) was not enough (greenlets
+    # that switched that way ran again before sockets were polled: p99 still ~1 s on new pages);
+    # gevent.idle() waits until every pending event, ready sockets included, has had its turn.
     from gunicorn.workers.ggevent import GeventWorker
 
     if isinstance(worker, GeventWorker):
         import gevent
 
-        gevent.sleep(0)
+        gevent.idle()
