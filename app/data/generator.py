@@ -35,15 +35,23 @@ def _day_text(day: int) -> str:
     return (EPOCH + timedelta(days=day)).date().isoformat()
 
 
+@lru_cache(maxsize=1440)
+def _minute_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
 def _moment(microseconds: int) -> str:
-    """format_timestamp(EPOCH + microseconds), by integer arithmetic: a third of its cost."""
+    """format_timestamp(EPOCH + microseconds), by integer arithmetic and two small tables."""
     day, rest = divmod(microseconds, DAY_US)
     seconds, fraction = divmod(rest, 10**6)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
+    minute, seconds = divmod(seconds, 60)
     # The API prints microseconds without trailing zeros, and none at all on a whole second.
-    tail = f".{fraction:06d}".rstrip("0") if fraction else ""
-    return f"{_day_text(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}{tail}+00:00"
+    if fraction:
+        tail = f".{fraction:06d}"
+        if fraction % 10 == 0:
+            tail = tail.rstrip("0")
+        return f"{_day_text(day)}T{_minute_text(minute)}:{seconds:02d}{tail}+00:00"
+    return f"{_day_text(day)}T{_minute_text(minute)}:{seconds:02d}+00:00"
 
 
 def _duration(platform: str, raw: bytes) -> int:
