@@ -35,9 +35,17 @@ _SAFE_QUERY = _SAFE_PATH + "?"
 _PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
 
 
+# The words _NAMED_SECRET needs. In ASCII text (every log target: it is percent-encoded) the
+# regex's case-insensitive match is plain ASCII case, so a substring test on lower() is exact and
+# skips the regex (5 us per line) when none is there; other text always goes through the regex.
+_SECRET_WORDS = ("key", "token", "secret", "passw", "auth")
+
+
 def mask_secrets(text: str) -> str:
     """`text` with API keys and values of secret-looking parameters replaced by ***."""
-    text = _NAMED_SECRET.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
+    lowered = text.lower()
+    if not text.isascii() or any(word in lowered for word in _SECRET_WORDS):
+        text = _NAMED_SECRET.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
     return _HEX_SECRET.sub(MASK, text)
 
 

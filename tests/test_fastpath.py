@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import build_catalogue
 
@@ -191,3 +193,28 @@ def test_get_and_head_are_kept_apart(make_app):
         response = client.open(path, method=method, headers={"X-API-Key": KEY})
         assert (response.get_data() == b"") == (method == "HEAD")
         assert int(response.headers["Content-Length"]) > 2
+
+
+def _mask_by_regex_only(text):
+    from app.middleware import _HEX_SECRET, _NAMED_SECRET, MASK
+
+    text = _NAMED_SECRET.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
+    return _HEX_SECRET.sub(MASK, text)
+
+
+_WORDY = st.text(alphabet=st.sampled_from(list("keyKEYtokenTOKENsecretpasswordauthAUTH=:&; %3D_-?/\u017f\u212a\u0130a0")))
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.one_of(_WORDY, st.text(max_size=60), st.text(alphabet=st.characters(max_codepoint=127), max_size=60)))
+def test_masking_skips_the_regex_only_where_it_would_change_nothing(text):
+    from app.middleware import mask_secrets
+
+    assert mask_secrets(text) == _mask_by_regex_only(text)
+
+
+@pytest.mark.parametrize("text", ["/x?api_KEY=abc", "/x?\u017fecret=abc", "/x?\u212aey=abc", "/x?Password=hunter2"])
+def test_masking_still_masks_odd_spellings(text):
+    from app.middleware import mask_secrets
+
+    assert mask_secrets(text).endswith("=***")
