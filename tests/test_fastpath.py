@@ -218,3 +218,28 @@ def test_masking_still_masks_odd_spellings(text):
     from app.middleware import mask_secrets
 
     assert mask_secrets(text).endswith("=***")
+
+
+def _flask_cors_itself(app):
+    """The app with flask-cors' own after_request function instead of its memoised answers."""
+    functions = app.after_request_funcs[None]
+    functions[:] = [getattr(function, "__wrapped__", function) for function in functions]
+    app.extensions["replay"].enabled = False
+    return app
+
+
+@pytest.mark.parametrize("cors_origins", ["*", "https://app.example.test,https://other.example.test"])
+def test_memoised_cors_headers_are_flask_cors_own(make_app, cors_origins):
+    plain = _flask_cors_itself(make_app({"cors_origins": cors_origins})).test_client()
+    memoised = make_app({"cors_origins": cors_origins}).test_client()
+    requests = [
+        (method, path, {**key, **origin})
+        for method, path in [("GET", PATH.format(GENERATED)), ("HEAD", PATH.format(DOCUMENTED)),
+                             ("GET", PATH.format("nope")), ("GET", "/nowhere"), ("POST", PATH.format(GENERATED))]
+        for key in ({"X-API-Key": KEY}, {})
+        for origin in ({}, {"Origin": "https://app.example.test"}, {"Origin": "https://evil.example.test"})
+    ]
+    requests.append(("OPTIONS", PATH.format(GENERATED),
+                     {"Origin": "https://app.example.test", "Access-Control-Request-Method": "GET"}))
+    for method, path, headers in requests * 2:
+        assert answer(memoised, method, path, headers) == answer(plain, method, path, headers), (method, path, headers)
