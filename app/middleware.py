@@ -142,7 +142,8 @@ def _refuse_bad_body():
         raise RequestEntityTooLarge()
     if request.environ.get(BAD_BODY_KEY):
         raise Problem(400, request.environ[BAD_BODY_KEY])
-    request.stream  # noqa: B018 - raises RequestEntityTooLarge when Content-Length is past the limit
+    if request.environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in request.environ:
+        request.stream  # noqa: B018 - raises RequestEntityTooLarge when Content-Length is past the limit
 
 
 def init_app(app):
