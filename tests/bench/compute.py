@@ -83,7 +83,9 @@ def request_costs():
 
     def call(target, env):
         statuses = []
-        body = b"".join(target(dict(env), lambda status, headers, exc_info=None: statuses.append(status)))
+        chunks = target(dict(env), lambda status, headers, exc_info=None: statuses.append(status))
+        body = b"".join(chunks)
+        getattr(chunks, "close", lambda: None)()  # as a WSGI server does
         assert statuses[0].startswith("200"), (statuses, body[:200])
         return body
 
@@ -98,9 +100,19 @@ def request_costs():
     fresh = [environ(f"/chatbots/{BIG}/conversations?page={2 + i}") for i in range(2100)]
     filtered = [environ(f"/chatbots/{BIG}/conversations?state=resolved&page={2 + i}") for i in range(2100)]
     bots = [environ(f"/chatbots/{i:08x}-0000-4000-8000-{i:012x}/conversations") for i in range(2100)]
-    return costs({
+    functions = {
         "floor app": lambda i: call(floor, documented),
         "cached page": lambda i: call(app, generated),
+    }
+    if "replay" in app.extensions:  # trees with app/fastpath.py: the same request through Flask too
+        with tempfile.TemporaryDirectory(prefix="mock-bench-") as fixtures:
+            (Path(fixtures) / "big.json").write_text(json.dumps(fixture), encoding="utf-8")
+            full = create_app({"fixtures_dir": fixtures, "conversations": "50"})
+        full.extensions["replay"].enabled = False
+        call(full, generated)
+        functions["cached page, replay off (the full Flask path)"] = lambda i: call(full, generated)
+    return costs({
+        **functions,
         "never-requested page of the 1M chatbot": lambda i: call(app, fresh[i]),
         "never-requested state=resolved page of the 1M chatbot": lambda i: call(app, filtered[i]),
         "page 1 of a never-requested 50-conversation chatbot": lambda i: call(app, bots[i]),
