@@ -10,7 +10,7 @@ from hashlib import blake2b
 
 from app.data.messages import MessagePools
 from app.data.platforms import PLATFORM_LOCALES, PLATFORM_TABLE, sns_user_id, uuid4_text
-from app.data.states import StateLayout
+from app.data.states import BLOCK, StateLayout
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The newest generated conversation falls in the week before the document's newest example.
@@ -35,23 +35,24 @@ def _day_text(day: int) -> str:
     return (EPOCH + timedelta(days=day)).date().isoformat()
 
 
-@lru_cache(maxsize=1440)
+@lru_cache(maxsize=4096)
 def _minute_text(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
+    """"YYYY-MM-DDTHH:MM:" of a minute since the epoch (a page's conversations share a few)."""
+    day, minute = divmod(minute, 1440)
+    return f"{_day_text(day)}T{minute // 60:02d}:{minute % 60:02d}:"
 
 
 def _moment(microseconds: int) -> str:
     """format_timestamp(EPOCH + microseconds), by integer arithmetic and two small tables."""
-    day, rest = divmod(microseconds, DAY_US)
-    seconds, fraction = divmod(rest, 10**6)
+    seconds, fraction = divmod(microseconds, 10**6)
     minute, seconds = divmod(seconds, 60)
     # The API prints microseconds without trailing zeros, and none at all on a whole second.
     if fraction:
         tail = f".{fraction:06d}"
         if fraction % 10 == 0:
             tail = tail.rstrip("0")
-        return f"{_day_text(day)}T{_minute_text(minute)}:{seconds:02d}{tail}+00:00"
-    return f"{_day_text(day)}T{_minute_text(minute)}:{seconds:02d}+00:00"
+        return f"{_minute_text(minute)}{seconds:02d}{tail}+00:00"
+    return f"{_minute_text(minute)}{seconds:02d}+00:00"
 
 
 def _duration(platform: str, raw: bytes) -> int:
@@ -87,14 +88,21 @@ class GeneratedHistory:
 
     def page(self, state: str | None, offset: int, limit: int) -> list:
         """Conversations offset..offset+limit-1 among those matching the state filter."""
-        return [self.conversation(i) for i in self.layout.indexes(state, offset, limit)]
+        layout, blocks, found = self.layout, {}, []
+        for i in layout.indexes(state, offset, limit):
+            number = i // BLOCK  # a page spans a block or two: look each up once
+            block = blocks.get(number) or blocks.setdefault(number, layout.block(number))
+            found.append(self.conversation(i, block[i % BLOCK]))
+        return found
 
-    def conversation(self, index: int) -> dict:
-        """Conversation `index` (0 is the newest), as the API prints it."""
+    def conversation(self, index: int, state: str | None = None) -> dict:
+        """Conversation `index` (0 is the newest), as the API prints it; `state` if the caller knows it."""
         head = blake2b(index.to_bytes(8, "big"), key=self.key, digest_size=64).digest()
-        platform = PLATFORM_TABLE[int.from_bytes(head[32:34], "big") % len(PLATFORM_TABLE)]
-        state = self.layout.state_at(index)
-        created_us = self._newest_us - index * self._slot_us - int.from_bytes(head[34:38], "big") % self._slot_us
+        platform = PLATFORM_TABLE[(head[32] << 8 | head[33]) % len(PLATFORM_TABLE)]
+        if state is None:
+            state = self.layout.state_at(index)
+        slot = self._slot_us
+        created_us = self._newest_us - index * slot - int.from_bytes(head[34:38], "big") % slot
         updated_us = created_us + _duration(platform, head[38:42])
         anonymous = head[42] < 218  # about 85% of users never sign in, as in the document
         user_id = None
