@@ -12,9 +12,10 @@ from app.data.catalogue import BoundedCache
 
 # Set by the view on an ordinary answer (no scenario): only such answers may be replayed.
 REPLAYABLE_KEY = "mock.replayable"
-# Bytes of replayed answers each worker keeps (bodies, plus ENTRY_OVERHEAD for key and headers).
+# Bytes of replayed answers each worker keeps: body and header text, plus ENTRY_OVERHEAD for the
+# key (eleven strings) and the Python objects holding it all.
 REPLAY_CACHE_BYTES = 4 * 1024 * 1024
-ENTRY_OVERHEAD = 800
+ENTRY_OVERHEAD = 1500
 # Everything in the environ an ordinary answer depends on: method, where (host and scheme make
 # the Link header), what (path and query), who (the key), the CORS origin and the body's type.
 KEY_ENVIRON = (
@@ -34,7 +35,8 @@ _METHODS = ("GET", "HEAD")
 
 
 def _weight(entry):
-    return len(entry[2]) + ENTRY_OVERHEAD
+    status, headers, body = entry
+    return len(body) + sum(len(name) + len(value) for name, value in headers) + ENTRY_OVERHEAD
 
 
 class ReplayCache:
