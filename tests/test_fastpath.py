@@ -243,3 +243,31 @@ def test_memoised_cors_headers_are_flask_cors_own(make_app, cors_origins):
                      {"Origin": "https://app.example.test", "Access-Control-Request-Method": "GET"}))
     for method, path, headers in requests * 2:
         assert answer(memoised, method, path, headers) == answer(plain, method, path, headers), (method, path, headers)
+
+
+def test_through_gunicorn_a_repeat_is_the_same_answer_and_logged(live_server):
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    server = live_server("--workers", "1")
+    address = urlsplit(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    path = PATH.format(GENERATED) + "?page=2&page_size=5"
+    answers = []
+    for rid in ("first-request", "second-request"):
+        connection.request("GET", path, headers={"X-API-Key": KEY, "X-Request-ID": rid})
+        response = connection.getresponse()
+        headers = [(name, value) for name, value in response.getheaders() if name not in ("Date", "X-Request-ID")]
+        answers.append((response.status, headers, response.read(), response.getheader("X-Request-ID")))
+    connection.request("GET", path, headers={"X-API-Key": KEY, "Prefer": "example=empty"})
+    preferred = connection.getresponse()
+    assert preferred.read() == b"[]"
+    connection.close()
+    assert answers[0][:3] == answers[1][:3] and answers[0][0] == 200
+    assert [answer[3] for answer in answers] == ["first-request", "second-request"]
+    deadline = time.monotonic() + 10
+    while "request_id=second-request" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line = next(line for line in server.log().splitlines() if "request_id=second-request" in line)
+    assert f'"GET {path}" 200 {len(answers[1][2])} ' in line
