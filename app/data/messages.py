@@ -7,9 +7,13 @@ Each locale's texts are made once per process from a fixed seed: every worker ma
 
 import threading
 from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import import_module
 
 from faker import Faker
+from faker.config import DEFAULT_LOCALE
 from faker.providers.date_time import Provider as DateTimeProvider
+from faker.utils.loading import list_module
 
 POOL_SIZE = 64
 POOL_SEED = 9570
@@ -199,7 +203,7 @@ class MessagePools:
 
     def _make(self, locale):
         user_phrases, bot_phrases = PHRASES[locale.split("_")[0]]
-        fake = Faker(locale, providers=PROVIDERS)
+        fake = Faker(locale, providers=[_localized(provider, locale) for provider in PROVIDERS])
         _pin_now(fake)
         fake.seed_instance(self._seed)
 
@@ -215,6 +219,21 @@ class MessagePools:
             )
 
         return fill(user_phrases), fill(bot_phrases)
+
+
+@lru_cache(maxsize=None)
+def _locales_of(provider):
+    return frozenset(list_module(import_module(provider)))
+
+
+def _localized(provider, locale):
+    """The module of `provider` Faker would pick for `locale` (its default locale if it has none)."""
+    # Faker lists a provider's locale directories once per (provider, locale): 52 directory scans,
+    # ~45 ms of startup for 13 locales. Naming the locale's module directly needs one per provider.
+    module = import_module(provider)
+    if locale not in _locales_of(provider):
+        locale = getattr(module, "default_locale", "") or DEFAULT_LOCALE
+    return f"{provider}.{locale}"
 
 
 def _pin_now(fake):
