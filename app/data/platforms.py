@@ -44,9 +44,12 @@ _VARIANT = "89ab" * 4
 def _digits(raw: bytes, count: int) -> str:
     """A string of `count` decimal digits, the first not zero."""
     number = int.from_bytes(raw, "big")
-    first = 1 + number % 9
-    rest = (number // 9) % (10 ** (count - 1))
-    return f"{first}{rest:0{count - 1}d}"
+    scale = _SCALES[count]
+    # first * 10**(count-1) + rest prints as the first digit, then rest padded to count-1 digits.
+    return str((1 + number % 9) * scale + (number // 9) % scale)
+
+
+_SCALES = {count: 10 ** (count - 1) for _, count in WHATSAPP_NUMBERING} | {16: 10**15}
 
 
 def sns_user_id(platform: str, raw: bytes) -> str | None:
