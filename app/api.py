@@ -60,6 +60,7 @@ parser = RequestParser()
 _headers_schema = ApiKeyHeaderSchema()
 _path_schema = ChatbotPathSchema()
 _query_schema = ConversationsQuerySchema()
+_PAGE_FIELD = _query_schema.fields["page"]
 # Bound on the verdicts (keys, paths, query strings) each app remembers.
 ADMITTED_CACHE = 4096
 _ADMITTED = "conversations.admitted"
@@ -126,13 +127,34 @@ def _admit():
     asked = ("query", environ.get("QUERY_STRING"))
     query = memo.recall(asked)
     if query is None:
-        lists = list(request.args.lists())
-        # A repeated parameter is refused by RequestParser.load_querystring: left to webargs.
-        single = all(len(given) == 1 for _, given in lists)
-        values = {name: given[0] for name, given in lists} if single else None
-        parsed = _load(_query_schema, values, "query", unknown=RAISE)
-        query = memo.remember(asked, (parsed["page"], parsed["page_size"], parsed.get("state")))
+        query = memo.remember(asked, _admit_query(memo))
     return path[0], *query, path[1]
+
+
+def _admit_query(memo):
+    """(page, page_size, state) of a query string not seen before; raises its Problem if refused.
+
+    The query schema checks each parameter on its own (no schema-wide rule), so a query is valid
+    when its page is and the rest of it is. Walking a chatbot's pages repeats the rest (page_size,
+    state): its verdict is remembered, and only the new page goes through the schema's page field.
+    """
+    lists = list(request.args.lists())
+    # A repeated parameter is refused by RequestParser.load_querystring: left to webargs.
+    single = all(len(given) == 1 for _, given in lists)
+    values = {name: given[0] for name, given in lists} if single else None
+    rest = None
+    if values is not None and "page" in values:
+        rest = ("query-rest", *((name, value) for name, value in values.items() if name != "page"))
+        known = memo.recall(rest)
+        if known is not None:
+            try:
+                return _PAGE_FIELD.deserialize(values["page"]), *known
+            except ValidationError:
+                pass  # webargs words the refusal, below
+    parsed = _load(_query_schema, values, "query", unknown=RAISE)
+    if rest is not None:
+        memo.remember(rest, (parsed["page_size"], parsed.get("state")))
+    return parsed["page"], parsed["page_size"], parsed.get("state")
 
 
 def _load(schema, values, location, **kwargs):
