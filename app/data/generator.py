@@ -43,16 +43,18 @@ def _minute_text(minute: int) -> str:
 
 
 def _moment(microseconds: int) -> str:
-    """format_timestamp(EPOCH + microseconds), by integer arithmetic and two small tables."""
-    seconds, fraction = divmod(microseconds, 10**6)
-    minute, seconds = divmod(seconds, 60)
+    """format_timestamp(EPOCH + microseconds), by integer arithmetic and three small tables."""
+    minute, rest = divmod(microseconds, 60 * 10**6)
+    seconds, fraction = divmod(rest, 10**6)
     # The API prints microseconds without trailing zeros, and none at all on a whole second.
     if fraction:
-        tail = f".{fraction:06d}"
-        if fraction % 10 == 0:
-            tail = tail.rstrip("0")
-        return f"{_minute_text(minute)}{seconds:02d}{tail}+00:00"
-    return f"{_minute_text(minute)}{seconds:02d}+00:00"
+        if fraction % 10:
+            return f"{_minute_text(minute)}{_SECONDS[seconds]}.{fraction:06d}+00:00"
+        return f"{_minute_text(minute)}{_SECONDS[seconds]}.{f'{fraction:06d}'.rstrip('0')}+00:00"
+    return f"{_minute_text(minute)}{_SECONDS[seconds]}+00:00"
+
+
+_SECONDS = tuple(f"{second:02d}" for second in range(60))
 
 
 def _duration(platform: str, raw: bytes) -> int:
