@@ -9,7 +9,7 @@ from webargs.flaskparser import FlaskParser
 
 from app import scenarios
 from app.data.catalogue import BoundedCache
-from app.errors import Problem
+from app.errors import Problem, api_key_challenge
 from app.fastpath import REPLAYABLE_KEY
 from schemas import (
     API_KEY_HEADER,
@@ -84,8 +84,7 @@ def _check_api_key():
 
 
 def _unauthorized(detail):
-    challenge = f'ApiKey realm="conversations-mock", header="{API_KEY_HEADER}"'
-    return Problem(401, detail, headers={"WWW-Authenticate": challenge})
+    return Problem(401, detail, headers={"WWW-Authenticate": api_key_challenge()})
 
 
 def _link_header(base_url, page, page_size, state, total):

@@ -6,7 +6,7 @@ import orjson
 from flask import Response, current_app
 from werkzeug.exceptions import HTTPException
 
-from schemas import PROBLEM_CONTENT_TYPE, ProblemSchema
+from schemas import API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemSchema
 
 _problem_schema = ProblemSchema()
 
@@ -20,6 +20,11 @@ DETAILS = {
     422: "One or more parameters are not valid; see errors.",
     500: "The mock server failed unexpectedly; its log has the details.",
 }
+
+
+def api_key_challenge() -> str:
+    """The WWW-Authenticate value of a 401: which header carries the key."""
+    return f'ApiKey realm="conversations-mock", header="{API_KEY_HEADER}"'
 
 
 class Problem(Exception):

@@ -17,7 +17,8 @@ from marshmallow import RAISE, ValidationError
 from werkzeug.http import parse_list_header, unquote_header_value
 
 from app.data.fixtures import BUILTIN_FIXTURES, ListedHistory, read_fixture_file
-from app.errors import Problem
+from app.errors import Problem, api_key_challenge
+from app.middleware import REQUEST_ID_HEADER
 from schemas import API_KEY_HEADER
 from schemas.preferences import (
     PREFER_HEADER,
@@ -26,7 +27,6 @@ from schemas.preferences import (
     PreferencesSchema,
 )
 
-REQUEST_ID_HEADER = "X-Request-ID"
 RETRY_AFTER_SECONDS = 1
 _EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7"}
 _schema = PreferencesSchema()
@@ -176,7 +176,7 @@ def _simulated(code, chatbot_id, applied):
     if code in (429, 503):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if code == 401:
-        headers["WWW-Authenticate"] = f'ApiKey realm="conversations-mock", header="{API_KEY_HEADER}"'
+        headers["WWW-Authenticate"] = api_key_challenge()
     detail = _DETAILS[code].format(chatbot_id=chatbot_id)
     detail += f" (Simulated: the request asked for it with 'Prefer: code={code}'.)"
     return Problem(code, detail, headers=headers)
