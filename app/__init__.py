@@ -1,49 +1,22 @@
-"""The conversations mock: a Flask application built by create_app."""
+"""The conversations mock: a Flask application built by create_app.
 
-from flask import Flask
+These names are imported on first use, so importing a submodule alone (the pytest plugin, which
+installing the package registers with every pytest run) does not load Flask and the whole app.
+"""
 
-from app import api, cors, docs, errors, fastpath, middleware, openapi, reload
-from app.config import ConfigError, load_settings
-from app.data.catalogue import Catalogue
-from app.data.fixtures import BUILTIN_FIXTURES, FixtureError
+import importlib
 
-__all__ = ["ConfigError", "FixtureError", "build_catalogue", "create_app"]
-
-
-def build_catalogue(settings, extra_dirs=()):
-    """Read the fixture directories the settings name (plus `extra_dirs`) into a new Catalogue.
-
-    Raises FixtureError naming the file, item and field of the first problem.
-    """
-    directories = [BUILTIN_FIXTURES]
-    if settings["fixtures_dir"]:
-        directories.append(settings["fixtures_dir"])
-    directories.extend(extra_dirs)
-    return Catalogue(directories, settings["seed"], settings["conversations"])
+_EXPORTS = {
+    "create_app": "app.factory",
+    "build_catalogue": "app.factory",
+    "ConfigError": "app.config",
+    "FixtureError": "app.data.fixtures",
+}
+__all__ = list(_EXPORTS)
 
 
-def create_app(config=None, environ=None):
-    """Build the app from the environment's settings and `config` (which wins).
-
-    `environ` replaces os.environ (the pytest plugin passes {} so a machine's MOCK_* never leak in).
-    Raises ConfigError or FixtureError, naming the setting or file, when one cannot be used.
-    """
-    settings = load_settings(config, environ)
-    app = Flask(__name__)
-    app.config["SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings["max_body"]
-    app.json.sort_keys = False
-    # Views read the catalogue from here on every request, so a reload can swap it whole.
-    app.extensions["catalogue"] = build_catalogue(settings)
-    if settings["reload"]:
-        reload.init_app(app, build_catalogue)
-    errors.init_app(app)
-    # Replays of exact repeats sit inside the safety middleware, so they get its headers too.
-    fastpath.init_app(app)
-    middleware.init_app(app)
-    app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
-    # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
-    app.register_blueprint(openapi.blueprint)
-    app.register_blueprint(docs.blueprint)
-    cors.init_app(app)
-    return app
+def __getattr__(name):
+    """Import create_app, build_catalogue, ConfigError or FixtureError when first asked for."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'app' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -195,3 +195,24 @@ def test_several_prefer_headers_reach_the_mock_over_http(conversations_mock):
     response.read()
     connection.close()
     assert (response.status, response.headers["Preference-Applied"]) == (503, "delay=10, code=503")
+
+
+def test_loading_the_plugin_does_not_import_the_app():
+    """Every pytest run of a project that installs us loads the plugin: it must stay cheap."""
+    probe = "import sys, app.pytest_plugin; print(sorted({'flask', 'marshmallow', 'faker'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["create_app", "build_catalogue", "ConfigError", "FixtureError"])
+def test_the_package_still_offers_its_names(name):
+    import app
+
+    assert getattr(app, name).__name__ == name
+
+
+def test_the_package_names_only_what_it_has():
+    import app
+
+    with pytest.raises(AttributeError, match="no attribute 'bogus'"):
+        app.bogus  # noqa: B018
