@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run dev test bench lint clean
+.PHONY: setup run dev test bench clean
 
 $(BIN)/conversations-mock: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -76,7 +76,6 @@ class LiveServer:
     """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS."""
 
     def __init__(self, args, env):
-        import os
         import re
         import subprocess
         import sys

@@ -206,7 +206,7 @@ def test_million_conversation_chatbot_serves_any_page(big_client, page):
     response, items = _get(big_client, f"page={page}&page_size=10")
     assert response.headers["X-Total-Count"] == "1000000"
     _check_page(items, 10)
-    assert response.headers["Link"].endswith(f'page=100000&page_size=10>; rel="last"')
+    assert response.headers["Link"].endswith('page=100000&page_size=10>; rel="last"')
 
 
 def test_million_conversation_chatbot_pages_join_up(big_client):

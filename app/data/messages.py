@@ -240,8 +240,12 @@ def _pin_now(fake):
     """Make `fake`'s date provider draw dates up to POOL_NOW instead of the current moment."""
     for provider in fake.get_providers():
         if isinstance(provider, DateTimeProvider):
-            date = provider.date
-            provider.date = lambda pattern="%Y-%m-%d", end_datetime=None: date(pattern, end_datetime or POOL_NOW)
+            provider.date = _pinned(provider.date)
+
+
+def _pinned(date):
+    # A function of its own, so each provider's replacement calls that provider's own date().
+    return lambda pattern="%Y-%m-%d", end_datetime=None: date(pattern, end_datetime or POOL_NOW)
 
 
 # One set per process: every app (and test) in it shares the texts, made once, or before the fork.

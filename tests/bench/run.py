@@ -170,7 +170,7 @@ def measure_throughput(args, workdir, fixtures, env, source):
     servers = {"mock": mock, "floor": floor}
     results, problems, run = {}, [], 0
     try:
-        for label, server, target in SCENARIOS:  # warm-up: imports, pools, first pages
+        for _label, server, target in SCENARIOS:  # warm-up: imports, pools, first pages
             run += 1
             wrk(servers[server].url, target, 16, 1, run)
         for repeat in range(args.repeats):
