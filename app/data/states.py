@@ -12,17 +12,37 @@ from hashlib import blake2b
 from schemas import STATES
 
 BLOCK = 10
+# Fisher-Yates from the last place down: (place, how many places it may swap with).
+_SWAPS = tuple((top, top + 1) for top in range(BLOCK - 1, 0, -1))
+
+
+@lru_cache(maxsize=256)
+def _block_hasher(key: bytes):
+    """A keyed hasher for block shuffles, copied per block: setting the key up costs more than the hash."""
+    return blake2b(key=key, digest_size=BLOCK, person=b"block")
 
 
 @lru_cache(maxsize=4096)
 def _block(key: bytes, composition: tuple, number: int) -> tuple:
     """The states of block `number`, a seeded shuffle of `composition`."""
+    hasher = _block_hasher(key).copy()
+    hasher.update(number.to_bytes(8, "big"))
+    randomness = hasher.digest()
     states = list(composition)
-    randomness = blake2b(number.to_bytes(8, "big"), key=key, digest_size=BLOCK, person=b"block").digest()
-    for top in range(BLOCK - 1, 0, -1):  # Fisher-Yates
-        other = randomness[top] % (top + 1)
+    for top, choices in _SWAPS:
+        other = randomness[top] % choices
         states[top], states[other] = states[other], states[top]
     return tuple(states)
+
+
+def _shape(in_progress: int, resolved: int) -> tuple:
+    """(states per block, the block's states in STATES order) for these numbers of each."""
+    per_block = dict(zip(STATES, (in_progress, resolved, BLOCK - in_progress - resolved)))
+    return per_block, tuple(s for s in STATES for _ in range(per_block[s]))
+
+
+# Every shape a key can pick, made once: 2-5 in progress and 1-4 resolved per block.
+_SHAPES = {(a, b): _shape(2 + a, 1 + b) for a in range(4) for b in range(4)}
 
 
 class StateLayout:
@@ -30,14 +50,8 @@ class StateLayout:
 
     def __init__(self, key: bytes, count: int):
         mix = blake2b(b"states", key=key, digest_size=2).digest()
-        in_progress = 2 + mix[0] % 4
-        resolved = 1 + mix[1] % 4
-        self.per_block = {
-            "in_progress": in_progress,
-            "resolved": resolved,
-            "closed": BLOCK - in_progress - resolved,
-        }
-        self._composition = tuple(s for s in STATES for _ in range(self.per_block[s]))
+        # Shared by every layout of this shape: read, never changed.
+        self.per_block, self._composition = _SHAPES[mix[0] % 4, mix[1] % 4]
         self._key = key
         self.count = count
 
@@ -47,27 +61,35 @@ class StateLayout:
 
     def state_at(self, index: int) -> str:
         """The state of conversation `index` (0 is the newest)."""
-        return self.block(index // BLOCK)[index % BLOCK]
+        return _block(self._key, self._composition, index // BLOCK)[index % BLOCK]
 
     def total(self, state: str | None = None) -> int:
         """How many conversations there are, or how many are in `state`."""
         if state is None:
             return self.count
         full, rest = divmod(self.count, BLOCK)
-        return full * self.per_block[state] + self.block(full)[:rest].count(state)
+        return full * self.per_block[state] + (self.block(full)[:rest].count(state) if rest else 0)
 
     def indexes(self, state: str | None, offset: int, limit: int) -> list:
         """Positions in the history of the conversations offset..offset+limit-1 of `state`."""
-        end = min(offset + limit, self.total(state))
+        return [index for index, _ in self.entries(state, offset, limit)]
+
+    def entries(self, state: str | None, offset: int, limit: int) -> list:
+        """(position, state) of the conversations offset..offset+limit-1 of `state`, block by block."""
+        wanted = min(offset + limit, self.total(state)) - offset
+        if wanted <= 0:
+            return []
+        key, composition = self._key, self._composition
         if state is None:
-            return list(range(offset, end))
-        per_block = self.per_block[state]
-        found = []
-        number = positions = None
-        for rank in range(offset, end):
-            block_number, nth = divmod(rank, per_block)
-            if block_number != number:  # a page spans a block or two: find the positions once per block
-                number = block_number
-                positions = [p for p, s in enumerate(self.block(number)) if s == state]
-            found.append(number * BLOCK + positions[nth])
-        return found
+            number, skip = divmod(offset, BLOCK)
+            found = []
+            while len(found) < skip + wanted:
+                found += enumerate(_block(key, composition, number), number * BLOCK)
+                number += 1
+        else:
+            number, skip = divmod(offset, self.per_block[state])
+            found = []
+            while len(found) < skip + wanted:
+                found += [(i, s) for i, s in enumerate(_block(key, composition, number), number * BLOCK) if s == state]
+                number += 1
+        return found[skip : skip + wanted]
