@@ -88,7 +88,9 @@ class GeneratedHistory:
     def page(self, state: str | None, offset: int, limit: int) -> list:
         """Conversations offset..offset+limit-1 among those matching the state filter."""
         conversation = self.conversation
-        return [conversation(i, s) for i, s in self.layout.entries(state, offset, limit)]
+        if state is None:
+            return [conversation(i, s) for i, s in enumerate(self.layout.states(offset, limit), offset)]
+        return [conversation(i, state) for i in self.layout.indexes(state, offset, limit)]
 
     def conversation(self, index: int, state: str | None = None) -> dict:
         """Conversation `index` (0 is the newest), as the API prints it; `state` if the caller knows it."""

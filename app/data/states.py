@@ -72,24 +72,25 @@ class StateLayout:
 
     def indexes(self, state: str | None, offset: int, limit: int) -> list:
         """Positions in the history of the conversations offset..offset+limit-1 of `state`."""
-        return [index for index, _ in self.entries(state, offset, limit)]
-
-    def entries(self, state: str | None, offset: int, limit: int) -> list:
-        """(position, state) of the conversations offset..offset+limit-1 of `state`, block by block."""
         wanted = min(offset + limit, self.total(state)) - offset
         if wanted <= 0:
             return []
-        key, composition = self._key, self._composition
         if state is None:
-            number, skip = divmod(offset, BLOCK)
-            found = []
-            while len(found) < skip + wanted:
-                found += enumerate(_block(key, composition, number), number * BLOCK)
-                number += 1
-        else:
-            number, skip = divmod(offset, self.per_block[state])
-            found = []
-            while len(found) < skip + wanted:
-                found += [(i, s) for i, s in enumerate(_block(key, composition, number), number * BLOCK) if s == state]
-                number += 1
+            return list(range(offset, offset + wanted))
+        # Block b holds ranks b*per_block .. (b+1)*per_block-1 of the state: start at the offset's.
+        number, skip = divmod(offset, self.per_block[state])
+        found = []
+        while len(found) < skip + wanted:
+            base = number * BLOCK
+            found += [base + place for place, s in enumerate(self.block(number)) if s == state]
+            number += 1
         return found[skip : skip + wanted]
+
+    def states(self, offset: int, limit: int) -> list:
+        """The states of conversations offset..offset+limit-1 (fewer at the end of the history)."""
+        end = min(offset + limit, self.count)
+        if end <= offset:
+            return []
+        first = offset // BLOCK
+        states = [s for number in range(first, (end - 1) // BLOCK + 1) for s in self.block(number)]
+        return states[offset - first * BLOCK : end - first * BLOCK]
