@@ -22,17 +22,22 @@ def _block_hasher(key: bytes):
     return blake2b(key=key, digest_size=BLOCK, person=b"block")
 
 
-@lru_cache(maxsize=4096)
-def _block(key: bytes, composition: tuple, number: int) -> tuple:
-    """The states of block `number`, a seeded shuffle of `composition`."""
-    hasher = _block_hasher(key).copy()
+def _shuffle(hasher, composition: tuple, number: int) -> list:
+    """The states of block `number`: `composition` shuffled by the block's digest (Fisher-Yates)."""
+    hasher = hasher.copy()
     hasher.update(number.to_bytes(8, "big"))
     randomness = hasher.digest()
     states = list(composition)
     for top, choices in _SWAPS:
         other = randomness[top] % choices
         states[top], states[other] = states[other], states[top]
-    return tuple(states)
+    return states
+
+
+@lru_cache(maxsize=4096)
+def _block(key: bytes, composition: tuple, number: int) -> tuple:
+    """The states of block `number`, a seeded shuffle of `composition`."""
+    return tuple(_shuffle(_block_hasher(key), composition, number))
 
 
 def _shape(in_progress: int, resolved: int) -> tuple:
@@ -79,10 +84,12 @@ class StateLayout:
             return list(range(offset, offset + wanted))
         # Block b holds ranks b*per_block .. (b+1)*per_block-1 of the state: start at the offset's.
         number, skip = divmod(offset, self.per_block[state])
+        # Shuffled afresh, not cached: a filtered page's blocks are seldom asked for again.
+        hasher, composition = _block_hasher(self._key), self._composition
         found = []
         while len(found) < skip + wanted:
             base = number * BLOCK
-            found += [base + place for place, s in enumerate(self.block(number)) if s == state]
+            found += [base + place for place, s in enumerate(_shuffle(hasher, composition, number)) if s == state]
             number += 1
         return found[skip : skip + wanted]
 
