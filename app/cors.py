@@ -7,6 +7,8 @@ ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID")
 EXPOSE_HEADERS = ("X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After")
 # Browsers cache a preflight this long (seconds), so each page load costs one request, not two.
 PREFLIGHT_MAX_AGE = 600
+# app.extensions key of the function giving the headers learnt for a request's Origin.
+REMEMBERED = "cors.remembered"
 
 
 def init_app(app):
@@ -47,6 +49,10 @@ def _remember_answers(app):
     add_cors = functions[-1]  # the function CORS() has just registered
     learnt = BoundedCache(256)
 
+    def remembered(environ):
+        """The headers learnt for this request's Origin, or None before the first answer to it."""
+        return learnt.recall((environ.get("HTTP_ORIGIN"), environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")))
+
     def add_remembered(response):
         environ = request.environ
         if environ.get("REQUEST_METHOD") == "OPTIONS" or "Access-Control-Allow-Origin" in response.headers:
@@ -63,3 +69,5 @@ def _remember_answers(app):
 
     add_remembered.__wrapped__ = add_cors
     functions[-1] = add_remembered
+    # The direct lane (app/direct.py) adds the same headers to the answers it makes without Flask.
+    app.extensions[REMEMBERED] = remembered

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from app import api, cors, docs, errors, fastpath, middleware, openapi, reload
+from app import api, cors, direct, docs, errors, fastpath, middleware, openapi, reload
 from app.config import load_settings
 from app.data.catalogue import Catalogue
 from app.data.fixtures import BUILTIN_FIXTURES
@@ -36,7 +36,9 @@ def create_app(config=None, environ=None):
     if settings["reload"]:
         reload.init_app(app, build_catalogue)
     errors.init_app(app)
-    # Replays of exact repeats sit inside the safety middleware, so they get its headers too.
+    # Ordinary GETs answered without Flask, behind the replay of exact repeats; both sit inside the
+    # safety middleware, so their answers get its headers too.
+    direct.init_app(app)
     fastpath.init_app(app)
     middleware.init_app(app)
     app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)

@@ -29,6 +29,22 @@ def make_app():
 
 
 @pytest.fixture
+def make_flask_app(make_app):
+    """Build an app whose every request goes through Flask's view: no replay layer, no direct lane.
+
+    The reference the fast layers (app/fastpath.py, app/direct.py) are compared with.
+    """
+
+    def _make(config=None):
+        app = make_app(config)
+        app.extensions["replay"].enabled = False
+        app.extensions["direct"].enabled = False
+        return app
+
+    return _make
+
+
+@pytest.fixture
 def app(make_app):
     return make_app()
 

@@ -50,9 +50,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("config, method, path, headers", CASES)
-def test_a_replay_is_byte_identical_to_the_full_path(make_app, config, method, path, headers):
-    full = make_app(config)
-    full.extensions["replay"].enabled = False  # every request through Flask, as before this layer
+def test_a_replay_is_byte_identical_to_the_full_path(make_app, make_flask_app, config, method, path, headers):
+    full = make_flask_app(config)
     fast = make_app(config)
     calls = counting(fast)
     headers = {"X-API-Key": KEY, **headers}
@@ -175,9 +174,8 @@ def test_replays_stay_within_their_bound(make_app):
 
 
 @pytest.mark.parametrize("cors_origins", ["*", "https://app.example.test"])
-def test_each_origin_gets_the_cors_answer_of_the_full_path(make_app, cors_origins):
-    full = make_app({"cors_origins": cors_origins})
-    full.extensions["replay"].enabled = False
+def test_each_origin_gets_the_cors_answer_of_the_full_path(make_app, make_flask_app, cors_origins):
+    full = make_flask_app({"cors_origins": cors_origins})
     fast = make_app({"cors_origins": cors_origins})
     path = PATH.format(GENERATED)
     origins = [None, "https://app.example.test", "https://evil.example.test"] * 2
@@ -225,6 +223,7 @@ def _flask_cors_itself(app):
     functions = app.after_request_funcs[None]
     functions[:] = [getattr(function, "__wrapped__", function) for function in functions]
     app.extensions["replay"].enabled = False
+    app.extensions["direct"].enabled = False
     return app
 
 

@@ -104,19 +104,24 @@ def request_costs():
         "floor app": lambda i: call(floor, documented),
         "cached page": lambda i: call(app, generated),
     }
-    if "replay" in app.extensions:  # trees with app/fastpath.py: the same request through Flask too
+    fresh_functions = {
+        "never-requested page of the 1M chatbot": lambda i: call(app, fresh[i]),
+        "never-requested state=resolved page of the 1M chatbot": lambda i: call(app, filtered[i]),
+        "page 1 of a never-requested 50-conversation chatbot": lambda i: call(app, bots[i]),
+    }
+    if "replay" in app.extensions:  # trees with app/fastpath.py: the same requests through Flask too
         with tempfile.TemporaryDirectory(prefix="mock-bench-") as fixtures:
             (Path(fixtures) / "big.json").write_text(json.dumps(fixture), encoding="utf-8")
             full = create_app({"fixtures_dir": fixtures, "conversations": "50"})
         full.extensions["replay"].enabled = False
+        if "direct" in full.extensions:  # trees with app/direct.py: off too, so Flask's view answers
+            full.extensions["direct"].enabled = False
+            # The same pages, new to this app (it has its own caches), through Flask's view.
+            fresh_functions["never-requested page of the 1M chatbot, through Flask (lane off)"] = (
+                lambda i: call(full, fresh[i]))
         call(full, generated)
         functions["cached page, replay off (the full Flask path)"] = lambda i: call(full, generated)
-    return costs({
-        **functions,
-        "never-requested page of the 1M chatbot": lambda i: call(app, fresh[i]),
-        "never-requested state=resolved page of the 1M chatbot": lambda i: call(app, filtered[i]),
-        "page 1 of a never-requested 50-conversation chatbot": lambda i: call(app, bots[i]),
-    })
+    return costs({**functions, **fresh_functions})
 
 
 def main():
