@@ -2,6 +2,7 @@
 
 import hashlib
 import uuid
+from hashlib import blake2b
 from datetime import datetime, timedelta
 
 import faker.providers.date_time
@@ -10,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.data.generator import EPOCH, GeneratedHistory, _moment
-from app.data.messages import MessagePools
-from app.data.platforms import ALL_LOCALES, uuid4_text
+from app.data.generator import ANCHOR_US, DAY_US, EPOCH, WEEK_US, GeneratedHistory, _moment
+from app.data.messages import SHARED_POOLS, MessagePools
+from app.data.platforms import ALL_LOCALES, PLATFORM_LOCALES, PLATFORM_TABLE, sns_user_id, uuid4_text
 from app.data.states import BLOCK, StateLayout
 from schemas import STATES, format_timestamp
 
@@ -77,6 +78,90 @@ def test_generated_bytes_match_the_pinned_digest():
             for offset in (0, total // 2, max(0, total - 100)):
                 digest.update(orjson.dumps([total, history.page(state, offset, 100)]))
     assert digest.hexdigest() == PINNED_DIGEST
+
+
+
+def _reference_state(key, index):
+    """The state of conversation `index`, each hash keyed afresh and the block shuffled in full."""
+    mix = blake2b(b"states", key=key, digest_size=2).digest()
+    in_progress, resolved = 2 + mix[0] % 4, 1 + mix[1] % 4
+    states = ["in_progress"] * in_progress + ["resolved"] * resolved + ["closed"] * (BLOCK - in_progress - resolved)
+    number = (index // BLOCK).to_bytes(8, "big")
+    randomness = blake2b(number, key=key, digest_size=BLOCK, person=b"block").digest()
+    for top in range(BLOCK - 1, 0, -1):
+        other = randomness[top] % (top + 1)
+        states[top], states[other] = states[other], states[top]
+    return states[index % BLOCK]
+
+
+def _reference_conversation(seed, chatbot_id, count, index):
+    """Conversation `index` as the generator printed it before its fast paths: hashlib, uuid, datetime."""
+    key = blake2b(f"{seed}:{chatbot_id}".encode(), digest_size=32, person=b"chatbot").digest()
+    timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
+    slot = max(1000, (30 + timeline[0] % 90) * DAY_US // max(count, 1))
+    at = index.to_bytes(8, "big")
+    head = blake2b(at, key=key, digest_size=64).digest()
+    tail = blake2b(at, key=key, digest_size=32, person=b"more").digest()
+    platform = PLATFORM_TABLE[int.from_bytes(head[32:34], "big") % len(PLATFORM_TABLE)]
+    state = _reference_state(key, index)
+    created = (ANCHOR_US - int.from_bytes(timeline[1:5], "big") % WEEK_US
+               - index * slot - int.from_bytes(head[34:38], "big") % slot)
+    number = int.from_bytes(head[38:42], "big")
+    if platform == "voice":
+        duration = 1_000_000 + number % 4_000_000
+    else:
+        duration = number % (30 * 60 * 10**6 if number % 10 < 5 else 6 * 3600 * 10**6 if number % 10 < 8 else 3 * DAY_US)
+
+    def moment(microseconds):
+        return format_timestamp(EPOCH + timedelta(microseconds=microseconds))
+
+    def uuid4(raw):
+        return str(uuid.UUID(bytes=raw, version=4))
+
+    conversation = {
+        "active": state == "in_progress", "chatbot_id": chatbot_id, "created_at": moment(created),
+        "id": uuid4(head[:16]), "is_human_mode": state == "in_progress" and head[46] < 13,
+        "last_message": None, "metadata": {"type": "voice_chat"}, "migrated_data": False, "platform": platform,
+        "session_token": None, "sns_user_id": sns_user_id(platform, head[16:32]), "state": state,
+        "updated_at": moment(created + duration), "user_id": None, "voice_path": None,
+    }
+    if platform == "voice":
+        conversation["voice_path"] = f"conversation-voice_assistant_room_{1000 + int.from_bytes(head[47:49], 'big') % 9000}.ogg"
+        return conversation
+    conversation["metadata"] = {"anonymous": head[42] < 218}
+    if head[42] >= 218:
+        conversation["user_id"] = uuid4(tail[16:32])
+    shape = head[43] % 20
+    if shape >= 2:
+        locales = PLATFORM_LOCALES[platform]
+        user_texts, bot_texts = SHARED_POOLS.get(locales[head[44] % len(locales)])
+        conversation["last_message"] = user_texts[head[45] % len(user_texts)] if shape < 11 else {
+            "content": bot_texts[head[45] % len(bot_texts)], "id": uuid4(tail[:16]), "sender_type": "bot"}
+    return conversation
+
+
+seeds = st.integers(0, 2**63 - 1)
+chatbots = st.uuids().map(str)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seeds, chatbots, st.integers(1, 10**9), st.data())
+def test_any_conversation_prints_what_the_reference_builder_does(seed, chatbot_id, count, data):
+    index = data.draw(st.integers(0, count - 1), label="index")
+    history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
+    expected = orjson.dumps(_reference_conversation(seed, chatbot_id, count, index))
+    assert orjson.dumps(history.conversation(index)) == expected
+    assert orjson.dumps(history.conversation(index, history.layout.state_at(index))) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(seeds, chatbots, st.integers(0, 120), st.sampled_from([None, *STATES]), st.integers(0, 125), st.integers(1, 30))
+def test_any_page_prints_what_the_reference_builder_does(seed, chatbot_id, count, state, offset, limit):
+    history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
+    everything = [_reference_conversation(seed, chatbot_id, count, i) for i in range(count)]
+    matching = [c for c in everything if state is None or c["state"] == state]
+    assert history.total(state) == len(matching)
+    assert orjson.dumps(history.page(state, offset, limit)) == orjson.dumps(matching[offset : offset + limit])
 
 
 GENERATED = "/chatbots/0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11/conversations"
