@@ -2,8 +2,8 @@
 
 import hashlib
 import uuid
-from hashlib import blake2b
 from datetime import datetime, timedelta
+from hashlib import blake2b
 
 import faker.providers.date_time
 import orjson
