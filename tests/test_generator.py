@@ -156,6 +156,23 @@ def test_timestamps_have_the_documented_format(conversations):
     assert any("." in c["created_at"] for c in conversations)
 
 
+def test_conversations_last_from_seconds_to_days(conversations):
+    hours = Counter()
+    for c in conversations:
+        lasted = datetime.fromisoformat(c["updated_at"]) - datetime.fromisoformat(c["created_at"])
+        if c["platform"] == "voice":
+            assert 1 <= lasted.total_seconds() < 5  # a voice call's record is updated seconds after it starts
+            continue
+        assert lasted.total_seconds() < 3 * 24 * 3600
+        hours["under half an hour" if lasted.total_seconds() < 1800 else
+              "under six hours" if lasted.total_seconds() < 6 * 3600 else "up to three days"] += 1
+    text = sum(hours.values())
+    # Half the text conversations end within half an hour; some run for hours, some for days.
+    assert 0.4 < hours["under half an hour"] / text < 0.65
+    assert hours["under six hours"] / text > 0.2
+    assert hours["up to three days"] / text > 0.1
+
+
 @pytest.mark.parametrize("chatbot", CHATBOTS)
 def test_newest_first_and_owned_by_the_chatbot(conversations, chatbot):
     own = [c for c in conversations if c["chatbot_id"] == chatbot]

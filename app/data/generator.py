@@ -110,7 +110,9 @@ class GeneratedHistory:
             metadata = {"type": "voice_chat"}
             voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
         else:
-            updated_us = created_us + length % _SPANS_US[length % 10]
+            # Scaled, not reduced modulo the span: four bytes are ~72 minutes of microseconds, so
+            # `length % span` never reached the six-hour and three-day spans.
+            updated_us = created_us + (length * _SPANS_US[length % 10] >> 32)
             anonymous = signed_in < 218  # about 85% of users never sign in, as in the document
             metadata = {"anonymous": anonymous}
             shape %= 20  # no message 2 in 20, the user's text 9 in 20, the bot's message 9 in 20
