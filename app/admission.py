@@ -24,9 +24,6 @@ ADMITTED_CACHE = 4096
 # What the chatbot id and base URL of a request depend on (the host and scheme, for the base URL).
 PATH_ENVIRON = ("PATH_INFO", "SCRIPT_NAME", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme")
 ROOT_ENVIRON = PATH_ENVIRON[1:]
-# Paths made of these characters are the same text in a URI and an IRI: the base URL is then
-# the app's root URL followed by the path, and the root URL can be remembered per host.
-_PLAIN_PATH = re.compile(r"/[A-Za-z0-9._~/-]*")
 
 _path_schema = ChatbotPathSchema()
 _query_schema = ConversationsQuerySchema()
@@ -64,13 +61,15 @@ class Admission:
         path = environ.get("PATH_INFO", "")
         matched = self._route.fullmatch(path)
         root_url = self.memo.recall(("root", *(environ.get(name) for name in ROOT_ENVIRON)))
-        if matched is None or root_url is None or not _PLAIN_PATH.fullmatch(path):
+        if matched is None or root_url is None:
             return None
         try:
             chatbot_id = str(_path_schema.load({"chatbot_id": matched["chatbot_id"]})["chatbot_id"])
         except ValidationError:
             return None
-        # werkzeug makes both URLs the same way, and a plain path is the same text quoted or not.
+        # The schema admits hex digits and dashes only, and a base path only URL-safe characters:
+        # such a path is the same text in a URI and an IRI, so werkzeug's base URL is its root URL
+        # followed by the path (tests/test_schemas.py holds the schema to that).
         return self.memo.remember(where, (chatbot_id, root_url + path.lstrip("/")))
 
     def remember_path(self, environ, chatbot_id: str, base_url: str, root_url: str):

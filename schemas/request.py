@@ -31,6 +31,31 @@ class WholeNumber(fields.Integer):
         return super()._validated(value)
 
 
+class UUIDText(fields.UUID):
+    """A UUID written as 32 hex digits (any case), grouped 8-4-4-4-12 by dashes or not at all.
+
+    Python's UUID also reads braces, a "urn:uuid:" prefix, and (through int()) signs, spaces and
+    underscores, so "+9d5b..." would be some other chatbot: a client sending such a path has a bug.
+    """
+
+    default_error_messages = {
+        "invalid_uuid": "Not a valid UUID: 32 hexadecimal digits, as 8-4-4-4-12 groups joined by dashes or "
+        "without dashes."
+    }
+    _GROUPS = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32}"
+    PATTERN = f"^({_GROUPS})$"  # for the OpenAPI document
+    _text = re.compile(f"({_GROUPS})\\Z")  # $ would let a trailing newline through
+
+    def __init__(self, **kwargs):
+        # The OpenAPI document (apispec reads metadata) states the same rule.
+        super().__init__(**{**kwargs, "metadata": {"pattern": self.PATTERN, **kwargs.get("metadata", {})}})
+
+    def _validated(self, value):
+        if isinstance(value, str) and not self._text.match(value):
+            raise self.make_error("invalid_uuid")
+        return super()._validated(value)
+
+
 class ApiKeyHeaderSchema(Schema):
     """The X-API-Key header: the document's example is 48 lowercase hex characters."""
 
@@ -47,7 +72,7 @@ class ApiKeyHeaderSchema(Schema):
 class ChatbotPathSchema(Schema):
     """The chatbot_id path parameter."""
 
-    chatbot_id = fields.UUID(required=True)
+    chatbot_id = UUIDText(required=True)
 
 
 class ConversationsQuerySchema(Schema):

@@ -84,7 +84,12 @@ def test_key_is_checked_before_parameters(client):
 
 @pytest.mark.parametrize(
     "chatbot_id",
-    ["nope", "5afe16ed-5fd2-4552-a993-903bc9c32bb", "5afe16ed-5fd2-4552-a993-903bc9c32bbz", "1", "a/b"],
+    ["nope", "5afe16ed-5fd2-4552-a993-903bc9c32bb", "5afe16ed-5fd2-4552-a993-903bc9c32bbz", "1", "a/b",
+     # Spellings Python's uuid module reads, but no client means: braces, a URN, a sign, digit
+     # separators, padding, and dashes in the wrong places.
+     "{5afe16ed-5fd2-4552-a993-903bc9c32bb6}", "urn:uuid:5afe16ed-5fd2-4552-a993-903bc9c32bb6",
+     "+afe16ed5fd24552a993903bc9c32bb6", "5afe16ed_5fd24552a993903bc9c32bb6", "%205afe16ed5fd24552a993903bc9c32bb",
+     "5afe16ed5fd24552a993903bc9c32bb6%20", "5afe16ed-5fd24552-a993-903bc9c32bb6"],
 )
 def test_non_uuid_chatbot_id_is_422(get, chatbot_id):
     body = assert_problem(get(f"/chatbots/{chatbot_id}/conversations"), 422, "chatbot_id")
@@ -494,10 +499,11 @@ def test_chatbot_id_in_each_conversation_is_the_paths(get, chatbot):
     assert items and all(c["chatbot_id"] == chatbot for c in items)
 
 
-def test_uppercase_uuid_names_the_same_chatbot(get):
-    """A UUID is case-insensitive: the same chatbot answers, with the canonical lowercase id."""
-    upper = get(f"/chatbots/{DOCUMENTED_CHATBOT.upper()}/conversations")
-    assert upper.status_code == 200 and upper.data == get(DOCUMENTED).data
+@pytest.mark.parametrize("spelling", [DOCUMENTED_CHATBOT.upper(), DOCUMENTED_CHATBOT.replace("-", "")])
+def test_another_spelling_of_the_uuid_names_the_same_chatbot(get, spelling):
+    """A UUID is case-insensitive, dashes optional: the same chatbot answers, with the canonical id."""
+    other = get(f"/chatbots/{spelling}/conversations")
+    assert other.status_code == 200 and other.data == get(DOCUMENTED).data
 
 
 def test_same_bytes_in_another_process_with_another_hash_seed(make_app):

@@ -66,7 +66,11 @@ def test_parameters_state_the_rules_the_server_applies():
     assert params["header", "X-API-Key"]["required"] is True
     assert params["header", "X-API-Key"]["schema"]["pattern"] == "^[0-9a-f]{48}$"
     assert params["path", "chatbot_id"]["required"] is True
-    assert params["path", "chatbot_id"]["schema"] == {"type": "string", "format": "uuid"}
+    assert params["path", "chatbot_id"]["schema"] == {
+        "type": "string",
+        "format": "uuid",
+        "pattern": "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32})$",
+    }
     assert params["query", "page"]["schema"] == {
         "type": "integer",
         "default": 1,

@@ -1,15 +1,19 @@
 """The schemas on their own: the timestamp format, the conversation rules, the request parameters."""
 
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from schemas import (
     STATES,
     ApiKeyHeaderSchema,
+    ChatbotPathSchema,
     ConversationSchema,
     ConversationsQuerySchema,
     ProblemSchema,
@@ -106,6 +110,20 @@ def test_problem_schema_keeps_rfc_9457_fields_in_order():
     dumped = ProblemSchema().dump({"title": "Not Found", "status": 404, "detail": "x"})
     assert list(dumped) == ["type", "title", "status", "detail"]
     assert dumped["type"] == "about:blank"
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet="0123456789abcdefABCDEF-{}:urn_+ \n\t%", min_size=30, max_size=46)
+       | st.uuids().map(str) | st.uuids().map(lambda u: u.hex.upper()))
+def test_a_chatbot_id_is_admitted_only_as_hex_digits_and_dashes(text):
+    # The direct lane (app/admission.py) builds the Link header's base URL on this: an admitted path
+    # is the same text in a URI and an IRI.
+    try:
+        loaded = ChatbotPathSchema().load({"chatbot_id": text})
+    except ValidationError:
+        return
+    assert re.fullmatch(r"[0-9A-Fa-f]{32}|[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}", text)
+    assert loaded["chatbot_id"].hex == text.replace("-", "").lower()
 
 
 def test_schemas_never_import_flask():
