@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run dev test bench clean
+.PHONY: setup run dev test bench pools clean
 
 $(BIN)/conversations-mock: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: setup
 bench: setup
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
+# Rewrites app/data/message_pools.json with the installed Faker: after editing the phrases in
+# app/data/messages.py, or to ship another Faker release's texts (tests/test_pools.py checks it).
+pools: setup
+	$(BIN)/python -m app.data.messages
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

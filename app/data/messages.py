@@ -3,18 +3,28 @@
 Faker has no chat provider, so each language has a handful of phrasings of what users ask and
 what a bot answers; Faker's locale providers fill in the cities, names, companies and weekdays.
 Each locale's texts are made once per process from a fixed seed: every worker makes the same.
+
+Importing Faker and filling the pools costs ~250 ms of every start (the issue allows 600 ms in
+all), so the package ships them as this Faker release makes them (message_pools.json, rewritten
+by `make pools`, checked against Faker by tests/test_fast_paths.py). The file is used only when
+the installed Faker release and every input below are the ones it was made from; otherwise
+Faker makes the pools at start, as it always did.
 """
 
+import hashlib
+import json
+import sys
 import threading
 from datetime import datetime, timezone
 from functools import lru_cache
-from importlib import import_module
+from importlib import import_module, metadata
+from pathlib import Path
 
-from faker import Faker
-from faker.config import DEFAULT_LOCALE
-from faker.providers.date_time import Provider as DateTimeProvider
-from faker.utils.loading import list_module
+import orjson
 
+from app.data.platforms import ALL_LOCALES
+
+SHIPPED_POOLS = Path(__file__).with_name("message_pools.json")
 POOL_SIZE = 64
 POOL_SEED = 9570
 # Only the providers the phrases use: loading all of Faker's (its default) triples a pool's cost.
@@ -178,23 +188,69 @@ PHRASES = {
 }
 
 
-class MessagePools:
-    """Per-locale lists of user and bot texts, made on first use and then shared."""
+def recipe() -> str:
+    """A digest of everything the texts depend on besides Faker's release."""
+    inputs = [PHRASES, POOL_SIZE, POOL_SEED, PROVIDERS, POOL_NOW.isoformat(), ALL_LOCALES]
+    return hashlib.sha256(json.dumps(inputs, ensure_ascii=False).encode()).hexdigest()
 
-    def __init__(self, size=POOL_SIZE, seed=POOL_SEED):
+
+def faker_release() -> str:
+    """The installed Faker's version, read without importing Faker."""
+    return metadata.version("faker")
+
+
+def read_shipped(path: Path) -> dict:
+    """{locale: (user_texts, bot_texts)} of a pools file made by this Faker release and recipe, else {}."""
+    try:
+        document = orjson.loads(path.read_bytes())
+        if document["faker"] != faker_release() or document["recipe"] != recipe():
+            return {}
+        pools = {locale: (tuple(user), tuple(bot)) for locale, (user, bot) in document["pools"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, metadata.PackageNotFoundError):
+        return {}  # unreadable or not ours: Faker makes the pools instead
+    texts = [text for user, bot in pools.values() for text in (*user, *bot)]
+    if len(texts) != 2 * POOL_SIZE * len(pools) or not all(isinstance(text, str) for text in texts):
+        return {}
+    return pools
+
+
+def write_shipped(path: Path = SHIPPED_POOLS):
+    """Make every locale's pools with Faker and write them, with what they were made from, to `path`."""
+    from app.files import write_atomically
+
+    pools = MessagePools(shipped=None)
+    document = {"faker": faker_release(), "recipe": recipe(), "pools": {loc: pools.get(loc) for loc in ALL_LOCALES}}
+    write_atomically(path, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n", overwrite=True)
+
+
+class MessagePools:
+    """Per-locale lists of user and bot texts, made on first use and then shared.
+
+    `shipped`: a pools file to take them from when it applies (None: always make them with Faker).
+    """
+
+    def __init__(self, size=POOL_SIZE, seed=POOL_SEED, shipped=SHIPPED_POOLS):
         self._size = size
         self._seed = seed
         self._pools = {}
         self._lock = threading.Lock()
+        # The file holds the default pools only.
+        self._shipped_path = shipped if (size, seed) == (POOL_SIZE, POOL_SEED) else None
+        self._shipped = None
 
     def get(self, locale):
         """Return (user_texts, bot_texts) for a Faker locale such as 'ko_KR'."""
         pools = self._pools.get(locale)
         if pools is None:
             with self._lock:
-                pools = self._pools.get(locale) or self._make(locale)
+                pools = self._pools.get(locale) or self._take_or_make(locale)
                 self._pools[locale] = pools
         return pools
+
+    def _take_or_make(self, locale):
+        if self._shipped is None:
+            self._shipped = read_shipped(self._shipped_path) if self._shipped_path else {}
+        return self._shipped.get(locale) or self._make(locale)
 
     def warm(self, locales):
         """Make the pools of these locales now, e.g. before gunicorn forks its workers."""
@@ -202,6 +258,8 @@ class MessagePools:
             self.get(locale)
 
     def _make(self, locale):
+        from faker import Faker  # only here: a start that takes the shipped pools never imports it
+
         user_phrases, bot_phrases = PHRASES[locale.split("_")[0]]
         fake = Faker(locale, providers=[_localized(provider, locale) for provider in PROVIDERS])
         _pin_now(fake)
@@ -223,11 +281,15 @@ class MessagePools:
 
 @lru_cache(maxsize=None)
 def _locales_of(provider):
+    from faker.utils.loading import list_module
+
     return frozenset(list_module(import_module(provider)))
 
 
 def _localized(provider, locale):
     """The module of `provider` Faker would pick for `locale` (its default locale if it has none)."""
+    from faker.config import DEFAULT_LOCALE
+
     # Faker lists a provider's locale directories once per (provider, locale): 52 directory scans,
     # ~45 ms of startup for 13 locales. Naming the locale's module directly needs one per provider.
     module = import_module(provider)
@@ -238,6 +300,8 @@ def _localized(provider, locale):
 
 def _pin_now(fake):
     """Make `fake`'s date provider draw dates up to POOL_NOW instead of the current moment."""
+    from faker.providers.date_time import Provider as DateTimeProvider
+
     for provider in fake.get_providers():
         if isinstance(provider, DateTimeProvider):
             provider.date = _pinned(provider.date)
@@ -250,3 +314,7 @@ def _pinned(date):
 
 # One set per process: every app (and test) in it shares the texts, made once, or before the fork.
 SHARED_POOLS = MessagePools()
+
+if __name__ == "__main__":  # `make pools`: after changing the phrases, or to ship another Faker release's texts
+    write_shipped(Path(sys.argv[1]) if len(sys.argv) > 1 else SHIPPED_POOLS)
+    print(f"wrote {sys.argv[1] if len(sys.argv) > 1 else SHIPPED_POOLS} (Faker {faker_release()})")
