@@ -50,9 +50,9 @@ class Admission:
     def path(self, environ):
         """(chatbot_id, base_url) of the request's path, or None when the view must route and load it.
 
-        A path not seen before is loaded here when it is plain and the view has answered a request
-        to the same host and mount before: Flask routed that host (werkzeug refuses some, such as
-        an empty IDNA label, with a 400), and its root URL, remembered then, starts the base URL.
+        A path not seen before is loaded here when the view has answered a request to the same host
+        and mount before: Flask routed that host (werkzeug refuses some, such as an empty IDNA
+        label, with a 400), and its root URL, remembered then, starts the base URL.
         """
         where = ("path", *(environ.get(name) for name in PATH_ENVIRON))
         known = self.memo.recall(where)

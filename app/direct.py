@@ -6,7 +6,8 @@ and flask-cors cost as much as building the page. A GET with no body and no Pref
 whose key, path and query the admission (app/admission.py, the same schemas and memo the view
 uses) accepts, and whose Origin's CORS headers are known, is answered here with the bytes and
 headers the view would send (tested equal). Everything else goes to Flask: the first request of
-a key or an Origin, every refusal (webargs words it), scenarios and chaos settings, HEAD, bodies.
+a key, an Origin or a host, every refusal (webargs words it), scenarios and chaos settings, HEAD,
+bodies and upgrades.
 """
 
 from urllib.parse import urlencode
@@ -45,13 +46,17 @@ class DirectLane:
         settings = app.config["SETTINGS"]
         # Server-wide latency and errors are drawn per request in the view: the lane stays out then.
         self.enabled = settings["latency"] == (0, 0) and not settings["error_rate"]
+        self._failed = False
 
     def __call__(self, environ, start_response):
         if not self.enabled or environ.get("REQUEST_METHOD") != "GET":
             return self.wsgi_app(environ, start_response)
         try:
             answer = self.answer(environ)
-        except Exception:  # noqa: BLE001 - Flask's path answers (and logs) the same failure as a problem
+        except Exception:  # noqa: BLE001 - Flask's path answers the request, as a problem if it fails too
+            if not self._failed:  # said once: under load a broken lane would fill the log
+                self._failed = True
+                self.app.logger.exception("The direct lane failed; this and later failing requests go through Flask")
             answer = None
         if answer is None:
             return self.wsgi_app(environ, start_response)

@@ -6,7 +6,7 @@ Each locale's texts are made once per process from a fixed seed: every worker ma
 
 Importing Faker and filling the pools costs ~250 ms of every start (the issue allows 600 ms in
 all), so the package ships them as this Faker release makes them (message_pools.json, rewritten
-by `make pools`, checked against Faker by tests/test_fast_paths.py). The file is used only when
+by `make pools`, checked against Faker by tests/test_pools.py). The file is used only when
 the installed Faker release and every input below are the ones it was made from; otherwise
 Faker makes the pools at start, as it always did.
 """
