@@ -75,6 +75,9 @@ class DirectLane:
         ):
             return None
         extensions = self.app.extensions
+        reloader = extensions.get("reload")
+        if reloader is not None:
+            reloader.check()  # the lane skips before_request, where fixture reload is noticed
         admission, cors = extensions[ADMISSION], extensions[REMEMBERED]
         if not admission.key_known(environ):
             return None

@@ -125,6 +125,22 @@ def test_what_the_lane_leaves_to_flask(make_app, make_flask_app, config, path, h
     assert len(calls) == 2  # the request above went through Flask too
 
 
+def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
+    def fixture(count):
+        return {"chatbots": [{"id": GENERATED, "generated": {"count": count}}]}
+
+    directory = write_fixture("data.json", fixture(5))
+    app = make_app({"fixtures_dir": str(directory), "reload": "true"})
+    app.extensions["replay"].enabled = False  # the lane on its own, with no replay layer checking first
+    app.extensions["reload"].interval = 0  # look at the files on every request
+    calls = through_flask(app)
+    assert answer(app, PATH.format(GENERATED))[0] == "200 OK"
+    (directory / "data.json").write_text(orjson.dumps(fixture(8)).decode(), encoding="utf-8")
+    status, headers, body = answer(app, PATH.format(GENERATED) + "?page=1&page_size=10")
+    assert ("X-Total-Count", "8") in headers and len(orjson.loads(body)) == 8
+    assert len(calls) == 1
+
+
 def test_a_body_goes_to_flask_and_is_checked(make_app):
     app = make_app()
     calls = through_flask(app)
