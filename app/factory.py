@@ -20,6 +20,17 @@ def build_catalogue(settings, extra_dirs=()):
     return Catalogue(directories, settings["seed"], settings["conversations"])
 
 
+class MockFlask(Flask):
+    """Flask, answering an OPTIONS request (a CORS preflight or a plain one) with 204 and its Allow header."""
+
+    def make_default_options_response(self):
+        """Flask's OPTIONS answer, as 204 No Content: it has no body (Prism answers preflights so too)."""
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]  # Flask's default text/html would describe no content
+        return response
+
+
 def create_app(config=None, environ=None):
     """Build the app from the environment's settings and `config` (which wins).
 
@@ -27,7 +38,7 @@ def create_app(config=None, environ=None):
     Raises ConfigError or FixtureError, naming the setting or file, when one cannot be used.
     """
     settings = load_settings(config, environ)
-    app = Flask(__name__)
+    app = MockFlask(__name__)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings["max_body"]
     app.json.sort_keys = False

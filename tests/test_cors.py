@@ -60,7 +60,7 @@ def test_scripts_can_read_what_the_headers_expose(get):
         assert header in response.headers and header.lower() in exposed
 
 
-@pytest.mark.parametrize("path, status", [(LISTING, 200), ("/openapi.json", 200), ("/nope", 404)])
+@pytest.mark.parametrize("path, status", [(LISTING, 204), ("/openapi.json", 204), ("/nope", 404)])
 def test_preflight_allows_the_api_headers(client, path, status):
     requested = "x-api-key, prefer, content-type, x-request-id"
     response = client.options(
@@ -76,6 +76,14 @@ def test_preflight_allows_the_api_headers(client, path, status):
     assert _header_set(response.headers["Access-Control-Allow-Headers"]) == _header_set(requested)
     assert "get" in _header_set(response.headers["Access-Control-Allow-Methods"])
     assert int(response.headers["Access-Control-Max-Age"]) > 0
+
+
+@pytest.mark.parametrize("path", [LISTING, "/openapi.json", "/docs"])
+def test_a_plain_options_request_is_answered_with_no_content(client, path):
+    response = client.options(path)
+    assert response.status_code == 204
+    assert response.data == b"" and "Content-Type" not in response.headers
+    assert {"GET", "HEAD", "OPTIONS"} <= {method.strip() for method in response.headers["Allow"].split(",")}
 
 
 def test_preflight_refuses_headers_the_api_does_not_take(client):
