@@ -7,8 +7,7 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
-from app import ConfigError, FixtureError, create_app
-from app import gunicorn_conf
+from app import ConfigError, FixtureError, create_app, gunicorn_conf
 from app.config import OPTIONS
 
 DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"

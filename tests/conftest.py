@@ -13,6 +13,30 @@ API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def requests_behind(app, layer):
+    """The paths of the requests that pass the app's `layer` ("replay" or "direct") to what stands behind it."""
+    wrapper = app.extensions[layer]
+    inner, calls = wrapper.wsgi_app, []
+
+    def counted(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    wrapper.wsgi_app = counted
+    return calls
+
+
+def answer(app, path, headers=None, method="GET", key=API_KEY, **environ):
+    """(status, headers but X-Request-ID, body) of one request, as a client sees them.
+
+    `key` goes in X-API-Key unless None (or `headers` names another); `environ` overrides the WSGI environ.
+    """
+    headers = {**({"X-API-Key": key} if key else {}), **(headers or {})}
+    response = app.test_client().open(path, method=method, headers=headers, environ_overrides=environ)
+    kept = [(name, value) for name, value in response.headers if name.lower() != "x-request-id"]
+    return response.status, kept, response.get_data()
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """Settings come only from each test's config, never from the machine's environment."""

@@ -6,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.admission import Admission
+from tests.conftest import answer, requests_behind
 
 KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 OTHER_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -13,27 +14,6 @@ DOCUMENTED = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
 GENERATED = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
 PATH = "/chatbots/{}/conversations"
 ORIGIN = "https://app.example.test"
-
-
-def through_flask(app):
-    """The paths of the requests that reach Flask behind the direct lane."""
-    lane = app.extensions["direct"]
-    inner, calls = lane.wsgi_app, []
-
-    def counted(environ, start_response):
-        calls.append(environ["PATH_INFO"])
-        return inner(environ, start_response)
-
-    lane.wsgi_app = counted
-    return calls
-
-
-def answer(app, path, headers=None, method="GET", **environ):
-    """(status, headers but X-Request-ID, body) of one request, as a client sees them."""
-    client = app.test_client()
-    response = client.open(path, method=method, headers={"X-API-Key": KEY, **(headers or {})}, environ_overrides=environ)
-    kept = [(name, value) for name, value in response.headers if name.lower() != "x-request-id"]
-    return response.status, kept, response.get_data()
 
 
 # (settings, path asked, headers, environ): each is asked of an app whose every request goes
@@ -67,7 +47,7 @@ def test_the_lane_answers_exactly_as_the_view(make_app, make_flask_app, config, 
     view = make_flask_app(config)
     fast = make_app(config)
     fast.extensions["replay"].enabled = False  # this test is about the lane, not about replays
-    calls = through_flask(fast)
+    calls = requests_behind(fast, "direct")
     prefix = "/v1" if config.get("base_path") else ""
     answer(fast, prefix + PATH.format("11111111-2222-4333-8444-555555555555") + "?page=9", headers, **environ)
     assert len(calls) == 1  # the first request of a key and Origin goes through Flask, which learns them
@@ -79,7 +59,7 @@ def test_the_lane_answers_exactly_as_the_view(make_app, make_flask_app, config, 
 
 def test_new_pages_and_chatbots_skip_flask_after_the_first_request(make_app):
     app = make_app()
-    calls = through_flask(app)
+    calls = requests_behind(app, "direct")
     paths = [PATH.format(f"{n:08x}-0000-4000-8000-{n:012x}") for n in range(5)]
     paths += [PATH.format(GENERATED) + f"?page={page}&state=closed" for page in range(1, 6)]
     responses = [answer(app, path) for path in paths]
@@ -117,7 +97,7 @@ def test_new_pages_and_chatbots_skip_flask_after_the_first_request(make_app):
 def test_what_the_lane_leaves_to_flask(make_app, make_flask_app, config, path, headers, method, status):
     fast = make_app(config)
     fast.extensions["replay"].enabled = False
-    calls = through_flask(fast)
+    calls = requests_behind(fast, "direct")
     answer(fast, PATH.format(GENERATED) + "?page=5")
     expected = answer(make_flask_app(config), path, headers, method)
     assert expected[0] == status
@@ -133,7 +113,7 @@ def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
     app = make_app({"fixtures_dir": str(directory), "reload": "true"})
     app.extensions["replay"].enabled = False  # the lane on its own, with no replay layer checking first
     app.extensions["reload"].interval = 0  # look at the files on every request
-    calls = through_flask(app)
+    calls = requests_behind(app, "direct")
     assert answer(app, PATH.format(GENERATED))[0] == "200 OK"
     (directory / "data.json").write_text(orjson.dumps(fixture(8)).decode(), encoding="utf-8")
     status, headers, body = answer(app, PATH.format(GENERATED) + "?page=1&page_size=10")
@@ -143,7 +123,7 @@ def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
 
 def test_a_body_goes_to_flask_and_is_checked(make_app):
     app = make_app()
-    calls = through_flask(app)
+    calls = requests_behind(app, "direct")
     answer(app, PATH.format(GENERATED))
     response = app.test_client().get(
         PATH.format(GENERATED) + "?page=2", headers={"X-API-Key": KEY}, data="{", content_type="application/json"
@@ -154,7 +134,7 @@ def test_a_body_goes_to_flask_and_is_checked(make_app):
 
 def test_a_failure_in_the_lane_is_answered_by_flask_as_a_problem(make_app, monkeypatch, caplog):
     app = make_app()
-    calls = through_flask(app)
+    calls = requests_behind(app, "direct")
     answer(app, PATH.format(GENERATED))
 
     def broken(*args, **kwargs):

@@ -7,32 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app import build_catalogue
+from tests.conftest import answer, requests_behind
 
 KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 OTHER_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef"
 DOCUMENTED = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
 GENERATED = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
 PATH = "/chatbots/{}/conversations"
-
-
-def counting(app):
-    """Count the requests that reach Flask behind the replay layer."""
-    replay = app.extensions["replay"]
-    inner, calls = replay.wsgi_app, []
-
-    def counted(environ, start_response):
-        calls.append(environ["PATH_INFO"])
-        return inner(environ, start_response)
-
-    replay.wsgi_app = counted
-    return calls
-
-
-def answer(client, method, path, headers):
-    """(status, headers but X-Request-ID, body) as the client sees them."""
-    response = client.open(path, method=method, headers=headers)
-    kept = [(name, value) for name, value in response.headers if name.lower() != "x-request-id"]
-    return response.status, kept, response.get_data()
 
 
 CASES = [
@@ -53,11 +34,11 @@ CASES = [
 def test_a_replay_is_byte_identical_to_the_full_path(make_app, make_flask_app, config, method, path, headers):
     full = make_flask_app(config)
     fast = make_app(config)
-    calls = counting(fast)
+    calls = requests_behind(fast, "replay")
     headers = {"X-API-Key": KEY, **headers}
-    expected = answer(full.test_client(), method, path, headers)
-    first = answer(fast.test_client(), method, path, headers)
-    replayed = answer(fast.test_client(), method, path, headers)
+    expected = answer(full, path, headers, method)
+    first = answer(fast, path, headers, method)
+    replayed = answer(fast, path, headers, method)
     assert expected[0] == "200 OK"
     assert first == expected
     assert replayed == expected
@@ -88,7 +69,7 @@ def test_a_replay_gets_its_own_request_id_and_nosniff(make_app):
 )
 def test_never_replayed_for_prefer_or_another_key(make_app, headers, status, body):
     app = make_app({"api_keys": KEY})
-    calls = counting(app)
+    calls = requests_behind(app, "replay")
     client = app.test_client()
     path = PATH.format(GENERATED)
     assert client.get(path, headers={"X-API-Key": KEY}).status_code == 200
@@ -105,7 +86,7 @@ def test_never_replayed_for_prefer_or_another_key(make_app, headers, status, bod
 )
 def test_errors_are_never_replayed(make_app, path, status):
     app = make_app()
-    calls = counting(app)
+    calls = requests_behind(app, "replay")
     client = app.test_client()
     for _ in range(3):
         assert client.get(path, headers={"X-API-Key": KEY}).status_code == status
@@ -125,7 +106,7 @@ def test_a_body_that_does_not_parse_is_still_refused_after_a_replay(make_app):
 @pytest.mark.parametrize("config", [{"latency": "1"}, {"error_rate": "0.5"}])
 def test_chaos_settings_turn_replays_off(make_app, config):
     app = make_app(config)
-    calls = counting(app)
+    calls = requests_behind(app, "replay")
     client = app.test_client()
     statuses = {client.get(PATH.format(GENERATED), headers={"X-API-Key": KEY, "X-Request-ID": f"r{i}"}).status_code
                 for i in range(12)}
@@ -181,7 +162,7 @@ def test_each_origin_gets_the_cors_answer_of_the_full_path(make_app, make_flask_
     origins = [None, "https://app.example.test", "https://evil.example.test"] * 2
     for origin in origins:
         headers = {"X-API-Key": KEY, **({"Origin": origin} if origin else {})}
-        assert answer(fast.test_client(), "GET", path, headers) == answer(full.test_client(), "GET", path, headers)
+        assert answer(fast, path, headers) == answer(full, path, headers)
 
 
 def test_get_and_head_are_kept_apart(make_app):
@@ -229,8 +210,8 @@ def _flask_cors_itself(app):
 
 @pytest.mark.parametrize("cors_origins", ["*", "https://app.example.test,https://other.example.test"])
 def test_memoised_cors_headers_are_flask_cors_own(make_app, cors_origins):
-    plain = _flask_cors_itself(make_app({"cors_origins": cors_origins})).test_client()
-    memoised = make_app({"cors_origins": cors_origins}).test_client()
+    plain = _flask_cors_itself(make_app({"cors_origins": cors_origins}))
+    memoised = make_app({"cors_origins": cors_origins})
     requests = [
         (method, path, {**key, **origin})
         for method, path in [("GET", PATH.format(GENERATED)), ("HEAD", PATH.format(DOCUMENTED)),
@@ -241,7 +222,8 @@ def test_memoised_cors_headers_are_flask_cors_own(make_app, cors_origins):
     requests.append(("OPTIONS", PATH.format(GENERATED),
                      {"Origin": "https://app.example.test", "Access-Control-Request-Method": "GET"}))
     for method, path, headers in requests * 2:
-        assert answer(memoised, method, path, headers) == answer(plain, method, path, headers), (method, path, headers)
+        assert answer(memoised, path, headers, method, key=None) == answer(plain, path, headers, method, key=None), (
+            method, path, headers)
 
 
 def test_through_gunicorn_a_repeat_is_the_same_answer_and_logged(live_server):
