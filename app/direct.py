@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 
 from app.admission import ADMISSION
 from app.cors import REMEMBERED
-from app.fastpath import REPLAYABLE_KEY
+from app.fastpath import REPLAYABLE_KEY, plain
+from app.scenarios import chaos
 
 # app.extensions key of the lane.
 DIRECT = "direct"
@@ -43,9 +44,8 @@ class DirectLane:
     def __init__(self, app, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        settings = app.config["SETTINGS"]
         # Server-wide latency and errors are drawn per request in the view: the lane stays out then.
-        self.enabled = settings["latency"] == (0, 0) and not settings["error_rate"]
+        self.enabled = not chaos(app.config["SETTINGS"])
         self._failed = False
 
     def __call__(self, environ, start_response):
@@ -67,12 +67,7 @@ class DirectLane:
 
     def answer(self, environ):
         """(headers, body) the view would answer this request with, or None if it must go to Flask."""
-        if (
-            "HTTP_PREFER" in environ
-            or environ.get("CONTENT_LENGTH") not in (None, "", "0")
-            or "HTTP_TRANSFER_ENCODING" in environ
-            or "HTTP_UPGRADE" in environ  # werkzeug's router refuses a websocket upgrade to this route
-        ):
+        if not plain(environ):
             return None
         extensions = self.app.extensions
         reloader = extensions.get("reload")

@@ -9,6 +9,7 @@ The layer sits inside the safety middleware, which adds X-Request-ID and nosniff
 """
 
 from app.data.catalogue import BoundedCache
+from app.scenarios import chaos
 
 # Set by the view on an ordinary answer (no scenario): only such answers may be replayed.
 REPLAYABLE_KEY = "mock.replayable"
@@ -34,6 +35,20 @@ KEY_ENVIRON = (
 _METHODS = ("GET", "HEAD")
 
 
+def plain(environ) -> bool:
+    """Whether the request asks for a page and nothing more: no Prefer header, no body, no upgrade.
+
+    Only such a request may be replayed or answered by the direct lane (app/direct.py); werkzeug's
+    router refuses a websocket upgrade to the page's route with a 400.
+    """
+    return not (
+        "HTTP_PREFER" in environ
+        or environ.get("CONTENT_LENGTH") not in (None, "", "0")
+        or "HTTP_TRANSFER_ENCODING" in environ
+        or "HTTP_UPGRADE" in environ
+    )
+
+
 def _weight(entry):
     status, headers, body = entry
     return len(body) + sum(len(name) + len(value) for name, value in headers) + ENTRY_OVERHEAD
@@ -47,19 +62,12 @@ class ReplayCache:
         self.wsgi_app = wsgi_app
         self.answers = BoundedCache(limit, _weight)
         self._catalogue = app.extensions["catalogue"]
-        settings = app.config["SETTINGS"]
         # Server-wide latency and errors are drawn per request: nothing may be replayed then.
-        self.enabled = settings["latency"] == (0, 0) and not settings["error_rate"]
+        self.enabled = not chaos(app.config["SETTINGS"])
 
     def key(self, environ):
         """The environ's replay key, or None when the request may not be replayed."""
-        if (
-            not self.enabled
-            or environ.get("REQUEST_METHOD") not in _METHODS
-            or "HTTP_PREFER" in environ
-            or environ.get("CONTENT_LENGTH") not in (None, "", "0")
-            or "HTTP_TRANSFER_ENCODING" in environ
-        ):
+        if not self.enabled or environ.get("REQUEST_METHOD") not in _METHODS or not plain(environ):
             return None
         return tuple(environ.get(name) for name in KEY_ENVIRON)
 

@@ -77,6 +77,11 @@ class Scenario:
         return response
 
 
+def chaos(settings) -> bool:
+    """Whether the server-wide latency or error rate is set: each request then draws its own."""
+    return settings["latency"] != (0, 0) or settings["error_rate"] > 0
+
+
 def prepare(chatbot_id):
     """Read the request's preferences and the server's chaos settings: wait, or raise the error asked for.
 
@@ -85,13 +90,13 @@ def prepare(chatbot_id):
     settings = current_app.config["SETTINGS"]
     # WSGI servers join repeated headers with commas; the environ is cheaper to read than request.headers.
     prefer = request.environ.get("HTTP_PREFER")
-    chaos = settings["latency"] != (0, 0) or settings["error_rate"] > 0
-    if not prefer and not chaos:
+    drawn = chaos(settings)
+    if not prefer and not drawn:
         return Scenario()
     scenario = Scenario(read_preferences(prefer) if prefer else {})
     delay, code = scenario.preferences.get("delay"), scenario.preferences.get("code")
     injected = None
-    if chaos and (delay is None or code is None):
+    if drawn and (delay is None or code is None):
         latency, failure = _draws(settings)
         if delay is None and latency:
             time.sleep(latency / 1000)

@@ -65,6 +65,8 @@ def test_a_replay_gets_its_own_request_id_and_nosniff(make_app):
         ({"Prefer": "dealy=100"}, 422, None),
         ({"X-API-Key": OTHER_KEY}, 401, None),
         ({"X-API-Key": "not-a-key"}, 401, None),
+        # werkzeug's router refuses a websocket upgrade to the route: a replayed 200 would hide that.
+        ({"Connection": "Upgrade", "Upgrade": "websocket"}, 400, None),
     ],
 )
 def test_never_replayed_for_prefer_or_another_key(make_app, headers, status, body):
