@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl
 from marshmallow import RAISE, ValidationError
 
 from app.data.catalogue import BoundedCache
-from schemas import CONVERSATIONS_PATH, ChatbotPathSchema, ConversationsQuerySchema
+from schemas import CONVERSATIONS_PATH, ConversationsQuerySchema, canonical_chatbot_id
 
 # app.extensions key of each app's Admission (the view's blueprint makes it).
 ADMISSION = "conversations.admission"
@@ -25,7 +25,6 @@ ADMITTED_CACHE = 4096
 PATH_ENVIRON = ("PATH_INFO", "SCRIPT_NAME", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme")
 ROOT_ENVIRON = PATH_ENVIRON[1:]
 
-_path_schema = ChatbotPathSchema()
 _query_schema = ConversationsQuerySchema()
 _page_field = _query_schema.fields["page"]
 
@@ -64,7 +63,7 @@ class Admission:
         if matched is None or root_url is None:
             return None
         try:
-            chatbot_id = str(_path_schema.load({"chatbot_id": matched["chatbot_id"]})["chatbot_id"])
+            chatbot_id = canonical_chatbot_id(matched["chatbot_id"])
         except ValidationError:
             return None
         # The schema admits hex digits and dashes only, and a base path only URL-safe characters:

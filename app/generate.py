@@ -2,7 +2,6 @@
 
 import json
 import sys
-import uuid
 
 from marshmallow import ValidationError
 
@@ -10,7 +9,7 @@ from app.data.fixtures import FixtureError, error_lines
 from app.data.generator import GeneratedHistory
 from app.data.messages import MessagePools
 from app.files import FileExists, write_output
-from schemas import FixtureFileSchema, SettingsSchema
+from schemas import FixtureFileSchema, SettingsSchema, canonical_chatbot_id
 
 # A listed fixture is read, checked and held in memory whole by every worker: past ten thousand
 # conversations a team wants a `generated` entry, which costs nothing however large.
@@ -52,8 +51,8 @@ def _whole_number(name, text, low, high):
 
 def _chatbot_id(text):
     try:
-        return str(uuid.UUID(text))
-    except ValueError:
+        return canonical_chatbot_id(text)  # as the server's path takes it
+    except ValidationError:
         raise UsageError(f"--chatbot {text!r} is not a UUID, e.g. 5afe16ed-5fd2-4552-a993-903bc9c32bb6.") from None
 
 

@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, current_app
 from marshmallow import fields
 
 from app.config import ConfigError, load_settings
@@ -243,7 +243,8 @@ def build_document(base_path=""):
 @blueprint.get("/openapi.json")
 def openapi_json():
     """Serve the document; no API key needed."""
-    return jsonify(build_document(current_app.config["SETTINGS"]["base_path"]))
+    # The document's text is built once per base path: served as it is, not decoded and encoded again.
+    return current_app.response_class(_build(current_app.config["SETTINGS"]["base_path"]), mimetype="application/json")
 
 
 def encode(document) -> bytes:

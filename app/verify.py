@@ -2,15 +2,16 @@
 
 import http.client
 import sys
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
 
+from marshmallow import ValidationError
+
 from app.verify_checks import Mismatch, Reply, error_reply, list_reply, order_problem
-from schemas import API_KEY_HEADER, CONVERSATIONS_PATH, STATES
+from schemas import API_KEY_HEADER, CONVERSATIONS_PATH, STATES, canonical_chatbot_id
 
 DEFAULT_MAX_PAGES = 50
 DEFAULT_TIMEOUT = 10.0
@@ -266,8 +267,8 @@ def _arguments(args):
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise UsageError(f"--base-url {args.base_url!r} is not an http(s) URL like http://127.0.0.1:8000 or https://host/v1.")
     try:
-        chatbot_id = str(uuid.UUID(args.chatbot))
-    except ValueError:
+        chatbot_id = canonical_chatbot_id(args.chatbot)  # as the mock's path takes it
+    except ValidationError:
         raise UsageError(f"--chatbot {args.chatbot!r} is not a UUID.") from None
     if not args.max_pages.isdigit() or not 1 <= int(args.max_pages) <= 1000:
         raise UsageError(f"--max-pages {args.max_pages!r}: give a whole number from 1 to 1000.")

@@ -20,6 +20,7 @@ from schemas.request import (
     ApiKeyHeaderSchema,
     ChatbotPathSchema,
     ConversationsQuerySchema,
+    canonical_chatbot_id,
 )
 from schemas.settings import SettingsSchema
 
@@ -40,5 +41,6 @@ __all__ = [
     "MessageSchema",
     "ProblemSchema",
     "SettingsSchema",
+    "canonical_chatbot_id",
     "format_timestamp",
 ]

@@ -75,6 +75,14 @@ class ChatbotPathSchema(Schema):
     chatbot_id = UUIDText(required=True)
 
 
+_chatbot_path = ChatbotPathSchema()
+
+
+def canonical_chatbot_id(text: str) -> str:
+    """`text` as the path takes it, in canonical lowercase form; raises ValidationError if the path refuses it."""
+    return str(_chatbot_path.load({"chatbot_id": text})["chatbot_id"])
+
+
 class ConversationsQuerySchema(Schema):
     """The query parameters: page, page_size and the optional state filter."""
 

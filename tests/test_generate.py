@@ -78,6 +78,8 @@ def test_existing_file_is_kept_unless_forced(tmp_path, capsys):
     "args, message",
     [
         (["--chatbot", "not-a-uuid", "--count", "3"], "--chatbot 'not-a-uuid' is not a UUID"),
+        # Spelled as the server's path refuses it: the file would name a chatbot no request reaches so.
+        (["--chatbot", "{5afe16ed-5fd2-4552-a993-903bc9c32bb6}", "--count", "3"], "is not a UUID"),
         (["--chatbot", CHATBOT, "--count", "-3"], "--count -3 is negative"),
         (["--chatbot", CHATBOT, "--count", "ten"], "--count 'ten' is not a whole number"),
         (["--chatbot", CHATBOT, "--count", "10001"], "--count 10001 is out of range; give one from 0 to 10000"),

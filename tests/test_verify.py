@@ -210,6 +210,8 @@ def test_timeout_counts_as_unreachable(wrong_server, capsys):
     [
         (["--base-url", "ftp://host", "--chatbot", CHATBOT], "--base-url 'ftp://host' is not an http(s) URL"),
         (["--base-url", "http://127.0.0.1:1", "--chatbot", "abc"], "--chatbot 'abc' is not a UUID"),
+        (["--base-url", "http://127.0.0.1:1", "--chatbot", "urn:uuid:5afe16ed-5fd2-4552-a993-903bc9c32bb6"],
+         "is not a UUID"),
         (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--max-pages", "0"], "--max-pages '0'"),
         (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--timeout", "x"], "--timeout 'x'"),
     ],
