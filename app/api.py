@@ -11,6 +11,7 @@ from app.admission import ADMISSION, Admission
 from app.direct import link_header
 from app.errors import Problem, api_key_challenge
 from app.fastpath import REPLAYABLE_KEY
+from app.middleware import has_body
 from schemas import (
     API_KEY_HEADER,
     CONVERSATIONS_PATH,
@@ -115,8 +116,7 @@ def list_conversations(chatbot_id):
     chatbot_id, page, page_size, state, base_url = _admit()
     # The document types the body as any JSON: it is ignored, but JSON that does not parse is a 400.
     # (No body, no parse: the safety middleware gives a chunked body a Content-Length.)
-    environ = request.environ
-    if environ.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in environ:
+    if has_body(request.environ):
         parser.load_json(request, _query_schema)
     # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
     scenario = scenarios.prepare(chatbot_id)

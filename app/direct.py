@@ -70,9 +70,6 @@ class DirectLane:
         if not plain(environ):
             return None
         extensions = self.app.extensions
-        reloader = extensions.get("reload")
-        if reloader is not None:
-            reloader.check()  # the lane skips before_request, where fixture reload is noticed
         admission, cors = extensions[ADMISSION], extensions[REMEMBERED]
         if not admission.key_known(environ):
             return None

@@ -13,7 +13,7 @@ _problem_schema = ProblemSchema()
 # What each status means for a client of this API, where the bare HTTP phrase says too little.
 DETAILS = {
     400: "The request is malformed.",
-    401: "The X-API-Key header is missing or not an accepted key.",
+    401: f"The {API_KEY_HEADER} header is missing or not an accepted key.",
     404: "No such resource. The API serves GET {base}/chatbots/{{chatbot_id}}/conversations.",
     405: "This method is not allowed here; the Allow header lists the ones that are.",
     413: "The request body is larger than the server accepts.",

@@ -44,13 +44,13 @@ def create_app(config=None, environ=None):
     app.json.sort_keys = False
     # Views read the catalogue from here on every request, so a reload can swap it whole.
     app.extensions["catalogue"] = build_catalogue(settings)
-    if settings["reload"]:
-        reload.init_app(app, build_catalogue)
     errors.init_app(app)
     # Ordinary GETs answered without Flask, behind the replay of exact repeats; both sit inside the
     # safety middleware, so their answers get its headers too.
     direct.init_app(app)
     fastpath.init_app(app)
+    if settings["reload"]:
+        reload.init_app(app, build_catalogue)  # in front of both: every answer sees edited fixtures
     middleware.init_app(app)
     app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.

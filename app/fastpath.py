@@ -9,6 +9,7 @@ The layer sits inside the safety middleware, which adds X-Request-ID and nosniff
 """
 
 from app.data.catalogue import BoundedCache
+from app.middleware import has_body
 from app.scenarios import chaos
 
 # Set by the view on an ordinary answer (no scenario): only such answers may be replayed.
@@ -41,12 +42,7 @@ def plain(environ) -> bool:
     Only such a request may be replayed or answered by the direct lane (app/direct.py); werkzeug's
     router refuses a websocket upgrade to the page's route with a 400.
     """
-    return not (
-        "HTTP_PREFER" in environ
-        or environ.get("CONTENT_LENGTH") not in (None, "", "0")
-        or "HTTP_TRANSFER_ENCODING" in environ
-        or "HTTP_UPGRADE" in environ
-    )
+    return not ("HTTP_PREFER" in environ or "HTTP_UPGRADE" in environ or has_body(environ))
 
 
 def _weight(entry):
@@ -75,9 +71,6 @@ class ReplayCache:
         key = self.key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
-        reloader = self.app.extensions.get("reload")
-        if reloader is not None:
-            reloader.check()  # replays skip before_request, where fixture reload is noticed
         catalogue = self.app.extensions["catalogue"]
         if catalogue is not self._catalogue:
             # Reloaded fixtures (or a test's swapped data): every kept answer may be stale.

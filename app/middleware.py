@@ -49,6 +49,11 @@ def mask_secrets(text: str) -> str:
     return _HEX_SECRET.sub(MASK, text)
 
 
+def has_body(environ) -> bool:
+    """Whether the request carries a body (chunked bodies have a Content-Length once buffered here)."""
+    return environ.get("CONTENT_LENGTH") not in (None, "", "0") or "HTTP_TRANSFER_ENCODING" in environ
+
+
 def log_target(environ) -> str:
     """The request's path and query as the access log shows them: percent-encoded, secrets masked."""
     path = quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"), safe=_SAFE_PATH)
@@ -142,7 +147,7 @@ def _refuse_bad_body():
         raise RequestEntityTooLarge()
     if request.environ.get(BAD_BODY_KEY):
         raise Problem(400, request.environ[BAD_BODY_KEY])
-    if request.environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in request.environ:
+    if has_body(request.environ):
         request.stream  # noqa: B018 - raises RequestEntityTooLarge when Content-Length is past the limit
 
 

@@ -78,7 +78,17 @@ class FixtureReloader:
 
 
 def init_app(app, build):
-    """Check the fixture files before each request; `build(settings)` makes a new catalogue."""
+    """Check the fixture files as each request arrives; `build(settings)` makes a new catalogue.
+
+    A WSGI layer, installed in front of the replay layer and the direct lane, so that every answer
+    (replayed, direct or Flask's) comes from the catalogue in place after the check.
+    """
     reloader = app.extensions["reload"] = FixtureReloader(app, build)
-    app.before_request(reloader.check)
+    wsgi_app = app.wsgi_app
+
+    def checked(environ, start_response):
+        reloader.check()
+        return wsgi_app(environ, start_response)
+
+    app.wsgi_app = checked
     return reloader

@@ -6,6 +6,7 @@ import socket
 import sys
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
 
 from app import ConfigError, FixtureError, create_app, gunicorn_conf
 from app.config import OPTIONS
@@ -73,11 +74,9 @@ def serve(overrides=None):
     except (ConfigError, FixtureError) as error:
         print(f"conversations-mock: {error}", file=sys.stderr)
         return 2
-    options = {
-        name: getattr(gunicorn_conf, name)
-        for name in dir(gunicorn_conf)
-        if not name.startswith("_") and name not in ("multiprocessing", "os")
-    }
+    # The settings file's names that gunicorn knows (as gunicorn reads a config file): not its imports.
+    known = {setting.name for setting in KNOWN_SETTINGS}
+    options = {name: getattr(gunicorn_conf, name) for name in dir(gunicorn_conf) if name in known}
     options["bind"] = f"[{settings['host']}]:{settings['port']}" if ":" in settings["host"] else f"{settings['host']}:{settings['port']}"
     options["workers"] = settings["workers"] or os.cpu_count() or 1
     options["when_ready"] = _announce(settings)

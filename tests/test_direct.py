@@ -111,7 +111,7 @@ def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
 
     directory = write_fixture("data.json", fixture(5))
     app = make_app({"fixtures_dir": str(directory), "reload": "true"})
-    app.extensions["replay"].enabled = False  # the lane on its own, with no replay layer checking first
+    app.extensions["replay"].enabled = False  # the lane on its own, no replay in front
     app.extensions["reload"].interval = 0  # look at the files on every request
     calls = requests_behind(app, "direct")
     assert answer(app, PATH.format(GENERATED))[0] == "200 OK"
