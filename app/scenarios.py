@@ -113,9 +113,9 @@ def prepare(chatbot_id):
     if code is not None:
         scenario.applied.append(f"code={code}")
         if code != 200:
-            raise _simulated(code, chatbot_id, scenario.applied)
+            raise _simulated(code, chatbot_id, scenario)
     if injected:
-        raise Problem(500, injected, headers=_applied_header(scenario.applied))
+        raise Problem(500, injected, headers=_error_headers(scenario))
     return scenario
 
 
@@ -153,6 +153,7 @@ def read_preferences(header: str) -> dict:
             422,
             f"The {PREFER_HEADER} header asks for what this server cannot do: {'; '.join(problems)}",
             errors={PREFER_HEADER: problems},
+            headers={"Vary": PREFER_HEADER},  # another Prefer header would be answered otherwise
         )
     return preferences
 
@@ -172,12 +173,16 @@ def _draws(settings):
     return latency, int.from_bytes(digest[:8]) / 2**64 < settings["error_rate"]
 
 
-def _applied_header(applied):
-    return {PREFERENCE_APPLIED_HEADER: ", ".join(applied)} if applied else {}
+def _error_headers(scenario):
+    """Preference-Applied, and Vary: Prefer as on a 200 (Scenario.finish), for an error answer."""
+    headers = {PREFERENCE_APPLIED_HEADER: ", ".join(scenario.applied)} if scenario.applied else {}
+    if scenario.preferences:
+        headers["Vary"] = PREFER_HEADER
+    return headers
 
 
-def _simulated(code, chatbot_id, applied):
-    headers = _applied_header(applied)
+def _simulated(code, chatbot_id, scenario):
+    headers = _error_headers(scenario)
     if code in (429, 503):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if code == 401:

@@ -193,6 +193,22 @@ def test_requests_without_prefer_are_untouched(get):
     assert prefer(get, "seed=1").headers["Vary"] == "Prefer"
 
 
+@pytest.mark.parametrize(
+    "value, status",
+    [("code=503", 503), ("code=200", 200), ("delay=-1", 422), ("dealy=5", 422), ("seed=7", 200), ("example=empty", 200)],
+)
+def test_every_answer_a_preference_shaped_varies_by_prefer(get, sleeps, value, status):
+    # A cache must not hand this answer to a request with another Prefer header, or none.
+    response = prefer(get, value, url=DOCUMENTED_URL)
+    assert response.status_code == status
+    assert "Prefer" in [part.strip() for part in response.headers.get("Vary", "").split(",")]
+
+
+def test_only_ignored_preferences_leave_vary_alone(get):
+    response = prefer(get, "return=minimal, respond-async")
+    assert response.status_code == 200 and "Prefer" not in response.headers.get("Vary", "")
+
+
 def _statuses(client, paths, **headers):
     return [client.get(path, headers={"X-API-Key": API_KEY, **headers}).status_code for path in paths]
 
