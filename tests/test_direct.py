@@ -209,3 +209,17 @@ def test_admission_remembers_within_its_bound():
             assert admission.path(environ) == (f"{n:08x}-0000-4000-8000-{n:012x}", f"http://localhost{environ['PATH_INFO']}")
         assert admission.query(environ) == (n + 1, 10, None)
     assert len(admission.memo) <= 50
+
+
+@pytest.mark.parametrize("layers", [("replay", "direct"), ("direct",), ("replay",)])
+def test_the_scheme_is_never_answered_from_the_other_ones_memo(make_app, make_flask_app, layers):
+    # The Link header's URLs carry the scheme: an https request must not get what http was answered.
+    fast, view = make_app(), make_flask_app()
+    for layer in {"replay", "direct"} - set(layers):
+        fast.extensions[layer].enabled = False
+    asked = [("http", 1), ("http", 2), ("https", 2), ("https", 3), ("http", 3)]
+    for scheme, page in asked:
+        path = PATH.format(GENERATED) + f"?page={page}"
+        got = answer(fast, path, HTTP_HOST="mock.example.test", **{"wsgi.url_scheme": scheme})
+        assert got == answer(view, path, HTTP_HOST="mock.example.test", **{"wsgi.url_scheme": scheme})
+        assert dict(got[1])["Link"].startswith(f"<{scheme}://mock.example.test/")

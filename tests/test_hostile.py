@@ -295,3 +295,23 @@ def test_server_log_has_no_traceback_after_hostile_requests(server):
     for data, _, _ in RAW_CASES.values():
         exchange(server.url, data)
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [b"Content-Length: 10000000\r\n", b"Transfer-Encoding: chunked\r\n"],
+    ids=["content-length", "chunked"],
+)
+def test_a_body_past_the_limit_is_refused_and_the_connection_closed(server, framing):
+    # A keep-alive client: the server must not wait for (or read) the rest of a body it refuses.
+    body = b"x" * 100 if b"Length" in framing else b"7d0\r\n" + b"x" * 2000 + b"\r\n0\r\n\r\n"
+    request = b"GET " + P + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: " + API_KEY.encode() + b"\r\n" + framing
+    parts = urlsplit(server.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(request + b"\r\n" + body)
+        received = b""
+        while chunk := connection.recv(65536):  # to the server's close
+            received += chunk
+    head = received.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    assert head.startswith("http/1.1 413")
+    assert "connection: close" in head  # not kept alive to drain a body nobody will read

@@ -96,6 +96,24 @@ def test_add_edit_and_remove_are_picked_up(watched):
     assert "fixtures reloaded: 1 chatbots from 1 files" in watched.log()
 
 
+def test_a_file_saved_by_renaming_over_the_old_one_is_picked_up(watched):
+    # Editors that save by writing a new file and renaming it over the old one can leave the same
+    # size and modification time: the inode tells the files apart.
+    old, new = listing(3, seed=1), listing(3, seed=2)
+    width = max(len(old.encode()), len(new.encode()))
+    old, new = old + " " * (width - len(old.encode())), new + " " * (width - len(new.encode()))
+    target = watched.directory / "bot.json"
+    target.write_text(old, encoding="utf-8")
+    assert watched.served() == (3, _ids(old))
+    saved = watched.directory / "bot.json.swp"
+    saved.write_text(new, encoding="utf-8")
+    stat = target.stat()
+    os.utime(saved, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(saved, target)
+    assert (target.stat().st_size, target.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert watched.served() == (3, _ids(new))
+
+
 def test_checks_at_most_once_per_interval(watched):
     (watched.directory / "bot.json").write_text(listing(4), encoding="utf-8")
     watched.tick()

@@ -82,6 +82,9 @@ def test_an_odd_request_id_is_replaced(client, request_id):
         ("/x?api_key=short&page=2", "/x?api_key=***&page=2"),
         ("/x?X-API-Key=abc", "/x?X-API-Key=***"),
         ("/x?token=abc&secret=def&password=ghi", "/x?token=***&secret=***&password=***"),
+        ("/x?auth=abc&page=2", "/x?auth=***&page=2"),
+        ("/x?authorization=Bearer%20abc", "/x?authorization=***"),
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ***"),
         (f"header X-API-Key: {API_KEY}", "header X-API-Key: ***"),
         (f"/chatbots/{API_KEY}/conversations", "/chatbots/***/conversations"),
         (f"/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=2", f"/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=2"),
@@ -147,6 +150,7 @@ def test_live_server_is_safe_by_default(live_server):
         assert names.count("server") == 1
         values = dict((name.lower(), value) for name, value in got_headers)
         assert not re.search(r"\d", values["server"]), values["server"]  # no version numbers
+        assert values["server"] == "gunicorn"
         assert values["x-content-type-options"] == "nosniff"
         assert values["x-request-id"] == f"safety-{number}"
 
