@@ -10,11 +10,11 @@ from app.data.generator import GeneratedHistory
 from app.data.messages import MessagePools
 from app.files import FileExists, write_output
 from schemas import FixtureFileSchema, SettingsSchema, canonical_chatbot_id
+from schemas.request import MAX_SEED
 
 # A listed fixture is read, checked and held in memory whole by every worker: past ten thousand
 # conversations a team wants a `generated` entry, which costs nothing however large.
 MAX_COUNT = 10_000
-MAX_SEED = 2**63 - 1
 DEFAULT_SEED = SettingsSchema().load({})["seed"]
 
 

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app
 from marshmallow import fields
 
 from app.config import ConfigError, load_settings
-from app.data.fixtures import BUILTIN_FIXTURES
+from app.data.fixtures import BUILTIN_FIXTURES, DOCUMENTED_CHATBOT, DOCUMENTED_KEY
 from app.errors import DETAILS
 from app.files import FileExists, write_output
 from schemas import (
@@ -30,8 +30,6 @@ from schemas.preferences import PREFER_HEADER, PREFERENCE_APPLIED_HEADER, SCENAR
 from schemas.request import WholeNumber
 
 OPENAPI_VERSION = "3.0.3"  # Swagger UI 4, which /docs serves, renders 3.0 but not 3.1.
-DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
-DOCUMENTED_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 TIMESTAMP_EXAMPLE = "2025-03-07T04:56:09.200005+00:00"
 SECURITY_SCHEME = "ApiKey"
 

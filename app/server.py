@@ -10,8 +10,7 @@ from gunicorn.config import KNOWN_SETTINGS
 
 from app import ConfigError, FixtureError, create_app, gunicorn_conf
 from app.config import OPTIONS
-
-DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
+from app.data.fixtures import DOCUMENTED_CHATBOT
 
 
 class MockServer(BaseApplication):

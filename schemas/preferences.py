@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.request import WholeNumber
+from schemas.request import MAX_SEED, WholeNumber
 
 PREFER_HEADER = "Prefer"
 PREFERENCE_APPLIED_HEADER = "Preference-Applied"
@@ -37,7 +37,7 @@ class PreferencesSchema(Schema):
         metadata={"description": "A named example instead of the chatbot's conversations."},
     )
     seed = WholeNumber(
-        validate=validate.Range(0, 2**63 - 1, error="Must be from {min} to {max}."),
+        validate=validate.Range(0, MAX_SEED, error="Must be from {min} to {max}."),
         error_messages={"invalid": "Must be a whole number written in digits 0-9."},
         metadata={"description": "Generate this response's conversations with this seed."},
     )

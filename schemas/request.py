@@ -17,6 +17,8 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 # Postgres' int4 ceiling: far past any real history, small enough to stay plain arithmetic.
 MAX_PAGE = 2**31 - 1
+# The largest seed of generated data (the seed setting, Prefer: seed=, generate --seed).
+MAX_SEED = 2**63 - 1
 
 
 class WholeNumber(fields.Integer):

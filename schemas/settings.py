@@ -5,7 +5,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.request import API_KEY_PATTERN
+from schemas.request import API_KEY_PATTERN, MAX_SEED
 
 
 class NumberRange(fields.Field):
@@ -79,7 +79,7 @@ class SettingsSchema(Schema):
     host = fields.String(load_default="127.0.0.1", validate=validate.Length(min=1))
     port = fields.Integer(load_default=8000, validate=validate.Range(0, 65535))
     workers = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 64))
-    seed = fields.Integer(load_default=20250307, validate=validate.Range(0, 2**63 - 1))
+    seed = fields.Integer(load_default=20250307, validate=validate.Range(0, MAX_SEED))
     fixtures_dir = fields.String(load_default=None, allow_none=True, validate=_existing_directory)
     api_keys = Words(load_default=(), validate=_api_keys)
     base_path = fields.String(

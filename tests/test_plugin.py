@@ -216,3 +216,12 @@ def test_the_package_names_only_what_it_has():
 
     with pytest.raises(AttributeError, match="no attribute 'bogus'"):
         app.bogus  # noqa: B018
+
+
+def test_the_plugins_own_constants_equal_the_apps():
+    # The plugin keeps copies so that loading it imports no marshmallow; they must not drift.
+    from app import pytest_plugin
+    from app.data.fixtures import DOCUMENTED_KEY
+    from schemas.request import MAX_SEED
+
+    assert (pytest_plugin.DOCUMENTED_API_KEY, pytest_plugin.MAX_SEED) == (DOCUMENTED_KEY, MAX_SEED)

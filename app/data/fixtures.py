@@ -8,6 +8,9 @@ from marshmallow import ValidationError
 from schemas import ConversationSchema, FixtureFileSchema
 
 BUILTIN_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# The chatbot and the key the API document's example uses (fixtures/documented-example.json).
+DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
+DOCUMENTED_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 _conversation_schema = ConversationSchema()
 
 
