@@ -1,5 +1,7 @@
 """Settings through create_app: a wrong value names the setting, its flag and its variable."""
 
+import os
+
 import pytest
 
 from app import ConfigError, create_app
@@ -130,3 +132,14 @@ def test_api_keys_from_environment(monkeypatch):
     path = f"/chatbots/{GENERATED_CHATBOT}/conversations"
     assert client.get(path, headers={"X-API-Key": other}).status_code == 200
     assert client.get(path, headers={"X-API-Key": API_KEY}).status_code == 401
+
+
+@pytest.mark.parametrize("given, workers", [({}, os.cpu_count()), ({"workers": "3"}, 3)])
+def test_serve_runs_one_worker_per_cpu_unless_told(monkeypatch, given, workers):
+    from app import server
+
+    started = {}
+    monkeypatch.setattr(server.MockServer, "run", lambda self: started.update(self.options))
+    assert server.serve({"port": "0", **given}) == 0
+    assert started["workers"] == workers
+    assert started["worker_class"] == "app.worker.MockWorker" and started["preload_app"] is True

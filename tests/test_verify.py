@@ -220,3 +220,39 @@ def test_bad_arguments_exit_2_with_one_line(capsys, args, message):
     assert main(["verify", "--api-key", API_KEY, *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_body_is_read_up_to_its_bound(monkeypatch):
+    # A wrong server that answers without end must not fill verify's memory.
+    from app import verify as verify_module
+
+    monkeypatch.setattr(verify_module, "MAX_BODY", 64 * 1024)
+
+    def endless(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return (b"[" + b" " * 65535 for _ in range(64))  # 4 MiB, streamed
+
+    with serving(endless) as url:
+        reply = verify_module.Client(url, API_KEY, timeout=10).get("/x")
+    assert reply.status == 200 and len(reply.body) == 64 * 1024
+
+
+def test_proxies_are_used_for_other_hosts_never_for_this_machine(monkeypatch):
+    from app.verify import Client
+
+    def recording(asked):
+        def app(environ, start_response):  # records the host and path it was asked for
+            asked.append((environ.get("HTTP_HOST"), environ["PATH_INFO"]))
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b"[]"]
+
+        return app
+
+    through_proxy, direct = [], []
+    with serving(recording(through_proxy)) as proxy_url, serving(recording(direct)) as local_url:
+        monkeypatch.setenv("http_proxy", proxy_url)  # a forward proxy on 127.0.0.1
+        monkeypatch.setenv("no_proxy", "")
+        assert Client("http://api.example.test", API_KEY, timeout=10).get("/v1/x").status == 200
+        assert Client(local_url, API_KEY, timeout=10).get("/local").status == 200
+    assert through_proxy == [("api.example.test", "/v1/x")]
+    assert direct == [(local_url.removeprefix("http://"), "/local")]
