@@ -81,6 +81,10 @@ class Catalogue:
         """The chatbots the fixture files define."""
         return list(self._fixtures)
 
+    def is_listed(self, chatbot_id: str) -> bool:
+        """Whether a fixture lists this chatbot's conversations (then no seed changes them)."""
+        return isinstance(self._fixtures.get(chatbot_id), ListedHistory)
+
     def history(self, chatbot_id: str, seed: int | None = None):
         """The history of a chatbot; `seed` overrides the server's seed for generated ones."""
         fixture = self._fixtures.get(chatbot_id)

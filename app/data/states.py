@@ -66,7 +66,7 @@ class StateLayout:
 
     def state_at(self, index: int) -> str:
         """The state of conversation `index` (0 is the newest)."""
-        return _block(self._key, self._composition, index // BLOCK)[index % BLOCK]
+        return self.block(index // BLOCK)[index % BLOCK]
 
     def total(self, state: str | None = None) -> int:
         """How many conversations there are, or how many are in `state`."""
