@@ -33,7 +33,7 @@ bench: setup
 # Rewrites app/data/message_pools.json with the installed Faker: after editing the phrases in
 # app/data/messages.py, or to ship another Faker release's texts (tests/test_pools.py checks it).
 pools: setup
-	$(BIN)/python -m app.data.messages
+	$(BIN)/python -m conversations_mock.data.messages
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

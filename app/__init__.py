@@ -7,10 +7,10 @@ installing the package registers with every pytest run) does not load Flask and 
 import importlib
 
 _EXPORTS = {
-    "create_app": "app.factory",
-    "build_catalogue": "app.factory",
-    "ConfigError": "app.config",
-    "FixtureError": "app.data.fixtures",
+    "create_app": "conversations_mock.factory",
+    "build_catalogue": "conversations_mock.factory",
+    "ConfigError": "conversations_mock.settings",
+    "FixtureError": "conversations_mock.data.fixtures",
 }
 __all__ = list(_EXPORTS)
 

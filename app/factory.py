@@ -1,11 +1,15 @@
 """create_app: settings, data, error handlers, middleware and blueprints, assembled into one app."""
 
+from conversations_mock.data.catalogue import Catalogue
+from conversations_mock.data.fixtures import BUILTIN_FIXTURES
+from conversations_mock.settings import load_settings
+from conversations_mock.web import conversations as api
+from conversations_mock.web import cors, docs, openapi, reload
+from conversations_mock.web import fast as direct
+from conversations_mock.web import problems as errors
+from conversations_mock.web import replay as fastpath
+from conversations_mock.web import safety as middleware
 from flask import Flask
-
-from app import api, cors, direct, docs, errors, fastpath, middleware, openapi, reload
-from app.config import load_settings
-from app.data.catalogue import Catalogue
-from app.data.fixtures import BUILTIN_FIXTURES
 
 
 def build_catalogue(settings, extra_dirs=()):

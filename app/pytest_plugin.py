@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-# Copies of app.data.fixtures.DOCUMENTED_KEY and schemas.request.MAX_SEED: importing those modules
+# Copies of conversations_mock.data.fixtures.DOCUMENTED_KEY and conversations_mock.schemas.request.MAX_SEED: importing those modules
 # would load marshmallow into every pytest run of a project that merely has the package installed
 # (tests/test_plugin.py checks both copies are equal to the originals).
 # The API document's example key: accepted whenever the settings configure no keys.
@@ -61,9 +61,8 @@ class ConversationsMockServer:
     """The session's server: the mock app behind werkzeug's threaded server, in a daemon thread."""
 
     def __init__(self, settings=None):
+        from conversations_mock import create_app
         from werkzeug.serving import WSGIRequestHandler, make_server
-
-        from app import create_app
 
         class QuietHandler(WSGIRequestHandler):
             def log_request(self, *args, **kwargs):
@@ -151,7 +150,7 @@ class ConversationsMock:
                 directory = self._new_scratch_dir()
                 shutil.copyfile(path, directory / f"{path.stem}.json")
             else:
-                from app import FixtureError
+                from conversations_mock import FixtureError
 
                 raise FixtureError(f"{path}: no fixture file or directory there.")
         else:
@@ -180,7 +179,7 @@ class ConversationsMock:
         return directory
 
     def _rebuild(self, seed, fixture_dirs):
-        from app import build_catalogue
+        from conversations_mock import build_catalogue
 
         settings = {**self._server.settings, "seed": seed}
         # Built before it is swapped in: a bad fixture leaves the running catalogue untouched.

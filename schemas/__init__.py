@@ -3,7 +3,7 @@
 Nothing here imports Flask, so fixture files and settings can be checked without an app.
 """
 
-from schemas.conversation import (
+from conversations_mock.schemas.conversation import (
     PLATFORMS,
     SNS_USER_ID_PATTERNS,
     STATES,
@@ -11,9 +11,9 @@ from schemas.conversation import (
     MessageSchema,
     format_timestamp,
 )
-from schemas.fixture import ChatbotFixtureSchema, FixtureFileSchema
-from schemas.problem import PROBLEM_CONTENT_TYPE, ProblemSchema
-from schemas.request import (
+from conversations_mock.schemas.fixture import ChatbotFixtureSchema, FixtureFileSchema
+from conversations_mock.schemas.problem import PROBLEM_CONTENT_TYPE, ProblemSchema
+from conversations_mock.schemas.request import (
     API_KEY_HEADER,
     API_KEY_PATTERN,
     CONVERSATIONS_PATH,
@@ -22,7 +22,7 @@ from schemas.request import (
     ConversationsQuerySchema,
     canonical_chatbot_id,
 )
-from schemas.settings import SettingsSchema
+from conversations_mock.schemas.settings import SettingsSchema
 
 __all__ = [
     "API_KEY_HEADER",

@@ -6,9 +6,8 @@ A team whose real API spells one differently changes it here, in one place.
 
 import re
 
+from conversations_mock.schemas.conversation import STATES
 from marshmallow import Schema, fields, validate
-
-from schemas.conversation import STATES
 
 API_KEY_HEADER = "X-API-Key"
 API_KEY_PATTERN = re.compile(r"[0-9a-f]{48}")

@@ -3,9 +3,8 @@
 import os
 import re
 
+from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-
-from schemas.request import API_KEY_PATTERN, MAX_SEED
 
 
 class NumberRange(fields.Field):
@@ -74,7 +73,7 @@ def _api_keys(keys):
 
 
 class SettingsSchema(Schema):
-    """Every setting of the mock, with its default; app.config maps flags and variables onto it."""
+    """Every setting of the mock, with its default; conversations_mock.settings maps flags and variables onto it."""
 
     host = fields.String(load_default="127.0.0.1", validate=validate.Length(min=1))
     port = fields.Integer(load_default=8000, validate=validate.Range(0, 65535))

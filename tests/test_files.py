@@ -4,8 +4,7 @@ import os
 import stat
 
 import pytest
-
-from app.files import FileExists, write_atomically
+from conversations_mock.files import FileExists, write_atomically
 
 OLD = b'{"chatbots": []}\n'
 NEW = b'{"chatbots": [' + b" " * 100_000 + b"]}\n"

@@ -4,10 +4,9 @@ from collections import OrderedDict
 from threading import Lock
 
 import orjson
-
-from app.data.fixtures import ListedHistory, load_fixtures
-from app.data.generator import GeneratedHistory, chatbot_key, generated_count
-from app.data.messages import SHARED_POOLS, MessagePools
+from conversations_mock.data.fixtures import ListedHistory, load_fixtures
+from conversations_mock.data.generator import GeneratedHistory, chatbot_key, generated_count
+from conversations_mock.data.messages import SHARED_POOLS, MessagePools
 
 # Bounds on what a worker keeps, so memory stays flat however many chatbots and pages are asked.
 HISTORY_CACHE = 1024

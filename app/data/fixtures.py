@@ -3,11 +3,12 @@
 import json
 from pathlib import Path
 
+import conversations_mock.fixtures
+from conversations_mock.schemas import ConversationSchema, FixtureFileSchema
 from marshmallow import ValidationError
 
-from schemas import ConversationSchema, FixtureFileSchema
-
-BUILTIN_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# The fixture files shipped inside the package (the repository's fixtures/ folder).
+BUILTIN_FIXTURES = Path(conversations_mock.fixtures.__file__).resolve().parent
 # The chatbot and the key the API document's example uses (fixtures/documented-example.json).
 DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
 DOCUMENTED_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"

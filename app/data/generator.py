@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from hashlib import blake2b
 
-from app.data.messages import MessagePools
-from app.data.platforms import PLATFORM_LOCALES, PLATFORM_TABLE, sns_user_id, uuid4_text
-from app.data.states import StateLayout
+from conversations_mock.data.messages import MessagePools
+from conversations_mock.data.platforms import PLATFORM_LOCALES, PLATFORM_TABLE, sns_user_id, uuid4_text
+from conversations_mock.data.states import StateLayout
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The newest generated conversation falls in the week before the document's newest example.

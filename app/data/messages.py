@@ -21,8 +21,7 @@ from importlib import import_module, metadata
 from pathlib import Path
 
 import orjson
-
-from app.data.platforms import ALL_LOCALES
+from conversations_mock.data.platforms import ALL_LOCALES
 
 SHIPPED_POOLS = Path(__file__).with_name("message_pools.json")
 POOL_SIZE = 64
@@ -216,7 +215,7 @@ def read_shipped(path: Path) -> dict:
 
 def write_shipped(path: Path = SHIPPED_POOLS):
     """Make every locale's pools with Faker and write them, with what they were made from, to `path`."""
-    from app.files import write_atomically
+    from conversations_mock.files import write_atomically
 
     pools = MessagePools(shipped=None)
     document = {"faker": faker_release(), "recipe": recipe(), "pools": {loc: pools.get(loc) for loc in ALL_LOCALES}}

@@ -9,7 +9,7 @@ one all come from a block or two, whatever the length of the history.
 from functools import lru_cache
 from hashlib import blake2b
 
-from schemas import STATES
+from conversations_mock.schemas import STATES
 
 BLOCK = 10
 # Fisher-Yates from the last place down: (place, how many places it may swap with).

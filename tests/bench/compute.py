@@ -31,7 +31,7 @@ def costs(functions, rounds=7, n=300):
 
 
 def page_costs(pools):
-    from app.data.generator import GeneratedHistory
+    from conversations_mock.data.generator import GeneratedHistory
 
     def small(i):  # page 1 of a new 50-conversation chatbot
         return orjson.dumps(GeneratedHistory(f"{i:08x}-0000-4000-8000-000000000000", 7, 50, pools).page(None, 0, 10))
@@ -51,7 +51,7 @@ def page_costs(pools):
 
 
 def encoding_costs(pools):
-    from app.data.generator import GeneratedHistory
+    from conversations_mock.data.generator import GeneratedHistory
 
     history = GeneratedHistory(BIG, 1, 1_000_000, pools)
     functions = {}
@@ -66,11 +66,10 @@ def encoding_costs(pools):
 
 def request_costs():
     """One GET through the whole app (middleware included) against the floor app's."""
+    from conversations_mock import create_app
+    from conversations_mock.data.platforms import ALL_LOCALES
     from flask import Flask, Response
     from werkzeug.test import EnvironBuilder
-
-    from app import create_app
-    from app.data.platforms import ALL_LOCALES
 
     with tempfile.TemporaryDirectory(prefix="mock-bench-") as fixtures:
         fixture = {"chatbots": [{"id": BIG, "generated": {"count": 1_000_000}}]}
@@ -125,13 +124,13 @@ def request_costs():
 
 
 def main():
-    from app.data.messages import MessagePools
-    from app.data.platforms import ALL_LOCALES
+    from conversations_mock.data.messages import MessagePools
+    from conversations_mock.data.platforms import ALL_LOCALES
 
     pools = MessagePools()
     pools.warm(ALL_LOCALES)
     try:  # the process-wide pools the app uses, where this source tree has them
-        from app.data.messages import SHARED_POOLS
+        from conversations_mock.data.messages import SHARED_POOLS
         SHARED_POOLS.warm(ALL_LOCALES)
     except ImportError:
         pass

@@ -115,13 +115,13 @@ def gunicorn_command(target, worker_class, workers, port):
     """The mock's own gunicorn settings (app/gunicorn_conf.py), bound to `port`; its worker class unless
     `worker_class` names another."""
     chosen = ["-k", worker_class] if worker_class else []
-    return [sys.executable, "-m", "gunicorn", "-c", "python:app.gunicorn_conf", *chosen,
+    return [sys.executable, "-m", "gunicorn", "-c", "python:conversations_mock.commands.gunicorn_conf", *chosen,
             "-w", str(workers), "-b", f"127.0.0.1:{port}", target]
 
 
 def serve_command(port, workers, fixtures):
     """How a user starts the mock."""
-    return [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+    return [sys.executable, "-m", "conversations_mock.commands.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--workers", str(workers), "--fixtures", fixtures, "--conversations", str(SMALL_SIZE)]
 
 

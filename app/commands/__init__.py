@@ -1,0 +1,1 @@
+"""What runs from the shell: serve, generate, verify and openapi."""

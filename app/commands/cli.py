@@ -1,0 +1,57 @@
+"""The conversations-mock command: serve, and the tools client teams run beside it."""
+
+import argparse
+import sys
+
+from conversations_mock.settings import OPTIONS
+
+# Subcommands other modules add: each module has register(subparsers) and sets func on its parser.
+COMMAND_MODULES = ("conversations_mock.commands.generate", "conversations_mock.web.openapi", "conversations_mock.commands.verify")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (not usage + error) naming the flag, and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _add_setting_flags(parser):
+    for name, (flag, variable, help_text) in OPTIONS.items():
+        if name == "reload":
+            parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{help_text}; env {variable}")
+        else:
+            parser.add_argument(flag, dest=name, metavar=name.upper(), help=f"{help_text}; env {variable}")
+
+
+def _serve(args):
+    from conversations_mock.commands.serve import serve
+
+    overrides = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    return serve(overrides)
+
+
+def build_parser():
+    """The argument parser of every subcommand."""
+    parser = _Parser(
+        prog="conversations-mock",
+        description="An offline mock of the Get Conversations API.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    serve = subparsers.add_parser("serve", help="serve the API with gunicorn")
+    _add_setting_flags(serve)
+    serve.set_defaults(func=_serve)
+    for module_name in COMMAND_MODULES:
+        module = __import__(module_name, fromlist=["register"])
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; the exit status is the command's."""
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Serve the app with gunicorn, after every setting and fixture file has been checked."""
+
+import errno
+import os
+import socket
+import sys
+
+from conversations_mock import ConfigError, FixtureError, create_app
+from conversations_mock.commands import gunicorn_conf
+from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT
+from conversations_mock.settings import OPTIONS
+from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
+
+
+class MockServer(BaseApplication):
+    """gunicorn running an app that was built, and checked, before it starts."""
+
+    def __init__(self, application, options):
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def _check_port_free(host, port):
+    """Fail with one line, instead of gunicorn's retries, when the address is taken."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            flag, variable, _ = OPTIONS["port"]
+            reason = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be bound ({error.strerror})"
+            raise ConfigError(f"Setting port ({flag} / {variable}): {host}:{port} {reason}.") from error
+
+
+def _announce(settings):
+    def when_ready(server):
+        host, port = server.LISTENERS[0].sock.getsockname()[:2]
+        url = f"http://{host}:{port}{settings['base_path']}/chatbots/{DOCUMENTED_CHATBOT}/conversations"
+        scope = "only this machine can connect" if host in ("127.0.0.1", "::1") else "reachable from other machines"
+        print(
+            f"conversations-mock: serving on http://{host}:{port} ({scope}) with {server.num_workers} workers",
+            file=sys.stderr,
+            flush=True,
+        )
+        print(f"conversations-mock: try  curl -H 'X-API-Key: {'0' * 48}' {url}", file=sys.stderr, flush=True)
+
+    return when_ready
+
+
+def _worker_ready(worker):
+    # Printed once the worker has its signal handlers: tests wait for it before stopping a server.
+    print(f"conversations-mock: worker {worker.pid} ready", file=sys.stderr, flush=True)
+
+
+def serve(overrides=None):
+    """Check settings and fixtures, then serve until stopped; returns the exit status."""
+    try:
+        app = create_app(overrides)
+        settings = app.config["SETTINGS"]
+        _check_port_free(settings["host"], settings["port"])
+    except (ConfigError, FixtureError) as error:
+        print(f"conversations-mock: {error}", file=sys.stderr)
+        return 2
+    # The settings file's names that gunicorn knows (as gunicorn reads a config file): not its imports.
+    known = {setting.name for setting in KNOWN_SETTINGS}
+    options = {name: getattr(gunicorn_conf, name) for name in dir(gunicorn_conf) if name in known}
+    options["bind"] = f"[{settings['host']}]:{settings['port']}" if ":" in settings["host"] else f"{settings['host']}:{settings['port']}"
+    options["workers"] = settings["workers"] or os.cpu_count() or 1
+    options["when_ready"] = _announce(settings)
+    options["post_worker_init"] = _worker_ready
+    MockServer(app, options).run()
+    return 0

@@ -1,0 +1,1 @@
+"""What answers HTTP: the view, the fast path, pages, scenarios, problems, CORS, docs and OpenAPI."""

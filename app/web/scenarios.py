@@ -1,0 +1,207 @@
+"""Scenarios on demand: the `Prefer` header (Prism's convention) and the server's latency and error rate.
+
+Order, for a request the API would otherwise answer 200: the API key, path, query and body are
+checked first (401/422/400 as usual, like Prism); then `Prefer` is read (422 when malformed); then
+the request waits (`delay`, or the `latency` setting); then `code` (or the `error_rate` setting)
+answers with an error; otherwise `example` or `seed` choose the data.
+"""
+
+import functools
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import orjson
+from conversations_mock.data.fixtures import BUILTIN_FIXTURES, ListedHistory, read_fixture_file
+from conversations_mock.schemas import API_KEY_HEADER
+from conversations_mock.schemas.preferences import (
+    PREFER_HEADER,
+    PREFERENCE_APPLIED_HEADER,
+    RFC_7240_PREFERENCES,
+    PreferencesSchema,
+)
+from conversations_mock.web.problems import Problem, api_key_challenge
+from conversations_mock.web.safety import REQUEST_ID_HEADER
+from flask import current_app, request
+from marshmallow import RAISE, ValidationError
+from werkzeug.http import parse_list_header, unquote_header_value
+
+RETRY_AFTER_SECONDS = 1
+_EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7"}
+_schema = PreferencesSchema()
+
+# What each simulated status tells a client, in the words a real server of this API would use.
+_DETAILS = {
+    400: "The request is malformed.",
+    401: f"The {API_KEY_HEADER} header is missing or not an accepted key.",
+    403: "This API key may not read the conversations of chatbot {chatbot_id}.",
+    404: "No chatbot with id {chatbot_id}.",
+    422: "One or more parameters are not valid.",
+    429: f"Too many requests; retry after {RETRY_AFTER_SECONDS} second.",
+    500: "The server failed unexpectedly.",
+    502: "An upstream service answered with an error.",
+    503: f"The service is unavailable; retry after {RETRY_AFTER_SECONDS} second.",
+    504: "An upstream service did not answer in time.",
+}
+
+
+@dataclass
+class Scenario:
+    """What one request asked for, and which of its preferences were honoured."""
+
+    preferences: dict = field(default_factory=dict)
+    applied: list = field(default_factory=list)
+
+    def page(self, catalogue, chatbot_id, state, page, page_size):
+        """(total, JSON bytes) of the page, from the example or seed asked for, else the catalogue."""
+        example = self.preferences.get("example")
+        if example == "empty":
+            self.applied.append("example=empty")
+            return 0, b"[]"
+        if example == "documented":
+            self.applied.append("example=documented")
+            return _documented_page(chatbot_id, state, page, page_size)
+        seed = self.preferences.get("seed")
+        # A chatbot whose conversations a fixture lists is the same whatever the seed.
+        if seed is not None and not catalogue.is_listed(chatbot_id):
+            self.applied.append(f"seed={seed}")
+        return catalogue.page(chatbot_id, state, page, page_size, seed=seed)
+
+    def finish(self, response):
+        """Echo the honoured preferences (RFC 7240 Preference-Applied) on the response."""
+        if self.applied:
+            response.headers[PREFERENCE_APPLIED_HEADER] = ", ".join(self.applied)
+        if self.preferences:
+            response.vary.add(PREFER_HEADER)
+        return response
+
+
+def chaos(settings) -> bool:
+    """Whether the server-wide latency or error rate is set: each request then draws its own."""
+    return settings["latency"] != (0, 0) or settings["error_rate"] > 0
+
+
+def prepare(chatbot_id):
+    """Read the request's preferences and the server's chaos settings: wait, or raise the error asked for.
+
+    Raises Problem(422) naming each malformed preference, or the Problem a `code` or the error rate picks.
+    """
+    settings = current_app.config["SETTINGS"]
+    # WSGI servers join repeated headers with commas; the environ is cheaper to read than request.headers.
+    prefer = request.environ.get("HTTP_PREFER")
+    drawn = chaos(settings)
+    if not prefer and not drawn:
+        return Scenario()
+    scenario = Scenario(read_preferences(prefer) if prefer else {})
+    delay, code = scenario.preferences.get("delay"), scenario.preferences.get("code")
+    injected = None
+    if drawn and (delay is None or code is None):
+        latency, failure = _draws(settings)
+        if delay is None and latency:
+            time.sleep(latency / 1000)
+        if code is None and failure:
+            injected = (
+                f"Simulated failure: the server's error_rate setting ({settings['error_rate']:g}) picked "
+                f"this request. Send 'Prefer: code=200' to opt out, or another {REQUEST_ID_HEADER} "
+                "to draw again."
+            )
+    if delay is not None:
+        scenario.applied.append(f"delay={delay}")
+        # Under gunicorn's gevent workers time.sleep yields, so a delayed request holds no worker.
+        time.sleep(delay / 1000)
+    if code is not None:
+        scenario.applied.append(f"code={code}")
+        if code != 200:
+            raise _simulated(code, chatbot_id, scenario)
+    if injected:
+        raise Problem(500, injected, headers=_error_headers(scenario))
+    return scenario
+
+
+def read_preferences(header: str) -> dict:
+    """The preferences of a Prefer header value, loaded by PreferencesSchema.
+
+    Tolerates spaces, empty items and quoted values; ignores RFC 7240's own preferences and
+    any `;` parameters. Raises Problem(422) naming every preference that is unknown, repeated or malformed.
+    """
+    raw, given, problems = {}, {}, []
+    for item in parse_list_header(header):
+        name, has_value, value = item.split(";", 1)[0].partition("=")
+        name, value = name.strip().lower(), unquote_header_value(value.strip())
+        if not name or name in RFC_7240_PREFERENCES:
+            continue
+        given[name] = f"{name}={value}" if has_value else name
+        if name in raw:
+            problems.append(f"{given[name]}: Given more than once; send it once.")
+        elif not has_value or value == "":
+            if name in _schema.fields:
+                problems.append(f"{given[name]}: Needs a value, e.g. {name}={_EXAMPLE_VALUES[name]}.")
+            raw[name] = None
+        else:
+            raw[name] = value
+    # Known preferences without a value are reported above; unknown ones go on to be refused as unknown.
+    to_load = {name: value for name, value in raw.items() if value is not None or name not in _schema.fields}
+    try:
+        preferences = _schema.load(to_load, unknown=RAISE)
+    except ValidationError as error:
+        preferences = {}
+        for name, messages in error.messages.items():
+            problems.extend(f"{given[name]}: {message}" for message in messages)
+    if problems:
+        raise Problem(
+            422,
+            f"The {PREFER_HEADER} header asks for what this server cannot do: {'; '.join(problems)}",
+            errors={PREFER_HEADER: problems},
+            headers={"Vary": PREFER_HEADER},  # another Prefer header would be answered otherwise
+        )
+    return preferences
+
+
+def _draws(settings):
+    """(latency ms, fails?) for this request, the same whenever the same request is repeated."""
+    parts = (
+        str(settings["seed"]),
+        request.method,
+        request.path,
+        request.query_string.decode("latin-1"),
+        request.environ.get("HTTP_X_REQUEST_ID", ""),
+    )
+    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "replace"), digest_size=16).digest()
+    low, high = settings["latency"]
+    latency = low + int.from_bytes(digest[8:]) % (high - low + 1)
+    return latency, int.from_bytes(digest[:8]) / 2**64 < settings["error_rate"]
+
+
+def _error_headers(scenario):
+    """Preference-Applied, and Vary: Prefer as on a 200 (Scenario.finish), for an error answer."""
+    headers = {PREFERENCE_APPLIED_HEADER: ", ".join(scenario.applied)} if scenario.applied else {}
+    if scenario.preferences:
+        headers["Vary"] = PREFER_HEADER
+    return headers
+
+
+def _simulated(code, chatbot_id, scenario):
+    headers = _error_headers(scenario)
+    if code in (429, 503):
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if code == 401:
+        headers["WWW-Authenticate"] = api_key_challenge()
+    detail = _DETAILS[code].format(chatbot_id=chatbot_id)
+    detail += f" (Simulated: the request asked for it with 'Prefer: code={code}'.)"
+    return Problem(code, detail, headers=headers)
+
+
+@functools.cache
+def _documented_history():
+    path = BUILTIN_FIXTURES / "documented-example.json"
+    chatbot = read_fixture_file(path)[0]
+    return ListedHistory(str(chatbot["id"]), chatbot["conversations"])
+
+
+def _documented_page(chatbot_id, state, page, page_size):
+    """The API document's ten conversations, filtered and paged, as if chatbot_id had them."""
+    history = _documented_history()
+    total = history.total(state)
+    offset = (page - 1) * page_size
+    items = history.page(state, offset, page_size) if offset < total else []
+    return total, orjson.dumps([{**item, "chatbot_id": chatbot_id} for item in items])

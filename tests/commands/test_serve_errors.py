@@ -1,0 +1,95 @@
+"""Configuration mistakes stop `conversations-mock serve` with one clear line, exit 2, no traceback."""
+
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from tests.helpers import REPO
+
+
+def _serve(*args, env_overrides=None):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("MOCK_") or k in ("HOST", "PORT"))}
+    env.update(env_overrides or {})
+    return subprocess.run(
+        [sys.executable, "-m", "conversations_mock.commands.cli", "serve", "--host", "127.0.0.1", *args],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=30,
+    )
+
+
+def _assert_one_clear_line(result, *names):
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for name in names:
+        assert name in lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def taken_port():
+    """A port something else is listening on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def test_unknown_flag_is_named():
+    line = _assert_one_clear_line(_serve("--bogus", "1"), "--bogus")
+    assert "unrecognized arguments" in line
+
+
+def test_flag_without_value_is_named():
+    _assert_one_clear_line(_serve("--seed"), "--seed", "expected one argument")
+
+
+def test_taken_port_is_named(taken_port):
+    line = _assert_one_clear_line(_serve("--port", str(taken_port)), "--port", "PORT", str(taken_port))
+    assert "already in use" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "names"),
+    [
+        (("--seed", "abc"), {}, ("--seed", "MOCK_SEED", "'abc'", "integer")),
+        ((), {"MOCK_SEED": "12x"}, ("--seed", "MOCK_SEED", "'12x'")),
+        (("--port", "70000"), {}, ("--port", "PORT")),
+        (("--fixtures", "/no/such/directory"), {}, ("--fixtures", "MOCK_FIXTURES_DIR", "/no/such/directory")),
+    ],
+    ids=["seed-flag", "seed-env", "port-range", "fixtures-dir"],
+)
+def test_bad_setting_is_named(args, env, names):
+    _assert_one_clear_line(_serve(*args, env_overrides=env), *names)
+
+
+def _not_utf8(directory):
+    (directory / "latin1.json").write_bytes('{"chatbots": [], "note": "caf\u00e9"}'.encode("latin-1"))
+    return directory / "latin1.json", "UTF-8"
+
+
+def _a_directory(directory):
+    # root ignores file permissions, so "unreadable" is a directory where a file is expected.
+    (directory / "x.json").mkdir()
+    return directory / "x.json", "cannot be read"
+
+
+def _not_json(directory):
+    (directory / "broken.json").write_text('{"chatbots": [', encoding="utf-8")
+    return directory / "broken.json", "not valid JSON"
+
+
+def _wrong_shape(directory):
+    (directory / "shape.json").write_text('{"chatbots": [{"id": "not-a-uuid"}]}', encoding="utf-8")
+    return directory / "shape.json", "chatbots[0].id"
+
+
+@pytest.mark.parametrize("make_file", [_not_utf8, _a_directory, _not_json, _wrong_shape])
+def test_bad_fixture_file_is_named(tmp_path, make_file):
+    path, reason = make_file(tmp_path)
+    _assert_one_clear_line(_serve("--fixtures", str(tmp_path)), str(path), reason)

@@ -1,0 +1,75 @@
+"""Helpers the tests share: the documented chatbot and key, one request as a client sees it, a live server."""
+
+from pathlib import Path
+
+DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
+GENERATED_CHATBOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def requests_behind(app, layer):
+    """The paths of the requests that pass the app's `layer` ("replay" or "direct") to what stands behind it."""
+    wrapper = app.extensions[layer]
+    inner, calls = wrapper.wsgi_app, []
+
+    def counted(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    wrapper.wsgi_app = counted
+    return calls
+
+
+def answer(app, path, headers=None, method="GET", key=API_KEY, **environ):
+    """(status, headers but X-Request-ID, body) of one request, as a client sees them.
+
+    `key` goes in X-API-Key unless None (or `headers` names another); `environ` overrides the WSGI environ.
+    """
+    headers = {**({"X-API-Key": key} if key else {}), **(headers or {})}
+    response = app.test_client().open(path, method=method, headers=headers, environ_overrides=environ)
+    kept = [(name, value) for name, value in response.headers if name.lower() != "x-request-id"]
+    return response.status, kept, response.get_data()
+
+
+class LiveServer:
+    """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS."""
+
+    def __init__(self, args, env):
+        import re
+        import subprocess
+        import sys
+        import time
+
+        self.log_path = Path(env["LOG_DIR"]) / "server.log"
+        self._log = open(self.log_path, "w+b")
+        command = [sys.executable, "-m", "conversations_mock.commands.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            log = self.log_path.read_bytes()
+            match = re.search(rb"serving on (http://127\.0\.0\.1:\d+) .* with (\d+) workers", log)
+            if match and len(re.findall(rb"worker \d+ ready", log)) >= int(match.group(2)):
+                self.url = match.group(1).decode()
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log()}")
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout=30):
+        """SIGTERM the server and wait for it to exit; return its exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode

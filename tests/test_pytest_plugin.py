@@ -1,0 +1,227 @@
+"""The pytest plugin: the conversations_mock fixture serves, records, loads data, reseeds and resets."""
+
+import http.client
+import json
+import subprocess
+import sys
+import textwrap
+import urllib.error
+import urllib.request
+
+import pytest
+from conversations_mock import FixtureError, create_app
+
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
+
+LOADED_CHATBOT = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+
+
+def fetch(mock, chatbot_id, query="", **headers):
+    """GET a chatbot's conversations from the mock: (status, headers, parsed body)."""
+    request = urllib.request.Request(
+        mock.conversations_url(chatbot_id) + query, headers={"X-API-Key": mock.api_key, **headers}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, json.loads(error.read())
+
+
+def generated_by(config, chatbot_id, query=""):
+    """What an app built with `config` answers for a chatbot, for comparison."""
+    client = create_app(config, environ={}).test_client()
+    return client.get(f"/chatbots/{chatbot_id}/conversations{query}", headers={"X-API-Key": API_KEY}).json
+
+
+def test_serves_the_documented_chatbot_at_its_url(conversations_mock, documented_example):
+    assert conversations_mock.url.startswith("http://127.0.0.1:")
+    assert conversations_mock.api_key == API_KEY
+    status, _, body = fetch(conversations_mock, DOCUMENTED_CHATBOT)
+    assert (status, body) == (200, documented_example)
+
+
+def test_journal_records_each_request_with_its_status(conversations_mock):
+    fetch(conversations_mock, GENERATED_CHATBOT, "?page=2&page_size=5", Prefer="code=503")
+    fetch(conversations_mock, GENERATED_CHATBOT, "?page=0")
+    first, second = conversations_mock.journal
+    assert (first.method, first.path, first.query, first.status) == (
+        "GET", f"/chatbots/{GENERATED_CHATBOT}/conversations", {"page": "2", "page_size": "5"}, 503
+    )
+    assert first.headers["prefer"] == "code=503"
+    assert first.headers["X-API-Key"] == API_KEY
+    assert (second.query, second.status) == ({"page": "0"}, 422)
+
+
+FIXTURE = {"chatbots": [{"id": LOADED_CHATBOT, "generated": {"count": 3}}]}
+
+
+@pytest.mark.parametrize("form", ["dict", "file", "directory"])
+def test_load_fixture_adds_chatbots_for_this_test(conversations_mock, tmp_path, form):
+    (tmp_path / "bots.json").write_text(json.dumps(FIXTURE), encoding="utf-8")
+    forms = {"dict": FIXTURE, "file": tmp_path / "bots.json", "directory": str(tmp_path)}
+    conversations_mock.load_fixture(forms[form])
+    status, headers, body = fetch(conversations_mock, LOADED_CHATBOT)
+    assert (status, headers["X-Total-Count"], len(body)) == (200, "3", 3)
+
+
+def test_a_later_load_replaces_a_chatbot(conversations_mock):
+    conversations_mock.load_fixture(FIXTURE)
+    conversations_mock.load_fixture({"chatbots": [{"id": LOADED_CHATBOT, "generated": {"count": 5}}]})
+    assert fetch(conversations_mock, LOADED_CHATBOT)[1]["X-Total-Count"] == "5"
+
+
+@pytest.mark.parametrize(
+    "fixture, error, message",
+    [
+        ({"chatbots": [{"id": "nope", "generated": {"count": 3}}]}, FixtureError, "chatbots[0].id: Not a"),
+        ("/no/such/fixture.json", FixtureError, "/no/such/fixture.json: no fixture file or directory there."),
+        (42, TypeError, "load_fixture takes a dict or the path of a file or directory, not int."),
+    ],
+)
+def test_a_bad_fixture_is_refused_and_the_data_kept(conversations_mock, fixture, error, message):
+    conversations_mock.load_fixture(FIXTURE)
+    with pytest.raises(error) as raised:
+        conversations_mock.load_fixture(fixture)
+    assert message in str(raised.value)
+    assert fetch(conversations_mock, LOADED_CHATBOT)[1]["X-Total-Count"] == "3"
+
+
+@pytest.mark.parametrize("how", ["attribute", "method"])
+def test_seed_changes_the_generated_data_for_this_test(conversations_mock, how):
+    if how == "attribute":
+        conversations_mock.seed = 7
+    else:
+        conversations_mock.set_seed(7)
+    assert conversations_mock.seed == 7
+    expected = generated_by({"seed": 7}, GENERATED_CHATBOT, "?page=2")
+    assert fetch(conversations_mock, GENERATED_CHATBOT, "?page=2")[2] == expected
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, "7", 1.5, True])
+def test_a_bad_seed_is_refused(conversations_mock, seed):
+    with pytest.raises(ValueError, match="The seed must be a whole number from 0 to 9223372036854775807"):
+        conversations_mock.seed = seed
+    assert conversations_mock.seed == 20250307
+
+
+def test_prefer_scenarios_work_through_the_fixture(conversations_mock):
+    status, headers, body = fetch(conversations_mock, GENERATED_CHATBOT, Prefer="example=empty")
+    assert (status, headers["Preference-Applied"], body) == (200, "example=empty", [])
+
+
+def _run_pytest(tmp_path, files, **env):
+    for name, text in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", str(tmp_path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, env={**env, "PATH": "/usr/bin:/bin"},
+    )
+
+
+SESSION_TESTS = """
+    import json, threading, urllib.request
+
+    CHATBOT = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+    seen = {}
+
+    def get(mock, chatbot_id):
+        headers = {"X-API-Key": mock.api_key}
+        request = urllib.request.Request(mock.conversations_url(chatbot_id), headers=headers)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.headers["X-Total-Count"], json.loads(response.read())
+
+    def test_nothing_runs_until_a_test_asks():
+        assert [t for t in threading.enumerate() if t.name == "conversations-mock"] == []
+
+    def test_first(conversations_mock):
+        seen["url"] = conversations_mock.url
+        seen["default"] = get(conversations_mock, CHATBOT)
+        conversations_mock.seed = 7
+        conversations_mock.load_fixture({"chatbots": [{"id": CHATBOT, "generated": {"count": 2}}]})
+        assert get(conversations_mock, CHATBOT)[0] == "2"
+        assert len(conversations_mock.journal) == 2
+
+    def test_second_gets_the_same_server_reset(conversations_mock):
+        assert conversations_mock.url == seen["url"]
+        assert conversations_mock.journal == []
+        assert conversations_mock.seed == 20250307
+        assert get(conversations_mock, CHATBOT) == seen["default"]
+"""
+
+
+def test_one_server_per_session_reset_between_tests_and_deaf_to_the_environment(tmp_path):
+    # MOCK_* variables of the machine must not reach the plugin's server (these would fail every request).
+    result = _run_pytest(tmp_path, {"test_session.py": SESSION_TESTS}, MOCK_ERROR_RATE="1", MOCK_SEED="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+
+
+def test_settings_fixture_configures_the_session_server(tmp_path):
+    key = "0123456789abcdef" * 3
+    files = {
+        "conftest.py": f"""
+            import pytest
+
+            @pytest.fixture(scope="session")
+            def conversations_mock_settings():
+                return {{"base_path": "/v1", "api_keys": "{key}"}}
+        """,
+        "test_settings.py": f"""
+            def test_settings(conversations_mock):
+                assert conversations_mock.url.endswith("/v1")
+                assert conversations_mock.api_key == "{key}"
+        """,
+    }
+    result = _run_pytest(tmp_path, files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_readme_shows_the_example_that_runs_in_our_suite():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = (REPO / "tests" / "test_pytest_plugin_example.py").read_text(encoding="utf-8")
+    assert f"```python\n{example}```\n" in readme
+
+
+def test_several_prefer_headers_reach_the_mock_over_http(conversations_mock):
+    host, port = conversations_mock.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("GET", f"/chatbots/{GENERATED_CHATBOT}/conversations")
+    for name, value in [("X-API-Key", API_KEY), ("Prefer", "code=503"), ("Prefer", "delay=10")]:
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert (response.status, response.headers["Preference-Applied"]) == (503, "delay=10, code=503")
+
+
+def test_loading_the_plugin_does_not_import_the_app():
+    """Every pytest run of a project that installs us loads the plugin: it must stay cheap."""
+    probe = "import sys, conversations_mock.pytest_plugin; print(sorted({'flask', 'marshmallow', 'faker'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["create_app", "build_catalogue", "ConfigError", "FixtureError"])
+def test_the_package_still_offers_its_names(name):
+    import conversations_mock as app
+
+    assert getattr(app, name).__name__ == name
+
+
+def test_the_package_names_only_what_it_has():
+    import conversations_mock as app
+
+    with pytest.raises(AttributeError, match="no attribute 'bogus'"):
+        app.bogus  # noqa: B018
+
+
+def test_the_plugins_own_constants_equal_the_apps():
+    # The plugin keeps copies so that loading it imports no marshmallow; they must not drift.
+    from conversations_mock import pytest_plugin
+    from conversations_mock.data.fixtures import DOCUMENTED_KEY
+    from conversations_mock.schemas.request import MAX_SEED
+
+    assert (pytest_plugin.DOCUMENTED_API_KEY, pytest_plugin.MAX_SEED) == (DOCUMENTED_KEY, MAX_SEED)

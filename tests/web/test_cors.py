@@ -1,0 +1,151 @@
+"""CORS: preflight answered, Access-Control-Allow-Origin on every answer (errors too), headers exposed."""
+
+import pytest
+from conversations_mock import ConfigError
+
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT
+
+ORIGIN = "http://localhost:5173"
+LISTING = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
+EXPOSED = {"x-total-count", "link", "x-request-id", "preference-applied", "retry-after"}
+KEY = {"X-API-Key": API_KEY}
+
+
+def _header_set(value):
+    return {item.strip().lower() for item in (value or "").split(",") if item.strip()}
+
+
+def _broken_catalogue(app):
+    # The view reads the catalogue on every request: without one it fails like any unexpected bug.
+    app.extensions["catalogue"] = None
+
+
+# (expected status, method, path, headers, extra client arguments, app setup)
+RESPONSES = [
+    (200, "get", LISTING, KEY, {}, None),
+    (200, "head", LISTING, KEY, {}, None),
+    (200, "get", "/openapi.json", {}, {}, None),
+    (200, "get", "/docs", {}, {}, None),
+    (400, "get", LISTING, KEY, {"data": "{", "content_type": "application/json"}, None),
+    (401, "get", LISTING, {}, {}, None),
+    (404, "get", "/nope", KEY, {}, None),
+    (405, "delete", LISTING, KEY, {}, None),
+    (413, "get", LISTING, KEY, {"data": "[" + "1," * 20 + "1]", "content_type": "application/json"}, None),
+    (422, "get", LISTING + "?page=0", KEY, {}, None),
+    (429, "get", LISTING, {**KEY, "Prefer": "code=429"}, {}, None),
+    (500, "get", LISTING, KEY, {}, _broken_catalogue),
+    (503, "get", LISTING, {**KEY, "Prefer": "code=503"}, {}, None),
+]
+
+
+@pytest.mark.parametrize(
+    "status, method, path, headers, extra, setup", RESPONSES, ids=[f"{r[0]}-{r[1]}-{r[2]}" for r in RESPONSES]
+)
+def test_every_answer_allows_any_origin_by_default(make_app, status, method, path, headers, extra, setup):
+    app = make_app({"max_body": 16})
+    if setup:
+        setup(app)
+    response = getattr(app.test_client(), method)(path, headers={"Origin": ORIGIN, **headers}, **extra)
+    assert response.status_code == status
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert _header_set(response.headers.get("Access-Control-Expose-Headers")) == EXPOSED
+    # Keys travel in a header, never in cookies: credentials are never allowed.
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+def test_scripts_can_read_what_the_headers_expose(get):
+    response = get(LISTING + "?page_size=3", headers={"Origin": ORIGIN, "Prefer": "example=documented"})
+    exposed = _header_set(response.headers["Access-Control-Expose-Headers"])
+    for header in ("X-Total-Count", "Link", "Preference-Applied"):
+        assert header in response.headers and header.lower() in exposed
+
+
+@pytest.mark.parametrize("path, status", [(LISTING, 204), ("/openapi.json", 204), ("/nope", 404)])
+def test_preflight_allows_the_api_headers(client, path, status):
+    requested = "x-api-key, prefer, content-type, x-request-id"
+    response = client.options(
+        path,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": requested,
+        },
+    )
+    assert response.status_code == status
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert _header_set(response.headers["Access-Control-Allow-Headers"]) == _header_set(requested)
+    assert "get" in _header_set(response.headers["Access-Control-Allow-Methods"])
+    assert response.headers["Access-Control-Max-Age"] == "600"  # the README's 600 s
+
+
+@pytest.mark.parametrize("path", [LISTING, "/openapi.json", "/docs"])
+def test_a_plain_options_request_is_answered_with_no_content(client, path):
+    response = client.options(path)
+    assert response.status_code == 204
+    assert response.data == b"" and "Content-Type" not in response.headers
+    assert {"GET", "HEAD", "OPTIONS"} <= {method.strip() for method in response.headers["Allow"].split(",")}
+
+
+def test_preflight_refuses_headers_the_api_does_not_take(client):
+    response = client.options(
+        LISTING,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-api-key, x-something-else",
+        },
+    )
+    assert _header_set(response.headers.get("Access-Control-Allow-Headers")) == {"x-api-key"}
+
+
+@pytest.mark.parametrize(
+    "origin, allowed",
+    [
+        (ORIGIN, True),
+        ("http://127.0.0.1:3000", True),
+        ("http://localhost:8080", False),
+        ("https://localhost:5173", False),
+    ],
+)
+def test_configured_origins_only(make_app, origin, allowed):
+    client = make_app({"cors_origins": f"{ORIGIN}, http://127.0.0.1:3000"}).test_client()
+    for response in (
+        client.get(LISTING, headers={"Origin": origin, **KEY}),
+        client.get(LISTING, headers={"Origin": origin}),  # a 401 too
+        client.options(
+            LISTING,
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "x-api-key",
+            },
+        ),
+    ):
+        if allowed:
+            # The request's own origin, and Vary so a cache never hands it to another origin.
+            assert response.headers["Access-Control-Allow-Origin"] == origin
+            assert "origin" in _header_set(response.headers.get("Vary"))
+        else:
+            assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("localhost:5173", "'localhost:5173' is not an origin"),
+        ("http://localhost:5173/", "'http://localhost:5173/' is not an origin"),
+        ("http://localhost:5173/app", "no path or trailing slash"),
+        (",", "Give '*' or at least one origin."),
+    ],
+)
+def test_bad_origins_stop_startup_with_a_message(make_app, value, message):
+    with pytest.raises(ConfigError) as raised:
+        make_app({"cors_origins": value})
+    assert "cors_origins (--cors-origins / MOCK_CORS_ORIGINS)" in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_origins_from_the_environment(make_app, monkeypatch):
+    monkeypatch.setenv("MOCK_CORS_ORIGINS", ORIGIN)
+    response = make_app().test_client().get(LISTING, headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN

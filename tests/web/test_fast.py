@@ -1,0 +1,225 @@
+"""The direct lane (app/direct.py): ordinary GETs answered without Flask, exactly as the view answers them."""
+
+import orjson
+import pytest
+from conversations_mock.web.admission import Admission
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.helpers import answer, requests_behind
+
+KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+OTHER_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef"
+DOCUMENTED = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
+GENERATED = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+PATH = "/chatbots/{}/conversations"
+ORIGIN = "https://app.example.test"
+
+
+# (settings, path asked, headers, environ): each is asked of an app whose every request goes
+# through Flask, and of one whose lane has seen the key and Origin once (another page of another chatbot).
+CASES = [
+    ({}, PATH.format(DOCUMENTED), {}, {}),
+    ({}, PATH.format(DOCUMENTED) + "?state=closed&page_size=3&page=2", {}, {}),
+    ({}, PATH.format(GENERATED) + "?page=2&page_size=7", {}, {}),
+    ({}, PATH.format(GENERATED) + "?state=in_progress", {}, {}),
+    ({}, PATH.format(GENERATED) + "?page=99999&page_size=100", {}, {}),
+    ({}, PATH.format("9D5B1C0E-6A43-4F7E-8D21-0C3E5F4A7B99") + "?page=3", {}, {}),
+    ({}, PATH.format("9d5b1c0e6a434f7e8d210c3e5f4a7b99"), {}, {}),
+    ({}, PATH.format(GENERATED) + "?page=%32&state=resol%76ed", {}, {}),
+    ({}, PATH.format(GENERATED) + "?page=4", {"Origin": ORIGIN}, {}),
+    ({"cors_origins": ORIGIN}, PATH.format(GENERATED), {"Origin": ORIGIN}, {}),
+    ({"cors_origins": ORIGIN}, PATH.format(GENERATED), {"Origin": "https://evil.example.test"}, {}),
+    ({"cors_origins": ORIGIN}, PATH.format(GENERATED), {}, {}),
+    ({"api_keys": KEY}, PATH.format(GENERATED) + "?page=2", {}, {}),
+    ({"base_path": "/v1"}, "/v1" + PATH.format(GENERATED) + "?page=3", {}, {}),
+    ({}, PATH.format(GENERATED), {}, {"HTTP_HOST": "Mock.Example.TEST:8080"}),
+    ({}, PATH.format(GENERATED), {}, {"HTTP_HOST": "mock.example.test:443", "wsgi.url_scheme": "https"}),
+    ({}, PATH.format(GENERATED), {}, {"HTTP_HOST": "xn--n3h.example.test"}),
+    ({}, PATH.format(GENERATED), {}, {"HTTP_HOST": "[::1]:8000"}),
+    ({}, PATH.format(GENERATED), {}, {"SCRIPT_NAME": "/mounted/here"}),
+    ({}, PATH.format(GENERATED), {}, {"SCRIPT_NAME": "/caf\xc3\xa9 au lait"}),
+]
+
+
+@pytest.mark.parametrize("config, path, headers, environ", CASES)
+def test_the_lane_answers_exactly_as_the_view(make_app, make_flask_app, config, path, headers, environ):
+    view = make_flask_app(config)
+    fast = make_app(config)
+    fast.extensions["replay"].enabled = False  # this test is about the lane, not about replays
+    calls = requests_behind(fast, "direct")
+    prefix = "/v1" if config.get("base_path") else ""
+    answer(fast, prefix + PATH.format("11111111-2222-4333-8444-555555555555") + "?page=9", headers, **environ)
+    assert len(calls) == 1  # the first request of a key and Origin goes through Flask, which learns them
+    expected = answer(view, path, headers, **environ)
+    assert expected[0] == "200 OK"
+    assert answer(fast, path, headers, **environ) == expected
+    assert len(calls) == 1
+
+
+def test_new_pages_and_chatbots_skip_flask_after_the_first_request(make_app):
+    app = make_app()
+    calls = requests_behind(app, "direct")
+    paths = [PATH.format(f"{n:08x}-0000-4000-8000-{n:012x}") for n in range(5)]
+    paths += [PATH.format(GENERATED) + f"?page={page}&state=closed" for page in range(1, 6)]
+    responses = [answer(app, path) for path in paths]
+    assert all(status == "200 OK" for status, _, _ in responses)
+    assert all(orjson.loads(body) for _, _, body in responses[:5])
+    assert len(calls) == 1
+    answer(app, PATH.format(GENERATED), {"Origin": ORIGIN})
+    answer(app, PATH.format(GENERATED) + "?page=2", {"Origin": ORIGIN})
+    assert len(calls) == 2  # a new Origin: once through Flask, which learns its CORS headers
+    for n in range(3):
+        answer(app, PATH.format(f"{n:08x}-0000-4000-8000-{n:012x}"), HTTP_HOST="other.example.test")
+    assert len(calls) == 3  # a new host: once through Flask, which routes it and makes its root URL
+
+
+@pytest.mark.parametrize(
+    "config, path, headers, method, status",
+    [
+        ({}, PATH.format(GENERATED), {"Prefer": "example=empty"}, "GET", "200 OK"),
+        ({}, PATH.format(GENERATED), {"Prefer": "code=503"}, "GET", "503 SERVICE UNAVAILABLE"),
+        ({}, PATH.format(GENERATED), {}, "HEAD", "200 OK"),
+        ({}, PATH.format(GENERATED) + "?page=0", {}, "GET", "422 UNPROCESSABLE ENTITY"),
+        ({}, PATH.format(GENERATED) + "?page=2&page=3", {}, "GET", "422 UNPROCESSABLE ENTITY"),
+        ({}, PATH.format(GENERATED) + "?pgae=2", {}, "GET", "422 UNPROCESSABLE ENTITY"),
+        ({}, PATH.format("not-a-uuid"), {}, "GET", "422 UNPROCESSABLE ENTITY"),
+        ({}, PATH.format("{" + GENERATED + "}"), {}, "GET", "422 UNPROCESSABLE ENTITY"),
+        ({}, PATH.format("urn:uuid:" + GENERATED), {}, "GET", "422 UNPROCESSABLE ENTITY"),
+        ({}, PATH.format("%209d5b1c0e6a434f7e8d210c3e5f4a7b9"), {}, "GET", "422 UNPROCESSABLE ENTITY"),
+        ({}, PATH.format(GENERATED) + "/", {}, "GET", "404 NOT FOUND"),
+        ({}, PATH.format(GENERATED), {"X-API-Key": "not-a-key"}, "GET", "401 UNAUTHORIZED"),
+        ({"api_keys": KEY}, PATH.format(GENERATED), {"X-API-Key": OTHER_KEY}, "GET", "401 UNAUTHORIZED"),
+        ({"latency": "0-1"}, PATH.format(GENERATED) + "?page=2", {}, "GET", "200 OK"),
+        ({}, PATH.format(GENERATED), {"Connection": "Upgrade", "Upgrade": "websocket"}, "GET", "400 BAD REQUEST"),
+    ],
+)
+def test_what_the_lane_leaves_to_flask(make_app, make_flask_app, config, path, headers, method, status):
+    fast = make_app(config)
+    fast.extensions["replay"].enabled = False
+    calls = requests_behind(fast, "direct")
+    answer(fast, PATH.format(GENERATED) + "?page=5")
+    expected = answer(make_flask_app(config), path, headers, method)
+    assert expected[0] == status
+    assert answer(fast, path, headers, method) == expected
+    assert len(calls) == 2  # the request above went through Flask too
+
+
+def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
+    def fixture(count):
+        return {"chatbots": [{"id": GENERATED, "generated": {"count": count}}]}
+
+    directory = write_fixture("data.json", fixture(5))
+    app = make_app({"fixtures_dir": str(directory), "reload": "true"})
+    app.extensions["replay"].enabled = False  # the lane on its own, no replay in front
+    app.extensions["reload"].interval = 0  # look at the files on every request
+    calls = requests_behind(app, "direct")
+    assert answer(app, PATH.format(GENERATED))[0] == "200 OK"
+    (directory / "data.json").write_text(orjson.dumps(fixture(8)).decode(), encoding="utf-8")
+    status, headers, body = answer(app, PATH.format(GENERATED) + "?page=1&page_size=10")
+    assert ("X-Total-Count", "8") in headers and len(orjson.loads(body)) == 8
+    assert len(calls) == 1
+
+
+def test_a_body_goes_to_flask_and_is_checked(make_app):
+    app = make_app()
+    calls = requests_behind(app, "direct")
+    answer(app, PATH.format(GENERATED))
+    response = app.test_client().get(
+        PATH.format(GENERATED) + "?page=2", headers={"X-API-Key": KEY}, data="{", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert len(calls) == 2
+
+
+def test_a_failure_in_the_lane_is_answered_by_flask_as_a_problem(make_app, monkeypatch, caplog):
+    app = make_app()
+    calls = requests_behind(app, "direct")
+    answer(app, PATH.format(GENERATED))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the page builder")
+
+    monkeypatch.setattr(app.extensions["catalogue"], "page", broken)
+    for page in (2, 3):
+        status, headers, body = answer(app, PATH.format(GENERATED) + f"?page={page}")
+        assert status == "500 INTERNAL SERVER ERROR"
+        assert ("Content-Type", "application/problem+json") in headers
+        assert orjson.loads(body)["status"] == 500 and b"a bug" not in body
+    assert len(calls) == 3
+    lane_said = [record for record in caplog.records if "direct lane failed" in record.getMessage()]
+    assert len(lane_said) == 1  # once, not per request
+
+
+_NAMES = st.sampled_from(["page", "page_size", "state", "pgae", "", "page%5Fsize", "Page"])
+_VALUES = st.sampled_from(
+    ["1", "2", "10", "100", "101", "0", "-1", "+2", " 3", "1.0", "x", "", "%31", "%FF", "99999",
+     "2147483647", "2147483648", "resolved", "closed", "in_progress", "Resolved", "in%5Fprogress"]
+)
+_QUERIES = st.lists(st.tuples(_NAMES, st.sampled_from(["=", ""]), _VALUES), max_size=4).map(
+    lambda parts: "&".join(name + sep + (value if sep else "") for name, sep, value in parts)
+)
+
+
+@pytest.fixture(scope="module")
+def app_pair():
+    """An app whose every request goes through Flask, and one with the lane (replays off)."""
+    from conversations_mock import create_app
+
+    view, fast = create_app(), create_app()
+    for layer in ("replay", "direct"):
+        view.extensions[layer].enabled = False
+    fast.extensions["replay"].enabled = False
+    answer(fast, PATH.format(GENERATED))
+    return view, fast
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=_QUERIES)
+def test_any_query_gets_the_views_answer(app_pair, query):
+    view, fast = app_pair
+    path = PATH.format(GENERATED) + "?" + query
+    assert answer(fast, path) == answer(view, path)
+
+
+_HOSTS = st.text(alphabet="abcXYZ019.-:[]_%@/?#", max_size=14) | st.sampled_from(
+    ["localhost", "LOCALHOST:80", "example.test:8443", "xn--n3h.test", "[::1]", "[::1]:80", "a.b.c:0", ".", "a..b"]
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(host=_HOSTS, scheme=st.sampled_from(["http", "https"]), script=st.sampled_from(["", "/m", "/a%20b", "/x/"]))
+def test_any_host_and_mount_get_the_views_links(app_pair, host, scheme, script):
+    view, fast = app_pair
+    environ = {"HTTP_HOST": host, "wsgi.url_scheme": scheme, "SCRIPT_NAME": script}
+    answer(fast, PATH.format(DOCUMENTED), **environ)  # the host's first request: Flask routes it, or refuses
+    path = PATH.format(f"{len(host):08x}-{len(scheme):04x}-4000-8000-{len(script):012x}") + "?page=2"
+    assert answer(fast, path, **environ) == answer(view, path, **environ)
+
+
+def test_admission_remembers_within_its_bound():
+    admission = Admission()
+    admission.memo.limit = 50
+    for n in range(200):
+        environ = {"PATH_INFO": PATH.format(f"{n:08x}-0000-4000-8000-{n:012x}"), "QUERY_STRING": f"page={n + 1}",
+                   "SCRIPT_NAME": "", "HTTP_HOST": "localhost", "wsgi.url_scheme": "http"}
+        if n % 40 == 0:  # as the view does for a host it routed (the root may have been forgotten since)
+            admission.remember_path(environ, "some-id", "http://localhost/some/path", "http://localhost/")
+        else:
+            assert admission.path(environ) == (f"{n:08x}-0000-4000-8000-{n:012x}", f"http://localhost{environ['PATH_INFO']}")
+        assert admission.query(environ) == (n + 1, 10, None)
+    assert len(admission.memo) <= 50
+
+
+@pytest.mark.parametrize("layers", [("replay", "direct"), ("direct",), ("replay",)])
+def test_the_scheme_is_never_answered_from_the_other_ones_memo(make_app, make_flask_app, layers):
+    # The Link header's URLs carry the scheme: an https request must not get what http was answered.
+    fast, view = make_app(), make_flask_app()
+    for layer in {"replay", "direct"} - set(layers):
+        fast.extensions[layer].enabled = False
+    asked = [("http", 1), ("http", 2), ("https", 2), ("https", 3), ("http", 3)]
+    for scheme, page in asked:
+        path = PATH.format(GENERATED) + f"?page={page}"
+        got = answer(fast, path, HTTP_HOST="mock.example.test", **{"wsgi.url_scheme": scheme})
+        assert got == answer(view, path, HTTP_HOST="mock.example.test", **{"wsgi.url_scheme": scheme})
+        assert dict(got[1])["Link"].startswith(f"<{scheme}://mock.example.test/")

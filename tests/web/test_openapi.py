@@ -1,0 +1,279 @@
+"""GET /openapi.json and the openapi command: a valid OpenAPI 3 document matching what the mock answers."""
+
+import copy
+import json
+
+import pytest
+from conversations_mock.commands.cli import main
+from conversations_mock.schemas.preferences import SCENARIO_CODES, PreferencesSchema
+from conversations_mock.web.openapi import build_document
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
+
+PATH = "/chatbots/{chatbot_id}/conversations"
+
+
+def _operation(document):
+    return document["paths"][PATH]["get"]
+
+
+def _validator(document, schema):
+    """A validator for `schema`, whose $refs point into the document's components."""
+    return OAS30Validator({**schema, "components": document["components"]})
+
+
+def _conversation_validator(document):
+    return _validator(document, {"$ref": "#/components/schemas/Conversation"})
+
+
+@pytest.mark.parametrize("base_path", ["", "/v1", "/api/v2"])
+def test_document_is_valid_openapi_3(make_app, base_path):
+    response = make_app({"base_path": base_path}).test_client().get("/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    document = response.json
+    validate(document)
+    assert document["openapi"].startswith("3.")
+    # Relative to the server that serves the document, so Swagger UI calls that server.
+    assert document["servers"] == [{"url": base_path or "/", "description": "This server"}]
+    assert list(document["paths"]) == [PATH]
+
+
+@pytest.mark.parametrize("base_path", ["", "/v1"])
+def test_documented_request_works_on_the_server(make_app, base_path):
+    """A request built from the document alone (server, path, parameter examples) answers 200."""
+    client = make_app({"base_path": base_path}).test_client()
+    document = client.get("/openapi.json").json
+    params = {p["name"]: p for p in _operation(document)["parameters"]}
+    url = document["servers"][0]["url"].rstrip("/") + PATH.format(chatbot_id=params["chatbot_id"]["example"])
+    response = client.get(url, headers={"X-API-Key": params["X-API-Key"]["example"]})
+    assert response.status_code == 200
+    assert response.json == _operation(document)["responses"]["200"]["content"]["application/json"]["example"]
+
+
+def test_parameters_state_the_rules_the_server_applies():
+    params = {(p["in"], p["name"]): p for p in _operation(build_document())["parameters"]}
+    assert set(params) == {
+        ("header", "X-API-Key"),
+        ("header", "Prefer"),
+        ("path", "chatbot_id"),
+        ("query", "page"),
+        ("query", "page_size"),
+        ("query", "state"),
+    }
+    assert params["header", "X-API-Key"]["required"] is True
+    assert params["header", "X-API-Key"]["schema"]["pattern"] == "^[0-9a-f]{48}$"
+    assert params["path", "chatbot_id"]["required"] is True
+    assert params["path", "chatbot_id"]["schema"] == {
+        "type": "string",
+        "format": "uuid",
+        "pattern": "^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32})$",
+    }
+    assert params["query", "page"]["schema"] == {
+        "type": "integer",
+        "default": 1,
+        "minimum": 1,
+        "maximum": 2**31 - 1,
+    }
+    assert params["query", "page_size"]["schema"] == {
+        "type": "integer",
+        "default": 10,
+        "minimum": 1,
+        "maximum": 100,
+    }
+    assert params["query", "state"]["schema"] == {
+        "type": "string",
+        "enum": ["in_progress", "resolved", "closed"],
+    }
+    assert not any(params["query", name]["required"] for name in ("page", "page_size", "state"))
+
+
+def test_api_key_is_a_security_scheme():
+    document = build_document()
+    assert document["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+    }
+    assert _operation(document)["security"] == [{"ApiKey": []}]
+
+
+def test_ok_response_describes_array_headers_and_example(get):
+    ok = _operation(build_document())["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Conversation"},
+    }
+    assert ok["headers"]["X-Total-Count"]["schema"]["type"] == "integer"
+    assert ok["headers"]["Link"]["schema"]["type"] == "string"
+    # The example is exactly what the mock answers for the documented chatbot.
+    assert (
+        ok["content"]["application/json"]["example"]
+        == get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations").json
+    )
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 405, 413, 422, 500])
+def test_every_error_is_a_documented_problem(status):
+    response = _operation(build_document())["responses"][str(status)]
+    content = response["content"]["application/problem+json"]
+    assert content["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert content["example"]["status"] == status
+
+
+# Requests that make the mock answer each documented error, checked against the Problem schema.
+ERROR_REQUESTS = [
+    (401, "get", f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", {}, {}),
+    (404, "get", "/nope", {"X-API-Key": API_KEY}, {}),
+    (405, "post", f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", {"X-API-Key": API_KEY}, {}),
+    (422, "get", f"/chatbots/{DOCUMENTED_CHATBOT}/conversations?page_size=0", {"X-API-Key": API_KEY}, {}),
+    (
+        400,
+        "get",
+        f"/chatbots/{DOCUMENTED_CHATBOT}/conversations",
+        {"X-API-Key": API_KEY},
+        {"data": "{not json", "content_type": "application/json"},
+    ),
+    (
+        413,
+        "get",
+        f"/chatbots/{DOCUMENTED_CHATBOT}/conversations",
+        {"X-API-Key": API_KEY},
+        {"data": "[" + "1," * 20 + "1]", "content_type": "application/json"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "status, method, path, headers, body", ERROR_REQUESTS, ids=[str(r[0]) for r in ERROR_REQUESTS]
+)
+def test_error_bodies_match_the_problem_schema(make_app, status, method, path, headers, body):
+    document = build_document()
+    response = getattr(make_app({"max_body": 16}).test_client(), method)(path, headers=headers, **body)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert str(status) in _operation(document)["responses"]
+    _validator(document, {"$ref": "#/components/schemas/Problem"}).validate(response.json)
+
+
+@pytest.mark.parametrize("code", [code for code in SCENARIO_CODES if code != 200])
+def test_every_scenario_status_is_documented_as_served(get, code):
+    """`Prefer: code=N` answers: documented status, Problem body, and every header the document names."""
+    document = build_document()
+    documented = _operation(document)["responses"][str(code)]
+    response = get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", headers={"Prefer": f"code={code}"})
+    assert response.status_code == code
+    _validator(document, {"$ref": "#/components/schemas/Problem"}).validate(response.json)
+    assert set(documented["headers"]) <= set(response.headers.keys())
+
+
+def test_prefer_header_is_documented_from_the_preferences_schema(get):
+    prefer = {p["name"]: p for p in _operation(build_document())["parameters"]}["Prefer"]
+    assert prefer["in"] == "header" and prefer["required"] is False
+    for name in PreferencesSchema().fields:
+        assert f"`{name}=...`" in prefer["description"]
+    assert "429" in prefer["description"] and "60000" in prefer["description"]
+    # No example: Swagger UI would put it in every "try it out" request.
+    assert "example" not in prefer
+    response = get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", headers={"Prefer": "code=429"})
+    assert response.status_code == 429
+    assert response.headers["Preference-Applied"] == "code=429"
+
+
+def test_conversation_schema_accepts_what_the_mock_serves(get):
+    """Documented and generated pages (null, string and object last_message) all validate."""
+    validator = _conversation_validator(build_document())
+    served = get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations").json
+    for seed_chatbot in (GENERATED_CHATBOT, "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"):
+        served += get(f"/chatbots/{seed_chatbot}/conversations?page_size=100").json
+    kinds = {type(c["last_message"]).__name__ for c in served}
+    assert kinds == {"NoneType", "str", "dict"}
+    for conversation in served:
+        validator.validate(conversation)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"last_message": 5},
+        {"last_message": {"content": "hi"}},
+        {"last_message": ["hi"]},
+        {"created_at": 1741323369},
+        {"platform": "telegram"},
+        {"state": "open"},
+        {"active": "true"},
+        {"unexpected": 1},
+    ],
+    ids=lambda change: next(iter(change)) + "=" + json.dumps(next(iter(change.values()))),
+)
+def test_conversation_schema_refuses_wrong_values(documented_example, change):
+    conversation = {**copy.deepcopy(documented_example[0]), **change}
+    assert not _conversation_validator(build_document()).is_valid(conversation)
+
+
+def test_custom_fields_have_their_types():
+    properties = build_document()["components"]["schemas"]["Conversation"]["properties"]
+    assert properties["created_at"] == {
+        "type": "string",
+        "format": "date-time",
+        "example": "2025-03-07T04:56:09.200005+00:00",
+    }
+    assert properties["active"] == {"type": "boolean"}
+    alternatives = properties["last_message"]["oneOf"]
+    assert alternatives[2] == {"$ref": "#/components/schemas/Message"}
+    assert [a.get("type") for a in alternatives[:2]] == ["object", "string"]
+
+
+# --- the openapi command --------------------------------------------------------------------
+
+
+def test_command_writes_the_served_document(tmp_path, capsys, client):
+    out = tmp_path / "openapi.json"
+    assert main(["openapi", "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == client.get("/openapi.json").json
+    assert str(out) in capsys.readouterr().err
+
+
+def test_command_never_overwrites_without_force(tmp_path, capsys):
+    out = tmp_path / "openapi.json"
+    out.write_text("mine", encoding="utf-8")
+    assert main(["openapi", "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "mine"
+    assert main(["openapi", "--out", str(out), "--force", "--base-path", "/v1"]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["servers"][0]["url"] == "/v1"
+    assert [p.name for p in tmp_path.iterdir()] == ["openapi.json"]
+
+
+def test_command_writes_to_stdout(capsys):
+    assert main(["openapi", "--out", "-", "--base-path", "/v2"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    validate(document)
+    assert document["servers"][0]["url"] == "/v2"
+
+
+@pytest.mark.parametrize(
+    "args, status, message",
+    [
+        (
+            ["--base-path", "v1"],
+            2,
+            "base_path (--base-path / MOCK_BASE_PATH) (got 'v1'): Must be empty or like '/v1'",
+        ),
+        (["--base-path", "/v1/"], 2, "no trailing slash"),
+    ],
+)
+def test_command_refuses_a_bad_base_path(tmp_path, capsys, args, status, message):
+    out = tmp_path / "openapi.json"
+    assert main(["openapi", "--out", str(out), *args]) == status
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+    assert not out.exists()
+
+
+def test_command_reports_an_unwritable_path(tmp_path, capsys):
+    out = tmp_path / "missing" / "openapi.json"
+    assert main(["openapi", "--out", str(out)]) == 1
+    assert f"cannot write {out}: No such file or directory" in capsys.readouterr().err
