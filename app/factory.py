@@ -1,15 +1,19 @@
-"""create_app: settings, data, error handlers, middleware and blueprints, assembled into one app."""
+"""create_app: settings, then data, then the Flask app, then the WSGI layers a request passes through."""
+
+from flask import Flask
 
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
 from conversations_mock.settings import load_settings
-from conversations_mock.web import conversations as api
-from conversations_mock.web import cors, docs, openapi, reload
-from conversations_mock.web import fast as direct
-from conversations_mock.web import problems as errors
-from conversations_mock.web import replay as fastpath
-from conversations_mock.web import safety as middleware
-from flask import Flask
+from conversations_mock.web import conversations, cors, docs, openapi, problems, safety
+from conversations_mock.web.admission import ADMISSION, Admission
+from conversations_mock.web.fast import FastPages
+from conversations_mock.web.reload import FixtureReload, FixtureReloader
+from conversations_mock.web.safety import SafetyHeaders
+from conversations_mock.web.scenarios import chaos
+
+# app.extensions key of the layers create_app stacked, by name (tests and the pytest plugin reach them).
+LAYERS = "layers"
 
 
 def build_catalogue(settings, extra_dirs=()):
@@ -46,19 +50,27 @@ def create_app(config=None, environ=None):
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = settings["max_body"]
     app.json.sort_keys = False
-    # Views read the catalogue from here on every request, so a reload can swap it whole.
+    # Every answer reads the catalogue from here, so a reload (or the pytest plugin) can swap it whole.
     app.extensions["catalogue"] = build_catalogue(settings)
-    errors.init_app(app)
-    # Ordinary GETs answered without Flask, behind the replay of exact repeats; both sit inside the
-    # safety middleware, so their answers get its headers too.
-    direct.init_app(app)
-    fastpath.init_app(app)
-    if settings["reload"]:
-        reload.init_app(app, build_catalogue)  # in front of both: every answer sees edited fixtures
-    middleware.init_app(app)
-    app.register_blueprint(api.blueprint, url_prefix=settings["base_path"] or None)
+    admission = app.extensions[ADMISSION] = Admission(settings["base_path"])
+    problems.init_app(app)
+    safety.init_app(app)
+    app.register_blueprint(conversations.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(docs.blueprint)
-    cors.init_app(app)
+    learnt_cors_headers = cors.init_app(app)
+
+    # The request's path, outermost first: each layer hands what it does not answer to the next,
+    # and Flask (routing, the view, flask-cors, the error handlers) stands behind the last.
+    layers = [
+        ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
+        ("reload", FixtureReload, {"reloader": FixtureReloader(app, build_catalogue)}) if settings["reload"] else None,
+        # Server-wide latency and errors are drawn per request by the view: no fast path then.
+        ("fast", FastPages, {"app": app, "admission": admission, "cors_headers": learnt_cors_headers})
+        if not chaos(settings) else None,
+    ]
+    app.extensions[LAYERS] = {}
+    for name, layer, options in reversed([entry for entry in layers if entry]):
+        app.wsgi_app = app.extensions[LAYERS][name] = layer(app.wsgi_app, **options)
     return app

@@ -61,8 +61,9 @@ class ConversationsMockServer:
     """The session's server: the mock app behind werkzeug's threaded server, in a daemon thread."""
 
     def __init__(self, settings=None):
-        from conversations_mock import create_app
         from werkzeug.serving import WSGIRequestHandler, make_server
+
+        from conversations_mock import create_app
 
         class QuietHandler(WSGIRequestHandler):
             def log_request(self, *args, **kwargs):

@@ -2,8 +2,9 @@
 
 import os
 
-from conversations_mock.schemas import SettingsSchema
 from marshmallow import ValidationError
+
+from conversations_mock.schemas import SettingsSchema
 
 # setting -> (command-line flag, environment variable, help). The schema holds types and defaults.
 OPTIONS = {

@@ -20,6 +20,7 @@ from conversations_mock.schemas.request import (
     ApiKeyHeaderSchema,
     ChatbotPathSchema,
     ConversationsQuerySchema,
+    PageQuery,
     canonical_chatbot_id,
 )
 from conversations_mock.schemas.settings import SettingsSchema
@@ -39,6 +40,7 @@ __all__ = [
     "ConversationsQuerySchema",
     "FixtureFileSchema",
     "MessageSchema",
+    "PageQuery",
     "ProblemSchema",
     "SettingsSchema",
     "canonical_chatbot_id",

@@ -1,7 +1,8 @@
 """Fixture files: chatbots whose conversations are listed, or generated with a given count."""
 
-from conversations_mock.schemas.conversation import ConversationSchema
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from conversations_mock.schemas.conversation import ConversationSchema
 
 # A bound that keeps every generated count an ordinary integer; a billion is far past any demo.
 MAX_GENERATED_COUNT = 1_000_000_000

@@ -1,7 +1,8 @@
 """The scenarios a client may ask for in the RFC 7240 `Prefer` header, as Prism spells them."""
 
-from conversations_mock.schemas.request import MAX_SEED, WholeNumber
 from marshmallow import Schema, fields, validate
+
+from conversations_mock.schemas.request import MAX_SEED, WholeNumber
 
 PREFER_HEADER = "Prefer"
 PREFERENCE_APPLIED_HEADER = "Preference-Applied"

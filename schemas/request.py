@@ -5,9 +5,11 @@ A team whose real API spells one differently changes it here, in one place.
 """
 
 import re
+from dataclasses import dataclass
+
+from marshmallow import Schema, fields, post_load, validate
 
 from conversations_mock.schemas.conversation import STATES
-from marshmallow import Schema, fields, validate
 
 API_KEY_HEADER = "X-API-Key"
 API_KEY_PATTERN = re.compile(r"[0-9a-f]{48}")
@@ -84,8 +86,22 @@ def canonical_chatbot_id(text: str) -> str:
     return str(_chatbot_path.load({"chatbot_id": text})["chatbot_id"])
 
 
+@dataclass(frozen=True, slots=True)
+class PageQuery:
+    """Which page a request asks for: its number (from 1), its size and the state filter (None: all)."""
+
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    state: str | None = None
+
+    @property
+    def offset(self) -> int:
+        """How many matching conversations come before this page."""
+        return (self.page - 1) * self.page_size
+
+
 class ConversationsQuerySchema(Schema):
-    """The query parameters: page, page_size and the optional state filter."""
+    """The query parameters: page, page_size and the optional state filter, loaded as a PageQuery."""
 
     error_messages = {"unknown": "Unknown query parameter; the API takes page, page_size and state."}
 
@@ -103,3 +119,8 @@ class ConversationsQuerySchema(Schema):
         validate=validate.OneOf(STATES, error="Must be one of: {choices}."),
         metadata={"description": "Only conversations in this state."},
     )
+
+    @post_load
+    def make_query(self, data, **kwargs):
+        """The loaded parameters as one value, passed unchanged from validation to the data."""
+        return PageQuery(**data)

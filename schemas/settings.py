@@ -3,8 +3,9 @@
 import os
 import re
 
-from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
 
 
 class NumberRange(fields.Field):

@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conversations_mock import create_app
 
+from conversations_mock import create_app
 from tests.helpers import API_KEY, REPO, LiveServer
 
 
@@ -26,15 +26,16 @@ def make_app():
 
 @pytest.fixture
 def make_flask_app(make_app):
-    """Build an app whose every request goes through Flask's view: no replay layer, no direct lane.
+    """Build an app whose every request goes through Flask's view, with its fast path off.
 
-    The reference the fast layers (app/fastpath.py, app/direct.py) are compared with.
+    The reference the fast path (web/fast.py) is compared with.
     """
 
     def _make(config=None):
         app = make_app(config)
-        app.extensions["replay"].enabled = False
-        app.extensions["direct"].enabled = False
+        fast = app.extensions["layers"].get("fast")
+        if fast is not None:
+            fast.enabled = False
         return app
 
     return _make

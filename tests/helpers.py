@@ -9,8 +9,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def requests_behind(app, layer):
-    """The paths of the requests that pass the app's `layer` ("replay" or "direct") to what stands behind it."""
-    wrapper = app.extensions[layer]
+    """The paths of the requests that pass the app's WSGI `layer` (e.g. "fast") to what stands behind it."""
+    wrapper = app.extensions["layers"][layer]
     inner, calls = wrapper.wsgi_app, []
 
     def counted(environ, start_response):

@@ -4,6 +4,7 @@ import os
 import stat
 
 import pytest
+
 from conversations_mock.files import FileExists, write_atomically
 
 OLD = b'{"chatbots": []}\n'

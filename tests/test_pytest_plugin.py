@@ -9,8 +9,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conversations_mock import FixtureError, create_app
 
+from conversations_mock import FixtureError, create_app
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
 
 LOADED_CHATBOT = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"

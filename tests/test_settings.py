@@ -3,9 +3,9 @@
 import os
 
 import pytest
+
 from conversations_mock import ConfigError, create_app
 from conversations_mock.settings import OPTIONS, load_settings
-
 from tests.helpers import API_KEY, GENERATED_CHATBOT
 
 BAD_VALUES = [

@@ -3,13 +3,14 @@
 import json
 import sys
 
+from marshmallow import ValidationError
+
 from conversations_mock.data.fixtures import FixtureError, error_lines
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.files import FileExists, write_output
 from conversations_mock.schemas import FixtureFileSchema, SettingsSchema, canonical_chatbot_id
 from conversations_mock.schemas.request import MAX_SEED
-from marshmallow import ValidationError
 
 # A listed fixture is read, checked and held in memory whole by every worker: past ten thousand
 # conversations a team wants a `generated` entry, which costs nothing however large.

@@ -5,12 +5,13 @@ import os
 import socket
 import sys
 
+from gunicorn.app.base import BaseApplication
+from gunicorn.config import KNOWN_SETTINGS
+
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.commands import gunicorn_conf
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT
 from conversations_mock.settings import OPTIONS
-from gunicorn.app.base import BaseApplication
-from gunicorn.config import KNOWN_SETTINGS
 
 
 class MockServer(BaseApplication):

@@ -8,9 +8,10 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urlsplit
 from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
 
+from marshmallow import ValidationError
+
 from conversations_mock.commands.verify_checks import Mismatch, Reply, error_reply, list_reply, order_problem
 from conversations_mock.schemas import API_KEY_HEADER, CONVERSATIONS_PATH, STATES, canonical_chatbot_id
-from marshmallow import ValidationError
 
 DEFAULT_MAX_PAGES = 50
 DEFAULT_TIMEOUT = 10.0

@@ -7,8 +7,9 @@ and the verifier cannot drift apart.
 import json
 from dataclasses import dataclass, field
 
-from conversations_mock.schemas import PROBLEM_CONTENT_TYPE, ConversationSchema, ProblemSchema
 from marshmallow import EXCLUDE, INCLUDE, ValidationError
+
+from conversations_mock.schemas import PROBLEM_CONTENT_TYPE, ConversationSchema, ProblemSchema
 
 _conversation_schema = ConversationSchema()
 FIELD_ORDER = [f.data_key or name for name, f in _conversation_schema.fields.items()]

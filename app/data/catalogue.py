@@ -1,57 +1,18 @@
 """Which history answers for a chatbot: a fixture's list, a fixture's generator, or the default."""
 
-from collections import OrderedDict
-from threading import Lock
-
 import orjson
+
+from conversations_mock.data.cache import BoundedCache
 from conversations_mock.data.fixtures import ListedHistory, load_fixtures
 from conversations_mock.data.generator import GeneratedHistory, chatbot_key, generated_count
 from conversations_mock.data.messages import SHARED_POOLS, MessagePools
+from conversations_mock.schemas import PageQuery
 
 # Bounds on what a worker keeps, so memory stays flat however many chatbots and pages are asked.
 HISTORY_CACHE = 1024
 # Pages are bounded by their bytes, not their number: a page of 100 weighs ten pages of 10.
 PAGE_CACHE_BYTES = 4 * 1024 * 1024
 _ENTRY_OVERHEAD = 200  # bytes of key, tuple and dict slot a cached page costs beyond its body
-
-
-class BoundedCache(OrderedDict):
-    """A least-recently-used mapping that drops its oldest entries once their weight passes `limit`.
-
-    Each entry weighs 1 unless `weigh(value)` says otherwise.
-    """
-
-    def __init__(self, limit, weigh=None):
-        super().__init__()
-        self.limit = limit
-        self.weight = 0
-        self._weigh = weigh or (lambda value: 1)
-        self.lock = Lock()
-
-    def remember(self, key, value):
-        """Keep `value` under `key`, forgetting the least recently used entries past the limit."""
-        with self.lock:
-            if key in self:
-                self.weight -= self._weigh(self[key])
-            self[key] = value
-            self.weight += self._weigh(value)
-            while self.weight > self.limit and len(self) > 1:
-                self.weight -= self._weigh(self.popitem(last=False)[1])
-        return value
-
-    def clear(self):
-        """Forget every entry."""
-        with self.lock:
-            super().clear()
-            self.weight = 0
-
-    def recall(self, key):
-        """The value kept under `key`, or None; marks it recently used."""
-        with self.lock:
-            value = self.get(key)
-            if value is not None:
-                self.move_to_end(key)
-            return value
 
 
 def _page_weight(entry):
@@ -103,14 +64,17 @@ class Catalogue:
             )
         return history
 
-    def page(self, chatbot_id: str, state, page: int, page_size: int, seed=None):
-        """(total matching, JSON bytes of the page) for one request's parameters."""
-        cache_key = (chatbot_id, seed, state, page, page_size)
+    def page(self, chatbot_id: str, query: PageQuery, seed: int | None = None) -> tuple[int, bytes]:
+        """(total matching the query's state filter, JSON bytes of the query's page)."""
+        cache_key = (chatbot_id, seed, query)
         cached = self._pages.recall(cache_key)
         if cached is None:
-            history = self.history(chatbot_id, seed)
-            total = history.total(state)
-            offset = (page - 1) * page_size
-            items = history.page(state, offset, page_size) if offset < total else []
-            cached = self._pages.remember(cache_key, (total, orjson.dumps(items)))
+            cached = self._pages.remember(cache_key, page_of(self.history(chatbot_id, seed), query))
         return cached
+
+
+def page_of(history, query: PageQuery) -> tuple[int, bytes]:
+    """(total matching, JSON bytes of the page) of any history (listed or generated) for one query."""
+    total = history.total(query.state)
+    items = history.page(query.state, query.offset, query.page_size) if query.offset < total else []
+    return total, orjson.dumps(items)

@@ -3,9 +3,10 @@
 import json
 from pathlib import Path
 
+from marshmallow import ValidationError
+
 import conversations_mock.fixtures
 from conversations_mock.schemas import ConversationSchema, FixtureFileSchema
-from marshmallow import ValidationError
 
 # The fixture files shipped inside the package (the repository's fixtures/ folder).
 BUILTIN_FIXTURES = Path(conversations_mock.fixtures.__file__).resolve().parent

@@ -21,6 +21,7 @@ from importlib import import_module, metadata
 from pathlib import Path
 
 import orjson
+
 from conversations_mock.data.platforms import ALL_LOCALES
 
 SHIPPED_POOLS = Path(__file__).with_name("message_pools.json")

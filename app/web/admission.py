@@ -1,23 +1,29 @@
-"""Admission of a request's key, path and query, each verdict remembered: shared by the view and the direct lane.
+"""What the view admitted, remembered so that the fast path can answer the same key, path and query.
 
-The schemas decide what is valid. Loading them costs more than serving a cached page, so what
-they admitted is remembered in parts, each under all it depends on: the key header, the path
-(with the host and scheme, for the Link header's base URL) and the query string. A request
-repeating a part reuses that verdict, so a never-requested page of a known chatbot loads only its
-query, and a new chatbot only its path. Refusals are never remembered: a part that is refused,
-or unusual enough to need werkzeug's full treatment, comes back None, and the view has webargs
-word the refusal.
+The view validates every request it answers with webargs and the schemas, then teaches an
+Admission what passed: the key header, the path (with the host and scheme, which the Link
+header's base URL depends on) and the query string. The fast path answers only what the
+Admission recognises. A query string or a chatbot path it has not seen is loaded here by the
+same schemas (for a host the view has routed), so walking new pages needs no trip through Flask;
+anything refused, or unusual enough to need werkzeug's full treatment, comes back None and goes
+to the view, which words the refusal. Refusals are never remembered.
 """
 
 import re
 from urllib.parse import parse_qsl
 
-from conversations_mock.data.catalogue import BoundedCache
-from conversations_mock.schemas import CONVERSATIONS_PATH, ConversationsQuerySchema, canonical_chatbot_id
 from marshmallow import RAISE, ValidationError
 
-# app.extensions key of each app's Admission (the view's blueprint makes it).
-ADMISSION = "conversations.admission"
+from conversations_mock.data.cache import BoundedCache
+from conversations_mock.schemas import (
+    CONVERSATIONS_PATH,
+    ConversationsQuerySchema,
+    PageQuery,
+    canonical_chatbot_id,
+)
+
+# app.extensions key of each app's Admission (create_app makes it; the view teaches it).
+ADMISSION = "admission"
 # Bound on the verdicts (keys, paths, roots, query strings) each app remembers.
 ADMITTED_CACHE = 4096
 # What the chatbot id and base URL of a request depend on (the host and scheme, for the base URL).
@@ -33,24 +39,23 @@ class Admission:
 
     def __init__(self, base_path: str = ""):
         self.memo = BoundedCache(ADMITTED_CACHE)
-        # The view's route, for paths the direct lane answers without Flask's router.
         route = CONVERSATIONS_PATH.replace("<chatbot_id>", "(?P<chatbot_id>[^/]+)")
         self._route = re.compile(re.escape(base_path) + route)
 
     def key_known(self, environ) -> bool:
-        """Whether the request's X-API-Key was admitted before."""
+        """Whether the view admitted the request's X-API-Key before."""
         return self.memo.recall(("key", environ.get("HTTP_X_API_KEY"))) is not None
 
-    def remember_key(self, environ):
-        """Remember that the request's X-API-Key is admitted."""
+    def learn_key(self, environ):
+        """Remember that the view admitted the request's X-API-Key."""
         self.memo.remember(("key", environ.get("HTTP_X_API_KEY")), True)
 
-    def path(self, environ):
+    def path(self, environ) -> tuple[str, str] | None:
         """(chatbot_id, base_url) of the request's path, or None when the view must route and load it.
 
         A path not seen before is loaded here when the view has answered a request to the same host
         and mount before: Flask routed that host (werkzeug refuses some, such as an empty IDNA
-        label, with a 400), and its root URL, remembered then, starts the base URL.
+        label, with a 400), and its root URL, learnt then, starts the base URL.
         """
         where = ("path", *(environ.get(name) for name in PATH_ENVIRON))
         known = self.memo.recall(where)
@@ -67,17 +72,20 @@ class Admission:
             return None
         # The schema admits hex digits and dashes only, and a base path only URL-safe characters:
         # such a path is the same text in a URI and an IRI, so werkzeug's base URL is its root URL
-        # followed by the path (tests/test_schemas.py holds the schema to that).
+        # followed by the path (tests/schemas/test_schemas.py holds the schema to that).
         return self.memo.remember(where, (chatbot_id, root_url + path.lstrip("/")))
 
-    def remember_path(self, environ, chatbot_id: str, base_url: str, root_url: str):
-        """Remember the path as the view loaded it, and the root URL of its host; returns (chatbot_id, base_url)."""
+    def learn_path(self, environ, chatbot_id: str, base_url: str, root_url: str):
+        """Remember the path as the view loaded it, and the root URL of its host."""
         self.memo.remember(("root", *(environ.get(name) for name in ROOT_ENVIRON)), root_url)
-        where = ("path", *(environ.get(name) for name in PATH_ENVIRON))
-        return self.memo.remember(where, (chatbot_id, base_url))
+        self.memo.remember(("path", *(environ.get(name) for name in PATH_ENVIRON)), (chatbot_id, base_url))
 
-    def query(self, environ):
-        """(page, page_size, state) of the request's query string, or None when the schema refuses it.
+    def learn_query(self, environ, query: PageQuery):
+        """Remember the query as the view loaded it."""
+        self.memo.remember(("query", environ.get("QUERY_STRING", "")), query)
+
+    def query(self, environ) -> PageQuery | None:
+        """The request's PageQuery, or None when the schema refuses its query string.
 
         The query schema checks each parameter on its own (no schema-wide rule), so a query is
         valid when its page is and the rest of it is. Walking a chatbot's pages repeats the rest
@@ -89,24 +97,25 @@ class Admission:
         known = self.memo.recall(asked)
         if known is not None:
             return known
-        # As werkzeug parses request.args (the safety middleware has made the query ASCII).
+        # As werkzeug parses request.args (the safety layer has made the query ASCII).
         pairs = parse_qsl(query_string, keep_blank_values=True, errors="werkzeug.url_quote")
         values = dict(pairs)
         if len(values) != len(pairs):
-            return None  # a repeated parameter: webargs (RequestParser) refuses it
+            return None  # a repeated parameter: the view's parser refuses it
         rest = None
         if "page" in values:
             rest = ("query-rest", *((name, value) for name, value in values.items() if name != "page"))
             known = self.memo.recall(rest)
             if known is not None:
                 try:
-                    return self.memo.remember(asked, (_page_field.deserialize(values["page"]), *known))
+                    page = _page_field.deserialize(values["page"])
                 except ValidationError:
                     return None
+                return self.memo.remember(asked, PageQuery(page, known.page_size, known.state))
         try:
             loaded = _query_schema.load(values, unknown=RAISE)
         except ValidationError:
             return None
         if rest is not None:
-            self.memo.remember(rest, (loaded["page_size"], loaded.get("state")))
-        return self.memo.remember(asked, (loaded["page"], loaded["page_size"], loaded.get("state")))
+            self.memo.remember(rest, loaded)
+        return self.memo.remember(asked, loaded)

@@ -2,6 +2,10 @@
 
 import json
 
+from flask import Blueprint, Response, current_app, request
+from marshmallow import RAISE, ValidationError
+from webargs.flaskparser import FlaskParser
+
 from conversations_mock.schemas import (
     API_KEY_HEADER,
     CONVERSATIONS_PATH,
@@ -10,14 +14,10 @@ from conversations_mock.schemas import (
     ConversationsQuerySchema,
 )
 from conversations_mock.web import scenarios
-from conversations_mock.web.admission import ADMISSION, Admission
-from conversations_mock.web.fast import link_header
+from conversations_mock.web.admission import ADMISSION
+from conversations_mock.web.pages import page_headers
 from conversations_mock.web.problems import Problem, api_key_challenge
-from conversations_mock.web.replay import REPLAYABLE_KEY
 from conversations_mock.web.safety import has_body
-from flask import Blueprint, Response, current_app, request
-from marshmallow import RAISE, ValidationError
-from webargs.flaskparser import FlaskParser
 
 blueprint = Blueprint("conversations", __name__)
 
@@ -81,51 +81,23 @@ def _unauthorized(detail):
     return Problem(401, detail, headers={"WWW-Authenticate": api_key_challenge()})
 
 
-def _admit():
-    """(chatbot_id, page, page_size, state, base_url) of a valid request; raises its Problem otherwise.
-
-    app/admission.py remembers what was admitted (the direct lane answers from the same verdicts);
-    webargs loads what it has not seen or refuses, and words every refusal.
-    """
-    admission = current_app.extensions[ADMISSION]
-    environ = request.environ
-    if not admission.key_known(environ):
-        _check_api_key()
-        admission.remember_key(environ)
-    path = admission.path(environ)
-    if path is None:
-        parsed = parser.parse(_path_schema, request, location="view_args")
-        path = admission.remember_path(environ, str(parsed["chatbot_id"]), request.base_url, request.root_url)
-    query = admission.query(environ)
-    if query is None:
-        parsed = parser.parse(_query_schema, request, location="query", unknown=RAISE)
-        query = parsed["page"], parsed["page_size"], parsed.get("state")
-    return path[0], *query, path[1]
-
-
-@blueprint.record
-def _add_admission(state):
-    # One per app: apps built with other settings (accepted keys, base path) never share verdicts.
-    state.app.extensions[ADMISSION] = Admission(state.url_prefix or "")
-
-
 @blueprint.get(CONVERSATIONS_PATH.replace("<chatbot_id>", "<path:chatbot_id>"))
 def list_conversations(chatbot_id):
     """List one page of a chatbot's conversations, newest first."""
-    chatbot_id, page, page_size, state, base_url = _admit()
+    environ = request.environ
+    admission = current_app.extensions[ADMISSION]
+    _check_api_key()
+    admission.learn_key(environ)
+    chatbot_id = str(parser.parse(_path_schema, request, location="view_args")["chatbot_id"])
+    admission.learn_path(environ, chatbot_id, request.base_url, request.root_url)
+    query = parser.parse(_query_schema, request, location="query", unknown=RAISE)
+    admission.learn_query(environ, query)
     # The document types the body as any JSON: it is ignored, but JSON that does not parse is a 400.
-    # (No body, no parse: the safety middleware gives a chunked body a Content-Length.)
-    if has_body(request.environ):
+    # (No body, no parse: the safety layer gives a chunked body a Content-Length.)
+    if has_body(environ):
         parser.load_json(request, _query_schema)
     # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
     scenario = scenarios.prepare(chatbot_id)
-    total, body = scenario.page(
-        current_app.extensions["catalogue"], chatbot_id, state, page, page_size
-    )
-    response = Response(body, mimetype="application/json")
-    response.headers["X-Total-Count"] = str(total)
-    response.headers["Link"] = link_header(base_url, page, page_size, state, total)
-    if not scenario.preferences:
-        # An ordinary answer: app/fastpath.py may replay it to an exact repeat of this request.
-        request.environ[REPLAYABLE_KEY] = True
+    total, body = scenario.page(current_app.extensions["catalogue"], chatbot_id, query)
+    response = Response(body, headers=page_headers(request.base_url, query, total, body))
     return scenario.finish(response)

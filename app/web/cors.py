@@ -7,12 +7,14 @@ ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID")
 EXPOSE_HEADERS = ("X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After")
 # Browsers cache a preflight this long (seconds), so each page load costs one request, not two.
 PREFLIGHT_MAX_AGE = 600
-# app.extensions key of the function giving the headers learnt for a request's Origin.
-REMEMBERED = "cors.remembered"
 
 
 def init_app(app):
-    """Answer preflight requests and add the CORS headers to every response, errors included."""
+    """Answer preflight requests and add the CORS headers to every response, errors included.
+
+    Returns a function of the environ giving the headers learnt for the request's Origin (None
+    before the first answer to it), for the fast path to add the same ones.
+    """
     origins = list(app.config["SETTINGS"]["cors_origins"])
     any_origin = "*" in origins
     CORS(
@@ -29,20 +31,21 @@ def init_app(app):
         # Keys travel in X-API-Key, never in cookies: no credentialed requests.
         supports_credentials=False,
     )
-    _remember_answers(app)
+    return _remember_answers(app)
 
 
 def _remember_answers(app):
     """Memoise the headers flask-cors adds to an ordinary (not preflight) answer.
 
-    They depend only on the request's Origin (and the private-network request header): every
-    path matches the one resource, "/*". flask-cors builds them afresh for each response
-    (~35 us, a tenth of a new page's cost), so its answer for each origin is learnt once, on a
-    blank response, and added again in the same order. Preflights, and responses that already
-    carry CORS headers, go to flask-cors itself.
+    They depend only on the request's Origin and its private-network request header (every path
+    matches the one resource, "/*"), and flask-cors builds them afresh for each response: its
+    answer for each such pair is learnt once, on a blank response, and added again in the same
+    order. Preflights, and responses that already carry CORS headers, go to flask-cors itself.
+    Returns the function that recalls what was learnt for a request.
     """
-    from conversations_mock.data.catalogue import BoundedCache
     from flask import Response, request
+
+    from conversations_mock.data.cache import BoundedCache
 
     functions = app.after_request_funcs.setdefault(None, [])
     add_cors = functions[-1]  # the function CORS() has just registered
@@ -50,13 +53,13 @@ def _remember_answers(app):
 
     def remembered(environ):
         """The headers learnt for this request's Origin, or None before the first answer to it."""
-        return learnt.recall((environ.get("HTTP_ORIGIN"), environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")))
+        return learnt.recall(_asked(environ))
 
     def add_remembered(response):
         environ = request.environ
         if environ.get("REQUEST_METHOD") == "OPTIONS" or "Access-Control-Allow-Origin" in response.headers:
             return add_cors(response)
-        key = (environ.get("HTTP_ORIGIN"), environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"))
+        key = _asked(environ)
         added = learnt.recall(key)
         if added is None:
             blank = Response()
@@ -68,5 +71,9 @@ def _remember_answers(app):
 
     add_remembered.__wrapped__ = add_cors
     functions[-1] = add_remembered
-    # The direct lane (app/direct.py) adds the same headers to the answers it makes without Flask.
-    app.extensions[REMEMBERED] = remembered
+    return remembered
+
+
+def _asked(environ) -> tuple:
+    """What flask-cors's answer to an ordinary request depends on: its Origin and private-network ask."""
+    return environ.get("HTTP_ORIGIN"), environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")

@@ -1,51 +1,47 @@
-"""The direct lane: an ordinary GET of a page is answered from WSGI, with the view's verdicts but not Flask's machinery.
+"""The fast path: an ordinary GET of a page the view has taught it to recognise, answered without Flask.
 
-Load tests and demos walk pages nobody asked for before, so the replay of exact repeats
-(app/fastpath.py) cannot help them, and Flask's request and response objects, routing, hooks
-and flask-cors cost as much as building the page. A GET with no body and no Prefer header,
-whose key, path and query the admission (app/admission.py, the same schemas and memo the view
-uses) accepts, and whose Origin's CORS headers are known, is answered here with the bytes and
-headers the view would send (tested equal). Everything else goes to Flask: the first request of
-a key, an Origin or a host, every refusal (webargs words it), scenarios and chaos settings, HEAD,
-bodies and upgrades.
+Load tests, demos and CI walk pages over and over, and Flask's request and response objects,
+routing, hooks and flask-cors cost as much as building the page. A GET with no body, no Prefer
+header and no upgrade, whose key, path and query the Admission recognises (web/admission.py)
+and whose Origin's CORS headers the view has learnt (web/cors.py), is answered here with the
+page's own headers (web/pages.py, which the view uses too) and the CORS headers flask-cors gave
+that Origin. Everything else goes to Flask: the first request of a key, an Origin or a host,
+every refusal, scenarios, HEAD, bodies and upgrades. Nothing is decided here that the view has
+not decided first.
+
+Usage, as create_app stacks it::
+
+    FastPages(flask_wsgi_app, app=app, admission=admission, cors_headers=learnt_cors_headers)
 """
 
-from urllib.parse import urlencode
-
-from conversations_mock.web.admission import ADMISSION
-from conversations_mock.web.cors import REMEMBERED
-from conversations_mock.web.replay import REPLAYABLE_KEY, plain
-from conversations_mock.web.scenarios import chaos
-
-# app.extensions key of the lane.
-DIRECT = "direct"
+from conversations_mock.web.pages import page_headers
+from conversations_mock.web.safety import has_body
 
 
-def link_header(base_url, page, page_size, state, total):
-    """The Link header of a page: first, prev, next and last, each keeping page_size and state."""
-    last = max(1, -(-total // page_size))
-    relations = {"first": 1, "last": last}
-    if page > 1:
-        relations["prev"] = min(page - 1, last)
-    if page < last:
-        relations["next"] = page + 1
-    # Built with f-strings (page numbers are ints): urlencode per relation cost more than the page.
-    tail = f"&page_size={page_size}" + ("" if state is None else "&" + urlencode({"state": state}))
-    return ", ".join(
-        f'<{base_url}?page={relations[rel]}{tail}>; rel="{rel}"'
-        for rel in ("first", "prev", "next", "last")
-        if rel in relations
-    )
+def plain(environ) -> bool:
+    """Whether the request asks for a page and nothing more: no Prefer header, no body, no upgrade.
+
+    werkzeug's router refuses a websocket upgrade to the page's route with a 400: Flask answers it.
+    """
+    return not ("HTTP_PREFER" in environ or "HTTP_UPGRADE" in environ or has_body(environ))
 
 
-class DirectLane:
-    """WSGI layer between the replay layer and Flask that answers ordinary GETs of a page itself."""
+class FastPages:
+    """WSGI layer in front of Flask that answers ordinary GETs of a page itself.
 
-    def __init__(self, app, wsgi_app):
-        self.app = app
+    :param wsgi_app: Flask's own WSGI app, which answers everything this layer does not
+    :param app: the Flask app, whose `extensions["catalogue"]` (swapped by reloads and the pytest
+        plugin) holds the data
+    :param admission: what the view admitted (web/admission.py)
+    :param cors_headers: environ -> the CORS headers the view learnt for its Origin, or None
+    """
+
+    def __init__(self, wsgi_app, app, admission, cors_headers):
         self.wsgi_app = wsgi_app
-        # Server-wide latency and errors are drawn per request in the view: the lane stays out then.
-        self.enabled = not chaos(app.config["SETTINGS"])
+        self.app = app
+        self.admission = admission
+        self.cors_headers = cors_headers
+        self.enabled = True
         self._failed = False
 
     def __call__(self, environ, start_response):
@@ -54,44 +50,25 @@ class DirectLane:
         try:
             answer = self.answer(environ)
         except Exception:  # noqa: BLE001 - Flask's path answers the request, as a problem if it fails too
-            if not self._failed:  # said once: under load a broken lane would fill the log
+            if not self._failed:  # said once: under load a broken fast path would fill the log
                 self._failed = True
-                self.app.logger.exception("The direct lane failed; this and later failing requests go through Flask")
+                self.app.logger.exception("The fast path failed; this and later failing requests go through Flask")
             answer = None
         if answer is None:
             return self.wsgi_app(environ, start_response)
         headers, body = answer
-        environ[REPLAYABLE_KEY] = True  # as the view marks an ordinary answer, for app/fastpath.py
         start_response("200 OK", headers)
         return [body]
 
-    def answer(self, environ):
+    def answer(self, environ) -> tuple[list, bytes] | None:
         """(headers, body) the view would answer this request with, or None if it must go to Flask."""
-        if not plain(environ):
+        if not plain(environ) or not self.admission.key_known(environ):
             return None
-        extensions = self.app.extensions
-        admission, cors = extensions[ADMISSION], extensions[REMEMBERED]
-        if not admission.key_known(environ):
+        path = self.admission.path(environ)
+        query = path and self.admission.query(environ)
+        cors = query and self.cors_headers(environ)
+        if cors is None:
             return None
-        path = admission.path(environ)
-        query = path and admission.query(environ)
-        cors_headers = query and cors(environ)
-        if cors_headers is None:
-            return None
-        (chatbot_id, base_url), (page, page_size, state) = path, query
-        total, body = extensions["catalogue"].page(chatbot_id, state, page, page_size)
-        # The view's Response: its Content-Type and Content-Length, then the view's headers, then CORS.
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("X-Total-Count", str(total)),
-            ("Link", link_header(base_url, page, page_size, state, total)),
-            *cors_headers,
-        ]
-        return headers, body
-
-
-def init_app(app):
-    """Put the direct lane in front of Flask's own WSGI app (call before app/fastpath.py's replay layer)."""
-    app.wsgi_app = DirectLane(app, app.wsgi_app)
-    app.extensions[DIRECT] = app.wsgi_app
+        chatbot_id, base_url = path
+        total, body = self.app.extensions["catalogue"].page(chatbot_id, query)
+        return [*page_headers(base_url, query, total, body), *cors], body

@@ -7,6 +7,9 @@ from http import HTTPStatus
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, current_app
+from marshmallow import fields
+
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, DOCUMENTED_CHATBOT, DOCUMENTED_KEY
 from conversations_mock.files import FileExists, write_output
 from conversations_mock.schemas import (
@@ -30,8 +33,6 @@ from conversations_mock.schemas.preferences import (
 from conversations_mock.schemas.request import WholeNumber
 from conversations_mock.settings import ConfigError, load_settings
 from conversations_mock.web.problems import DETAILS
-from flask import Blueprint, current_app
-from marshmallow import fields
 
 OPENAPI_VERSION = "3.0.3"  # Swagger UI 4, which /docs serves, renders 3.0 but not 3.1.
 TIMESTAMP_EXAMPLE = "2025-03-07T04:56:09.200005+00:00"

@@ -3,9 +3,10 @@
 from http import HTTPStatus
 
 import orjson
-from conversations_mock.schemas import API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemSchema
 from flask import Response, current_app
 from werkzeug.exceptions import HTTPException
+
+from conversations_mock.schemas import API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemSchema
 
 _problem_schema = ProblemSchema()
 

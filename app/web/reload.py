@@ -77,18 +77,20 @@ class FixtureReloader:
         _say(f"fixtures reloaded: {len(catalogue.chatbot_ids())} chatbots from {files} files")
 
 
-def init_app(app, build):
-    """Check the fixture files as each request arrives; `build(settings)` makes a new catalogue.
+class FixtureReload:
+    """WSGI layer that has the reloader check the fixture files before the request is answered.
 
-    A WSGI layer, installed in front of the replay layer and the direct lane, so that every answer
-    (replayed, direct or Flask's) comes from the catalogue in place after the check.
+    It stands in front of the fast path and Flask, so every answer comes from the catalogue in
+    place after the check.
+
+    :param wsgi_app: what answers the request
+    :param reloader: the app's FixtureReloader
     """
-    reloader = app.extensions["reload"] = FixtureReloader(app, build)
-    wsgi_app = app.wsgi_app
 
-    def checked(environ, start_response):
-        reloader.check()
-        return wsgi_app(environ, start_response)
+    def __init__(self, wsgi_app, reloader: FixtureReloader):
+        self.wsgi_app = wsgi_app
+        self.reloader = reloader
 
-    app.wsgi_app = checked
-    return reloader
+    def __call__(self, environ, start_response):
+        self.reloader.check()
+        return self.wsgi_app(environ, start_response)

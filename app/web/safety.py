@@ -6,9 +6,10 @@ import re
 import uuid
 from urllib.parse import quote
 
-from conversations_mock.web.problems import Problem
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
+
+from conversations_mock.web.problems import Problem
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is echoed only if it is short printable ASCII: it ends up in a header and a log line.
@@ -71,11 +72,17 @@ def request_id(environ) -> str:
 
 
 class SafetyHeaders:
-    """WSGI middleware: every response, errors included, gets X-Request-ID and nosniff."""
+    """WSGI layer: every response, errors included, gets X-Request-ID and nosniff; bodies are bounded.
 
-    def __init__(self, wsgi_app, config):
+    It stands outermost, so every answer (the fast path's, Flask's, an error's) passes through it.
+
+    :param wsgi_app: what answers the request
+    :param max_body: the largest request body accepted, in bytes (a chunked one is read up to it)
+    """
+
+    def __init__(self, wsgi_app, max_body: int | None):
         self.wsgi_app = wsgi_app
-        self.config = config
+        self.max_body = max_body
 
     def __call__(self, environ, start_response):
         rid = environ[REQUEST_ID_KEY] = request_id(environ)
@@ -85,7 +92,7 @@ class SafetyHeaders:
             # Werkzeug decodes raw query bytes as strict UTF-8 (a 500 on b"\xff"), but percent-encoded
             # ones leniently: encode them, so the view names the bad parameter instead.
             environ["QUERY_STRING"] = quote(query.encode("latin-1", "replace"), safe=_PRINTABLE)
-        _buffer_chunked_body(environ, self.config.get("MAX_CONTENT_LENGTH"))
+        _buffer_chunked_body(environ, self.max_body)
 
         def start(status, headers, exc_info=None):
             names = {name.lower() for name, _ in headers}
@@ -151,7 +158,6 @@ def _refuse_bad_body():
 
 
 def init_app(app):
-    """Install the request id, nosniff, body limit and log masking on `app`."""
-    app.wsgi_app = SafetyHeaders(app.wsgi_app, app.config)
+    """Refuse bodies past the limit on every route, and mask keys in the app's log (SafetyHeaders is a layer)."""
     app.before_request(_refuse_bad_body)
     app.logger.addFilter(MaskSecrets())

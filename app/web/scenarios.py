@@ -12,8 +12,12 @@ import time
 from dataclasses import dataclass, field
 
 import orjson
+from flask import current_app, request
+from marshmallow import RAISE, ValidationError
+from werkzeug.http import parse_list_header, unquote_header_value
+
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, ListedHistory, read_fixture_file
-from conversations_mock.schemas import API_KEY_HEADER
+from conversations_mock.schemas import API_KEY_HEADER, PageQuery
 from conversations_mock.schemas.preferences import (
     PREFER_HEADER,
     PREFERENCE_APPLIED_HEADER,
@@ -22,9 +26,6 @@ from conversations_mock.schemas.preferences import (
 )
 from conversations_mock.web.problems import Problem, api_key_challenge
 from conversations_mock.web.safety import REQUEST_ID_HEADER
-from flask import current_app, request
-from marshmallow import RAISE, ValidationError
-from werkzeug.http import parse_list_header, unquote_header_value
 
 RETRY_AFTER_SECONDS = 1
 _EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7"}
@@ -52,7 +53,7 @@ class Scenario:
     preferences: dict = field(default_factory=dict)
     applied: list = field(default_factory=list)
 
-    def page(self, catalogue, chatbot_id, state, page, page_size):
+    def page(self, catalogue, chatbot_id: str, query: PageQuery) -> tuple[int, bytes]:
         """(total, JSON bytes) of the page, from the example or seed asked for, else the catalogue."""
         example = self.preferences.get("example")
         if example == "empty":
@@ -60,12 +61,12 @@ class Scenario:
             return 0, b"[]"
         if example == "documented":
             self.applied.append("example=documented")
-            return _documented_page(chatbot_id, state, page, page_size)
+            return _documented_page(chatbot_id, query)
         seed = self.preferences.get("seed")
         # A chatbot whose conversations a fixture lists is the same whatever the seed.
         if seed is not None and not catalogue.is_listed(chatbot_id):
             self.applied.append(f"seed={seed}")
-        return catalogue.page(chatbot_id, state, page, page_size, seed=seed)
+        return catalogue.page(chatbot_id, query, seed=seed)
 
     def finish(self, response):
         """Echo the honoured preferences (RFC 7240 Preference-Applied) on the response."""
@@ -198,10 +199,9 @@ def _documented_history():
     return ListedHistory(str(chatbot["id"]), chatbot["conversations"])
 
 
-def _documented_page(chatbot_id, state, page, page_size):
+def _documented_page(chatbot_id: str, query: PageQuery) -> tuple[int, bytes]:
     """The API document's ten conversations, filtered and paged, as if chatbot_id had them."""
     history = _documented_history()
-    total = history.total(state)
-    offset = (page - 1) * page_size
-    items = history.page(state, offset, page_size) if offset < total else []
+    total = history.total(query.state)
+    items = history.page(query.state, query.offset, query.page_size) if query.offset < total else []
     return total, orjson.dumps([{**item, "chatbot_id": chatbot_id} for item in items])

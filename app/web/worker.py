@@ -8,10 +8,11 @@ answers the same problem documents the app sends.
 import uuid
 
 import orjson
-from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
-from conversations_mock.web.safety import MaskSecrets
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
+
+from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
+from conversations_mock.web.safety import MaskSecrets
 
 
 def _explain(status: int, message: str, cfg) -> str:

@@ -66,10 +66,11 @@ def encoding_costs(pools):
 
 def request_costs():
     """One GET through the whole app (middleware included) against the floor app's."""
-    from conversations_mock import create_app
-    from conversations_mock.data.platforms import ALL_LOCALES
     from flask import Flask, Response
     from werkzeug.test import EnvironBuilder
+
+    from conversations_mock import create_app
+    from conversations_mock.data.platforms import ALL_LOCALES
 
     with tempfile.TemporaryDirectory(prefix="mock-bench-") as fixtures:
         fixture = {"chatbots": [{"id": BIG, "generated": {"count": 1_000_000}}]}
@@ -108,18 +109,15 @@ def request_costs():
         "never-requested state=resolved page of the 1M chatbot": lambda i: call(app, filtered[i]),
         "page 1 of a never-requested 50-conversation chatbot": lambda i: call(app, bots[i]),
     }
-    if "replay" in app.extensions:  # trees with app/fastpath.py: the same requests through Flask too
-        with tempfile.TemporaryDirectory(prefix="mock-bench-") as fixtures:
-            (Path(fixtures) / "big.json").write_text(json.dumps(fixture), encoding="utf-8")
-            full = create_app({"fixtures_dir": fixtures, "conversations": "50"})
-        full.extensions["replay"].enabled = False
-        if "direct" in full.extensions:  # trees with app/direct.py: off too, so Flask's view answers
-            full.extensions["direct"].enabled = False
-            # The same pages, new to this app (it has its own caches), through Flask's view.
-            fresh_functions["never-requested page of the 1M chatbot, through Flask (lane off)"] = (
-                lambda i: call(full, fresh[i]))
-        call(full, generated)
-        functions["cached page, replay off (the full Flask path)"] = lambda i: call(full, generated)
+    with tempfile.TemporaryDirectory(prefix="mock-bench-") as fixtures:
+        (Path(fixtures) / "big.json").write_text(json.dumps(fixture), encoding="utf-8")
+        full = create_app({"fixtures_dir": fixtures, "conversations": "50"})
+    full.extensions["layers"]["fast"].enabled = False  # so Flask's view answers every request
+    # The same pages, new to this app (it has its own caches), through Flask's view.
+    fresh_functions["never-requested page of the 1M chatbot, through Flask (fast path off)"] = (
+        lambda i: call(full, fresh[i]))
+    call(full, generated)
+    functions["cached page, fast path off (the full Flask path)"] = lambda i: call(full, generated)
     return costs({**functions, **fresh_functions})
 
 

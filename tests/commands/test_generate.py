@@ -3,9 +3,9 @@
 import json
 
 import pytest
+
 from conversations_mock.commands.cli import main
 from conversations_mock.data.fixtures import read_fixture_file
-
 from tests.helpers import GENERATED_CHATBOT
 
 CHATBOT = "3f1c9a2e-7b4d-4e8f-9a6b-2c5d8e1f0a37"

@@ -8,14 +8,14 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+from flask import Flask, Response, request
+from werkzeug.serving import WSGIRequestHandler, make_server
+
 from conversations_mock import create_app
 from conversations_mock.commands.cli import main
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.schemas import STATES
-from flask import Flask, Response, request
-from werkzeug.serving import WSGIRequestHandler, make_server
-
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
 CHATBOT = "3f1c9a2e-7b4d-4e8f-9a6b-2c5d8e1f0a37"

@@ -5,8 +5,8 @@ import json
 import os
 
 import pytest
-from conversations_mock import FixtureError, create_app
 
+from conversations_mock import FixtureError, create_app
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT
 
 CHATBOT = "11111111-2222-4333-8444-555555555555"

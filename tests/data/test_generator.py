@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from conversations_mock.schemas import ConversationSchema
 
+from conversations_mock.schemas import ConversationSchema, PageQuery
 from tests.helpers import API_KEY
 
 CHATBOTS = [
@@ -185,7 +185,7 @@ def test_conversation_i_is_the_same_wherever_it_is_read(app):
     """history.conversation(i) agrees with the pages that serve it, at any position."""
     catalogue = app.extensions["catalogue"]
     history = catalogue.history(CHATBOTS[0])
-    total, body = catalogue.page(CHATBOTS[0], None, 3, 7)
+    total, body = catalogue.page(CHATBOTS[0], PageQuery(page=3, page_size=7))
     assert json.loads(body) == [history.conversation(i) for i in range(14, 21)]
     assert history.total() == total
 

@@ -4,13 +4,14 @@ import json
 from datetime import datetime
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
 from conversations_mock.data.generator import GeneratedHistory, chatbot_key
 from conversations_mock.data.states import StateLayout
-from conversations_mock.schemas import STATES, ConversationSchema
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from conversations_mock.schemas import STATES, ConversationSchema, PageQuery
 
 # One catalogue for the module: hypothesis runs many examples per test, and the message pools are shared.
 CATALOGUE = Catalogue([BUILTIN_FIXTURES], seed=20250307, conversations=(30, 300))
@@ -43,7 +44,7 @@ def test_any_conversation_of_any_history_validates(seed, chatbot_id, count, data
 @given(seed=seeds, chatbot_id=chatbots, page=st.integers(1, 40), page_size=st.integers(1, 100),
        state=st.sampled_from([None, *STATES]))
 def test_any_served_page_validates_and_is_newest_first(seed, chatbot_id, page, page_size, state):
-    total, body = CATALOGUE.page(chatbot_id, state, page, page_size, seed=seed)
+    total, body = CATALOGUE.page(chatbot_id, PageQuery(page, page_size, state), seed=seed)
     items = json.loads(body)
     assert len(items) == max(0, min(page_size, total - (page - 1) * page_size))
     for item in items:

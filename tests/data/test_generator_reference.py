@@ -8,6 +8,9 @@ from hashlib import blake2b
 import faker.providers.date_time
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from conversations_mock.data.generator import ANCHOR_US, DAY_US, EPOCH, WEEK_US, GeneratedHistory, _moment
 from conversations_mock.data.messages import SHARED_POOLS, MessagePools
 from conversations_mock.data.platforms import (
@@ -19,8 +22,6 @@ from conversations_mock.data.platforms import (
 )
 from conversations_mock.data.states import BLOCK, StateLayout
 from conversations_mock.schemas import STATES, format_timestamp
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # From 1970 to 2100, in microseconds, with whole seconds and round fractions drawn often.
 MICROSECONDS = st.one_of(

@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
+
 from conversations_mock.data import messages
 from conversations_mock.data.messages import SHIPPED_POOLS, MessagePools, faker_release, recipe
 from conversations_mock.data.platforms import ALL_LOCALES
-
 from tests.helpers import REPO
 
 

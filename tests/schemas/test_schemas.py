@@ -6,20 +6,21 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
+
 from conversations_mock.schemas import (
     STATES,
     ApiKeyHeaderSchema,
     ChatbotPathSchema,
     ConversationSchema,
     ConversationsQuerySchema,
+    PageQuery,
     ProblemSchema,
     SettingsSchema,
     format_timestamp,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from marshmallow import ValidationError
-
 from tests.helpers import REPO
 
 UTC = timezone.utc
@@ -74,9 +75,9 @@ def test_timestamp_in_another_offset_is_read_as_utc(documented_example):
 @pytest.mark.parametrize(
     "query, loaded",
     [
-        ({}, {"page": 1, "page_size": 10}),
-        ({"page": "3", "page_size": "100"}, {"page": 3, "page_size": 100}),
-        ({"state": "closed"}, {"page": 1, "page_size": 10, "state": "closed"}),
+        ({}, PageQuery(page=1, page_size=10, state=None)),
+        ({"page": "3", "page_size": "100"}, PageQuery(page=3, page_size=100)),
+        ({"state": "closed"}, PageQuery(page=1, page_size=10, state="closed")),
     ],
 )
 def test_query_schema_defaults(query, loaded):

@@ -1,9 +1,9 @@
 """CORS: preflight answered, Access-Control-Allow-Origin on every answer (errors too), headers exposed."""
 
 import pytest
-from conversations_mock import ConfigError
 
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT
+from conversations_mock import ConfigError
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, answer
 
 ORIGIN = "http://localhost:5173"
 LISTING = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
@@ -149,3 +149,29 @@ def test_origins_from_the_environment(make_app, monkeypatch):
     monkeypatch.setenv("MOCK_CORS_ORIGINS", ORIGIN)
     response = make_app().test_client().get(LISTING, headers={"Origin": ORIGIN})
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def _flask_cors_itself(app):
+    """The app with flask-cors' own after_request function instead of its memoised answers."""
+    functions = app.after_request_funcs[None]
+    functions[:] = [getattr(function, "__wrapped__", function) for function in functions]
+    app.extensions["layers"]["fast"].enabled = False
+    return app
+
+
+@pytest.mark.parametrize("cors_origins", ["*", "https://app.example.test,https://other.example.test"])
+def test_memoised_cors_headers_are_flask_cors_own(make_app, cors_origins):
+    plain = _flask_cors_itself(make_app({"cors_origins": cors_origins}))
+    memoised = make_app({"cors_origins": cors_origins})
+    requests = [
+        (method, path, {**key, **origin})
+        for method, path in [("GET", f"/chatbots/{GENERATED_CHATBOT}/conversations"), ("HEAD", LISTING),
+                             ("GET", "/chatbots/nope/conversations"), ("GET", "/nowhere"), ("POST", f"/chatbots/{GENERATED_CHATBOT}/conversations")]
+        for key in (KEY, {})
+        for origin in ({}, {"Origin": "https://app.example.test"}, {"Origin": "https://evil.example.test"})
+    ]
+    requests.append(("OPTIONS", f"/chatbots/{GENERATED_CHATBOT}/conversations",
+                     {"Origin": "https://app.example.test", "Access-Control-Request-Method": "GET"}))
+    for method, path, headers in requests * 2:
+        assert answer(memoised, path, headers, method, key=None) == answer(plain, path, headers, method, key=None), (
+            method, path, headers)

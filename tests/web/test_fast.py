@@ -1,11 +1,15 @@
-"""The direct lane (app/direct.py): ordinary GETs answered without Flask, exactly as the view answers them."""
+"""The fast path (web/fast.py): ordinary GETs answered without Flask, exactly as the view answers them."""
+
+import json
 
 import orjson
 import pytest
-from conversations_mock.web.admission import Admission
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conversations_mock import build_catalogue
+from conversations_mock.schemas import PageQuery
+from conversations_mock.web.admission import Admission
 from tests.helpers import answer, requests_behind
 
 KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
@@ -46,8 +50,7 @@ CASES = [
 def test_the_lane_answers_exactly_as_the_view(make_app, make_flask_app, config, path, headers, environ):
     view = make_flask_app(config)
     fast = make_app(config)
-    fast.extensions["replay"].enabled = False  # this test is about the lane, not about replays
-    calls = requests_behind(fast, "direct")
+    calls = requests_behind(fast, "fast")
     prefix = "/v1" if config.get("base_path") else ""
     answer(fast, prefix + PATH.format("11111111-2222-4333-8444-555555555555") + "?page=9", headers, **environ)
     assert len(calls) == 1  # the first request of a key and Origin goes through Flask, which learns them
@@ -59,7 +62,7 @@ def test_the_lane_answers_exactly_as_the_view(make_app, make_flask_app, config, 
 
 def test_new_pages_and_chatbots_skip_flask_after_the_first_request(make_app):
     app = make_app()
-    calls = requests_behind(app, "direct")
+    calls = requests_behind(app, "fast")
     paths = [PATH.format(f"{n:08x}-0000-4000-8000-{n:012x}") for n in range(5)]
     paths += [PATH.format(GENERATED) + f"?page={page}&state=closed" for page in range(1, 6)]
     responses = [answer(app, path) for path in paths]
@@ -90,14 +93,12 @@ def test_new_pages_and_chatbots_skip_flask_after_the_first_request(make_app):
         ({}, PATH.format(GENERATED) + "/", {}, "GET", "404 NOT FOUND"),
         ({}, PATH.format(GENERATED), {"X-API-Key": "not-a-key"}, "GET", "401 UNAUTHORIZED"),
         ({"api_keys": KEY}, PATH.format(GENERATED), {"X-API-Key": OTHER_KEY}, "GET", "401 UNAUTHORIZED"),
-        ({"latency": "0-1"}, PATH.format(GENERATED) + "?page=2", {}, "GET", "200 OK"),
         ({}, PATH.format(GENERATED), {"Connection": "Upgrade", "Upgrade": "websocket"}, "GET", "400 BAD REQUEST"),
     ],
 )
 def test_what_the_lane_leaves_to_flask(make_app, make_flask_app, config, path, headers, method, status):
     fast = make_app(config)
-    fast.extensions["replay"].enabled = False
-    calls = requests_behind(fast, "direct")
+    calls = requests_behind(fast, "fast")
     answer(fast, PATH.format(GENERATED) + "?page=5")
     expected = answer(make_flask_app(config), path, headers, method)
     assert expected[0] == status
@@ -111,9 +112,8 @@ def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
 
     directory = write_fixture("data.json", fixture(5))
     app = make_app({"fixtures_dir": str(directory), "reload": "true"})
-    app.extensions["replay"].enabled = False  # the lane on its own, no replay in front
-    app.extensions["reload"].interval = 0  # look at the files on every request
-    calls = requests_behind(app, "direct")
+    app.extensions["layers"]["reload"].reloader.interval = 0  # look at the files on every request
+    calls = requests_behind(app, "fast")
     assert answer(app, PATH.format(GENERATED))[0] == "200 OK"
     (directory / "data.json").write_text(orjson.dumps(fixture(8)).decode(), encoding="utf-8")
     status, headers, body = answer(app, PATH.format(GENERATED) + "?page=1&page_size=10")
@@ -123,7 +123,7 @@ def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
 
 def test_a_body_goes_to_flask_and_is_checked(make_app):
     app = make_app()
-    calls = requests_behind(app, "direct")
+    calls = requests_behind(app, "fast")
     answer(app, PATH.format(GENERATED))
     response = app.test_client().get(
         PATH.format(GENERATED) + "?page=2", headers={"X-API-Key": KEY}, data="{", content_type="application/json"
@@ -134,7 +134,7 @@ def test_a_body_goes_to_flask_and_is_checked(make_app):
 
 def test_a_failure_in_the_lane_is_answered_by_flask_as_a_problem(make_app, monkeypatch, caplog):
     app = make_app()
-    calls = requests_behind(app, "direct")
+    calls = requests_behind(app, "fast")
     answer(app, PATH.format(GENERATED))
 
     def broken(*args, **kwargs):
@@ -147,7 +147,7 @@ def test_a_failure_in_the_lane_is_answered_by_flask_as_a_problem(make_app, monke
         assert ("Content-Type", "application/problem+json") in headers
         assert orjson.loads(body)["status"] == 500 and b"a bug" not in body
     assert len(calls) == 3
-    lane_said = [record for record in caplog.records if "direct lane failed" in record.getMessage()]
+    lane_said = [record for record in caplog.records if "fast path failed" in record.getMessage()]
     assert len(lane_said) == 1  # once, not per request
 
 
@@ -163,13 +163,11 @@ _QUERIES = st.lists(st.tuples(_NAMES, st.sampled_from(["=", ""]), _VALUES), max_
 
 @pytest.fixture(scope="module")
 def app_pair():
-    """An app whose every request goes through Flask, and one with the lane (replays off)."""
+    """An app whose every request goes through Flask, and one with the fast path."""
     from conversations_mock import create_app
 
     view, fast = create_app(), create_app()
-    for layer in ("replay", "direct"):
-        view.extensions[layer].enabled = False
-    fast.extensions["replay"].enabled = False
+    view.extensions["layers"]["fast"].enabled = False
     answer(fast, PATH.format(GENERATED))
     return view, fast
 
@@ -204,22 +202,183 @@ def test_admission_remembers_within_its_bound():
         environ = {"PATH_INFO": PATH.format(f"{n:08x}-0000-4000-8000-{n:012x}"), "QUERY_STRING": f"page={n + 1}",
                    "SCRIPT_NAME": "", "HTTP_HOST": "localhost", "wsgi.url_scheme": "http"}
         if n % 40 == 0:  # as the view does for a host it routed (the root may have been forgotten since)
-            admission.remember_path(environ, "some-id", "http://localhost/some/path", "http://localhost/")
+            admission.learn_path(environ, "some-id", "http://localhost/some/path", "http://localhost/")
         else:
             assert admission.path(environ) == (f"{n:08x}-0000-4000-8000-{n:012x}", f"http://localhost{environ['PATH_INFO']}")
-        assert admission.query(environ) == (n + 1, 10, None)
+        assert admission.query(environ) == PageQuery(n + 1, 10, None)
     assert len(admission.memo) <= 50
 
 
-@pytest.mark.parametrize("layers", [("replay", "direct"), ("direct",), ("replay",)])
-def test_the_scheme_is_never_answered_from_the_other_ones_memo(make_app, make_flask_app, layers):
+def test_the_scheme_is_never_answered_from_the_other_ones_memo(make_app, make_flask_app):
     # The Link header's URLs carry the scheme: an https request must not get what http was answered.
     fast, view = make_app(), make_flask_app()
-    for layer in {"replay", "direct"} - set(layers):
-        fast.extensions[layer].enabled = False
     asked = [("http", 1), ("http", 2), ("https", 2), ("https", 3), ("http", 3)]
     for scheme, page in asked:
         path = PATH.format(GENERATED) + f"?page={page}"
         got = answer(fast, path, HTTP_HOST="mock.example.test", **{"wsgi.url_scheme": scheme})
         assert got == answer(view, path, HTTP_HOST="mock.example.test", **{"wsgi.url_scheme": scheme})
         assert dict(got[1])["Link"].startswith(f"<{scheme}://mock.example.test/")
+
+
+@pytest.mark.parametrize(
+    "headers, status, body",
+    [
+        ({"Prefer": "example=empty"}, 200, []),
+        ({"Prefer": "code=503"}, 503, None),
+        ({"Prefer": "dealy=100"}, 422, None),
+        ({"X-API-Key": OTHER_KEY}, 401, None),
+        ({"X-API-Key": "not-a-key"}, 401, None),
+        # werkzeug's router refuses a websocket upgrade to the route: a replayed 200 would hide that.
+        ({"Connection": "Upgrade", "Upgrade": "websocket"}, 400, None),
+    ],
+)
+def test_flask_answers_prefer_and_other_keys_every_time(make_app, headers, status, body):
+    app = make_app({"api_keys": KEY})
+    calls = requests_behind(app, "fast")
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    assert client.get(path, headers={"X-API-Key": KEY}).status_code == 200
+    for _ in range(2):
+        response = client.get(path, headers={"X-API-Key": KEY, **headers})
+        assert response.status_code == status
+        if body is not None:
+            assert response.get_json() == body
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize(
+    "path, status", [(PATH.format("not-a-uuid"), 422), (PATH.format(GENERATED) + "?page=0", 422), ("/nowhere", 404)]
+)
+def test_flask_answers_every_error(make_app, path, status):
+    app = make_app()
+    calls = requests_behind(app, "fast")
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get(path, headers={"X-API-Key": KEY}).status_code == status
+    assert len(calls) == 3
+
+
+def test_a_body_that_does_not_parse_is_refused_after_plain_answers(make_app):
+    app = make_app()
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    for _ in range(2):
+        assert client.get(path, headers={"X-API-Key": KEY}).status_code == 200
+    response = client.get(path, headers={"X-API-Key": KEY}, data="{", content_type="application/json")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("config", [{"latency": "1"}, {"error_rate": "0.5"}])
+def test_chaos_settings_send_everything_to_flask(make_app, config):
+    app = make_app(config)
+    assert "fast" not in app.extensions["layers"]
+    client = app.test_client()
+    statuses = {client.get(PATH.format(GENERATED), headers={"X-API-Key": KEY, "X-Request-ID": f"r{i}"}).status_code
+                for i in range(12)}
+    if "error_rate" in config:
+        assert statuses == {200, 500}
+
+
+def _fixture(count):
+    return {"chatbots": [{"id": GENERATED, "generated": {"count": count}}]}
+
+
+def test_swapped_data_is_never_answered_from_before(make_app, write_fixture, tmp_path):
+    app = make_app()
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    before = [client.get(path, headers={"X-API-Key": KEY}) for _ in range(2)]
+    directory = write_fixture("seven.json", _fixture(7))
+    # What a fixture reload and the pytest plugin's load_fixture do: a new catalogue, swapped in whole.
+    app.extensions["catalogue"] = build_catalogue(app.config["SETTINGS"], [directory])
+    after = client.get(path, headers={"X-API-Key": KEY})
+    assert before[0].headers["X-Total-Count"] == before[1].headers["X-Total-Count"] != "7"
+    assert after.headers["X-Total-Count"] == "7"
+    assert len(after.get_json()) == 7
+
+
+def test_a_fixture_reload_is_noticed_on_repeats(make_app, write_fixture):
+    directory = write_fixture("data.json", _fixture(5))
+    app = make_app({"fixtures_dir": str(directory), "reload": "true"})
+    app.extensions["layers"]["reload"].reloader.interval = 0  # look at the files on every request
+    client = app.test_client()
+    path = PATH.format(GENERATED)
+    assert [client.get(path, headers={"X-API-Key": KEY}).headers["X-Total-Count"] for _ in range(2)] == ["5", "5"]
+    (directory / "data.json").write_text(json.dumps(_fixture(8)), encoding="utf-8")
+    assert client.get(path, headers={"X-API-Key": KEY}).headers["X-Total-Count"] == "8"
+
+
+@pytest.mark.parametrize("cors_origins", ["*", "https://app.example.test"])
+def test_each_origin_gets_the_views_cors_answer(make_app, make_flask_app, cors_origins):
+    full = make_flask_app({"cors_origins": cors_origins})
+    fast = make_app({"cors_origins": cors_origins})
+    path = PATH.format(GENERATED)
+    origins = [None, "https://app.example.test", "https://evil.example.test"] * 2
+    for origin in origins:
+        headers = {"X-API-Key": KEY, **({"Origin": origin} if origin else {})}
+        assert answer(fast, path, headers) == answer(full, path, headers)
+
+
+def test_get_and_head_are_kept_apart(make_app):
+    client = make_app().test_client()
+    path = PATH.format(GENERATED)
+    for method in ("GET", "HEAD", "GET", "HEAD"):
+        response = client.open(path, method=method, headers={"X-API-Key": KEY})
+        assert (response.get_data() == b"") == (method == "HEAD")
+        assert int(response.headers["Content-Length"]) > 2
+
+
+def test_through_gunicorn_a_repeat_is_the_same_answer_and_logged(live_server):
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    server = live_server("--workers", "1")
+    address = urlsplit(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    path = PATH.format(GENERATED) + "?page=2&page_size=5"
+    answers = []
+    for rid in ("first-request", "second-request"):
+        connection.request("GET", path, headers={"X-API-Key": KEY, "X-Request-ID": rid})
+        response = connection.getresponse()
+        headers = [(name, value) for name, value in response.getheaders() if name not in ("Date", "X-Request-ID")]
+        answers.append((response.status, headers, response.read(), response.getheader("X-Request-ID")))
+    connection.request("GET", path, headers={"X-API-Key": KEY, "Prefer": "example=empty"})
+    preferred = connection.getresponse()
+    assert preferred.read() == b"[]"
+    connection.close()
+    assert answers[0][:3] == answers[1][:3] and answers[0][0] == 200
+    assert [answer[3] for answer in answers] == ["first-request", "second-request"]
+    deadline = time.monotonic() + 10
+    while "request_id=second-request" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line = next(line for line in server.log().splitlines() if "request_id=second-request" in line)
+    assert f'"GET {path}" 200 {len(answers[1][2])} ' in line
+
+
+# (method, headers) of the requests a browser or a client repeats: plain, CORS (with the private
+# network ask that flask-cors answers), a preflight and HEAD.
+REPEATED = [
+    ("GET", {}),
+    ("GET", {"Origin": ORIGIN}),
+    ("GET", {"Origin": ORIGIN, "Access-Control-Request-Private-Network": "true"}),
+    ("OPTIONS", {"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}),
+    ("OPTIONS", {"Origin": ORIGIN, "Access-Control-Request-Method": "GET",
+                 "Access-Control-Request-Private-Network": "true"}),
+    ("HEAD", {}),
+    ("HEAD", {"Origin": ORIGIN}),
+]
+
+
+@pytest.mark.parametrize("cors_origins", ["*", ORIGIN])
+@pytest.mark.parametrize("method, headers", REPEATED)
+def test_a_request_is_answered_the_same_the_first_second_and_third_time(
+    make_app, make_flask_app, cors_origins, method, headers
+):
+    config = {"cors_origins": cors_origins}
+    fast, view = make_app(config), make_flask_app(config)
+    path = PATH.format(GENERATED) + "?page=2"
+    expected = answer(view, path, headers, method)
+    assert [answer(fast, path, headers, method) for _ in range(3)] == [expected] * 3
+    if "Access-Control-Request-Private-Network" in headers and method == "GET":
+        assert ("Access-Control-Allow-Private-Network", "false") in expected[1]

@@ -2,7 +2,6 @@
 get a documented status, content type and body, and never a server error."""
 
 import schemathesis
-from conversations_mock import create_app
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -13,6 +12,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from conversations_mock import create_app
 
 # Settings from the test alone, never from the machine's environment (as the conftest fixture does).
 APP = create_app({}, environ={})

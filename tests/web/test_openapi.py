@@ -4,12 +4,12 @@ import copy
 import json
 
 import pytest
-from conversations_mock.commands.cli import main
-from conversations_mock.schemas.preferences import SCENARIO_CODES, PreferencesSchema
-from conversations_mock.web.openapi import build_document
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
+from conversations_mock.commands.cli import main
+from conversations_mock.schemas.preferences import SCENARIO_CODES, PreferencesSchema
+from conversations_mock.web.openapi import build_document
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
 PATH = "/chatbots/{chatbot_id}/conversations"

@@ -7,9 +7,9 @@ import time
 import urllib.request
 
 import pytest
+
 from conversations_mock import FixtureError
 from conversations_mock.commands.generate import fixture_document
-
 from tests.helpers import API_KEY, REPO
 
 CHATBOT = "3f1c9a2e-7b4d-4e8f-9a6b-2c5d8e1f0a37"
@@ -36,7 +36,7 @@ def watched(tmp_path, make_app, capsys):
     """An app with reload on over an empty fixtures directory, its clock, and a GET helper."""
     app = make_app({"fixtures_dir": str(tmp_path), "reload": "true"})
     clock = Clock()
-    reloader = app.extensions["reload"]
+    reloader = app.extensions["layers"]["reload"].reloader
     reloader.clock, reloader._checked = clock, clock.now
     client = app.test_client()
 
@@ -75,7 +75,7 @@ def test_off_by_default(tmp_path, make_app, api_key):
 @pytest.mark.parametrize("value, on", [("true", True), ("1", True), ("false", False), ("0", False)])
 def test_mock_reload_variable_turns_it_on(tmp_path, make_app, monkeypatch, value, on):
     monkeypatch.setenv("MOCK_RELOAD", value)
-    assert ("reload" in make_app({"fixtures_dir": str(tmp_path)}).extensions) is on
+    assert ("reload" in make_app({"fixtures_dir": str(tmp_path)}).extensions["layers"]) is on
 
 
 def test_add_edit_and_remove_are_picked_up(watched):

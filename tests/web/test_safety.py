@@ -6,8 +6,10 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from conversations_mock.web.safety import log_target, mask_secrets
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conversations_mock.web.safety import log_target, mask_secrets
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT
 
 API_PATH = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
@@ -162,3 +164,28 @@ def test_live_server_is_safe_by_default(live_server):
         path = target.split("?")[0].replace(API_KEY, "***")
         assert re.search(rf'"{method} {re.escape(path)}[^"]*" {status} \d+ \d+ms request_id=safety-{number} worker=<\d+>$',
                          lines[0]), lines[0]
+
+
+def _mask_by_regex_only(text):
+    from conversations_mock.web.safety import _HEX_SECRET, _NAMED_SECRET, MASK
+
+    text = _NAMED_SECRET.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
+    return _HEX_SECRET.sub(MASK, text)
+
+
+_WORDY = st.text(alphabet=st.sampled_from(list("keyKEYtokenTOKENsecretpasswordauthAUTH=:&; %3D_-?/\u017f\u212a\u0130a0")))
+
+
+@settings(max_examples=300, derandomize=True)
+@given(st.one_of(_WORDY, st.text(max_size=60), st.text(alphabet=st.characters(max_codepoint=127), max_size=60)))
+def test_masking_skips_the_regex_only_where_it_would_change_nothing(text):
+    from conversations_mock.web.safety import mask_secrets
+
+    assert mask_secrets(text) == _mask_by_regex_only(text)
+
+
+@pytest.mark.parametrize("text", ["/x?api_KEY=abc", "/x?\u017fecret=abc", "/x?\u212aey=abc", "/x?Password=hunter2"])
+def test_masking_still_masks_odd_spellings(text):
+    from conversations_mock.web.safety import mask_secrets
+
+    assert mask_secrets(text).endswith("=***")

@@ -1,9 +1,9 @@
 """Scenarios on demand: the Prefer header and the server's latency and error-rate settings."""
 
 import pytest
+
 from conversations_mock.schemas.preferences import SCENARIO_CODES
 from conversations_mock.web import scenarios
-
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
 URL = f"/chatbots/{GENERATED_CHATBOT}/conversations"
