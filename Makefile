@@ -31,7 +31,7 @@ bench: setup
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 # Rewrites app/data/message_pools.json with the installed Faker: after editing the phrases in
-# app/data/messages.py, or to ship another Faker release's texts (tests/test_pools.py checks it).
+# app/data/messages.py, or to ship another Faker release's texts (tests/data/test_messages.py checks it).
 pools: setup
 	$(BIN)/python -m conversations_mock.data.messages
 

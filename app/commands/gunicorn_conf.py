@@ -11,7 +11,7 @@ import os
 bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("MOCK_WORKERS") or multiprocessing.cpu_count())
 # gunicorn's gevent worker, answering the requests gunicorn itself refuses (limits below) as
-# problem+json instead of an HTML page, and masking API keys in every log line (app/worker.py).
+# problem+json instead of an HTML page, and masking API keys in every log line (web/worker.py).
 worker_class = "conversations_mock.web.worker.MockWorker"
 worker_connections = 1000
 # Build the app (and check settings and fixtures) once in the master, before forking.
@@ -23,13 +23,13 @@ graceful_timeout = 30
 # this timeout), so a client that opens many connections and sends slowly holds none for long.
 keepalive = 5
 # gunicorn's own limits, stated here because the README documents them: past them gunicorn answers
-# 400 (request line) or 431 (headers) itself, as a problem document (app/worker.py).
+# 400 (request line) or 431 (headers) itself, as a problem document (web/worker.py).
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = "-"
 # One line per request: method, path and query (percent-encoded, API keys masked), status, bytes,
-# duration, request id and worker pid. app/middleware.py puts the masked target in the environ.
+# duration, request id and worker pid. web/safety.py puts the masked target in the environ.
 access_log_format = (
     '%(h)s %(t)s "%(m)s %({mock.target}e)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s worker=%(p)s'
 )
@@ -54,10 +54,10 @@ def on_starting(server):
 def post_request(worker, req, environ, resp):
     """After each answer, let the worker's other connections have a turn (gevent workers)."""
     # A greenlet yields only when a read would block, so a keep-alive client that sends its next
-    # request at once is served again and again while the worker's other connections wait: with
-    # 64 busy connections, p99 latency was over a second. gevent.sleep(0) was not enough (greenlets
-    # that switched that way ran again before sockets were polled: p99 still ~1 s on new pages);
-    # gevent.idle() waits until every pending event, ready sockets included, has had its turn.
+    # request at once is served again and again while the worker's other connections wait (p99
+    # latency: docs/benchmarks.md). gevent.sleep(0) is not enough (greenlets that switched that way
+    # ran again before sockets were polled); gevent.idle() waits until every pending event, ready
+    # sockets included, has had its turn.
     from gunicorn.workers.ggevent import GeventWorker
 
     if isinstance(worker, GeventWorker):

@@ -4,9 +4,9 @@ Faker has no chat provider, so each language has a handful of phrasings of what 
 what a bot answers; Faker's locale providers fill in the cities, names, companies and weekdays.
 Each locale's texts are made once per process from a fixed seed: every worker makes the same.
 
-Importing Faker and filling the pools costs ~250 ms of every start (the issue allows 600 ms in
-all), so the package ships them as this Faker release makes them (message_pools.json, rewritten
-by `make pools`, checked against Faker by tests/test_pools.py). The file is used only when
+Importing Faker and filling the pools is most of a start's cost (docs/benchmarks.md), so the
+package ships them as this Faker release makes them (message_pools.json, rewritten by
+`make pools`, checked against Faker by tests/data/test_messages.py). The file is used only when
 the installed Faker release and every input below are the ones it was made from; otherwise
 Faker makes the pools at start, as it always did.
 """
@@ -290,8 +290,8 @@ def _localized(provider, locale):
     """The module of `provider` Faker would pick for `locale` (its default locale if it has none)."""
     from faker.config import DEFAULT_LOCALE
 
-    # Faker lists a provider's locale directories once per (provider, locale): 52 directory scans,
-    # ~45 ms of startup for 13 locales. Naming the locale's module directly needs one per provider.
+    # Faker lists a provider's locale directories once per (provider, locale): naming the locale's
+    # module directly lists them once per provider.
     module = import_module(provider)
     if locale not in _locales_of(provider):
         locale = getattr(module, "default_locale", "") or DEFAULT_LOCALE

@@ -1,5 +1,6 @@
 """A page of conversations as HTTP: its headers and body, made here for the view and the fast path alike."""
 
+from dataclasses import fields
 from urllib.parse import urlencode
 
 from conversations_mock.schemas import PageQuery
@@ -8,15 +9,14 @@ PAGE_CONTENT_TYPE = "application/json"
 
 
 def link_header(base_url: str, query: PageQuery, total: int) -> str:
-    """The Link header of a page: first, prev, next and last, each keeping page_size and state."""
+    """The Link header of a page: first, prev, next and last, each keeping the query's other parameters."""
     last = max(1, -(-total // query.page_size))
     relations = {"first": 1, "last": last}
     if query.page > 1:
         relations["prev"] = min(query.page - 1, last)
     if query.page < last:
         relations["next"] = query.page + 1
-    # Page numbers are ints: only the state needs encoding, once for every relation.
-    tail = f"&page_size={query.page_size}" + ("" if query.state is None else "&" + urlencode({"state": query.state}))
+    tail = _kept_parameters(query)
     return ", ".join(
         f'<{base_url}?page={relations[rel]}{tail}>; rel="{rel}"'
         for rel in ("first", "prev", "next", "last")
@@ -38,3 +38,15 @@ def page_headers(base_url: str, query: PageQuery, total: int, body: bytes) -> li
         ("X-Total-Count", str(total)),
         ("Link", link_header(base_url, query, total)),
     ]
+
+
+def _kept_parameters(query: PageQuery) -> str:
+    """'&name=value' for every parameter of the query but the page, in its order; unset ones left out."""
+    kept = []
+    for field in fields(query):
+        value = getattr(query, field.name)
+        if field.name == "page" or value is None:
+            continue
+        # Whole numbers need no encoding: urlencode per parameter would cost more than the page.
+        kept.append(f"&{field.name}={value}" if isinstance(value, int) else "&" + urlencode({field.name: value}))
+    return "".join(kept)

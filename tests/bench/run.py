@@ -112,7 +112,7 @@ class Server:
 
 
 def gunicorn_command(target, worker_class, workers, port):
-    """The mock's own gunicorn settings (app/gunicorn_conf.py), bound to `port`; its worker class unless
+    """The mock's own gunicorn settings (app/commands/gunicorn_conf.py), bound to `port`; its worker class unless
     `worker_class` names another."""
     chosen = ["-k", worker_class] if worker_class else []
     return [sys.executable, "-m", "gunicorn", "-c", "python:conversations_mock.commands.gunicorn_conf", *chosen,
@@ -337,7 +337,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats, medians quoted (default 3)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="gunicorn workers (default: CPUs)")
     parser.add_argument("--worker-class", default=None,
-                        help="gunicorn worker class for both, e.g. sync or gthread (default: app/gunicorn_conf.py's)")
+                        help="gunicorn worker class for both, e.g. sync or gthread (default: app/commands/gunicorn_conf.py's)")
     parser.add_argument("--startups", type=int, default=5, help="startups to time, median quoted (default 5)")
     parser.add_argument("--memory-seconds", type=int, default=5, help="seconds of each memory phase (default 5)")
     parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory,compute")

@@ -85,7 +85,7 @@ def test_make_pools_writes_the_file_it_reads(tmp_path, fakers_own):
 
 
 def test_a_server_start_never_imports_faker():
-    # What gunicorn's master does before forking (app/gunicorn_conf.py on_starting): Faker's import
+    # What gunicorn's master does before forking (commands/gunicorn_conf.py on_starting): Faker's import
     # and the pools' making were ~250 ms of a 600 ms budget.
     code = (
         "import sys\n"

@@ -117,7 +117,7 @@ def test_problem_schema_keeps_rfc_9457_fields_in_order():
 @given(st.text(alphabet="0123456789abcdefABCDEF-{}:urn_+ \n\t%", min_size=30, max_size=46)
        | st.uuids().map(str) | st.uuids().map(lambda u: u.hex.upper()))
 def test_a_chatbot_id_is_admitted_only_as_hex_digits_and_dashes(text):
-    # The direct lane (app/admission.py) builds the Link header's base URL on this: an admitted path
+    # The fast path (web/admission.py) builds the Link header's base URL on this: an admitted path
     # is the same text in a URI and an IRI.
     try:
         loaded = ChatbotPathSchema().load({"chatbot_id": text})

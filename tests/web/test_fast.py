@@ -21,7 +21,7 @@ ORIGIN = "https://app.example.test"
 
 
 # (settings, path asked, headers, environ): each is asked of an app whose every request goes
-# through Flask, and of one whose lane has seen the key and Origin once (another page of another chatbot).
+# through Flask, and of one whose fast path has seen the key and Origin once (another page of another chatbot).
 CASES = [
     ({}, PATH.format(DOCUMENTED), {}, {}),
     ({}, PATH.format(DOCUMENTED) + "?state=closed&page_size=3&page=2", {}, {}),
@@ -47,7 +47,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("config, path, headers, environ", CASES)
-def test_the_lane_answers_exactly_as_the_view(make_app, make_flask_app, config, path, headers, environ):
+def test_the_fast_path_answers_exactly_as_the_view(make_app, make_flask_app, config, path, headers, environ):
     view = make_flask_app(config)
     fast = make_app(config)
     calls = requests_behind(fast, "fast")
@@ -96,7 +96,7 @@ def test_new_pages_and_chatbots_skip_flask_after_the_first_request(make_app):
         ({}, PATH.format(GENERATED), {"Connection": "Upgrade", "Upgrade": "websocket"}, "GET", "400 BAD REQUEST"),
     ],
 )
-def test_what_the_lane_leaves_to_flask(make_app, make_flask_app, config, path, headers, method, status):
+def test_what_the_fast_path_leaves_to_flask(make_app, make_flask_app, config, path, headers, method, status):
     fast = make_app(config)
     calls = requests_behind(fast, "fast")
     answer(fast, PATH.format(GENERATED) + "?page=5")
@@ -106,7 +106,7 @@ def test_what_the_lane_leaves_to_flask(make_app, make_flask_app, config, path, h
     assert len(calls) == 2  # the request above went through Flask too
 
 
-def test_a_fixture_reload_is_noticed_by_the_lane(make_app, write_fixture):
+def test_a_fixture_reload_is_noticed_by_the_fast_path(make_app, write_fixture):
     def fixture(count):
         return {"chatbots": [{"id": GENERATED, "generated": {"count": count}}]}
 
@@ -228,7 +228,7 @@ def test_the_scheme_is_never_answered_from_the_other_ones_memo(make_app, make_fl
         ({"Prefer": "dealy=100"}, 422, None),
         ({"X-API-Key": OTHER_KEY}, 401, None),
         ({"X-API-Key": "not-a-key"}, 401, None),
-        # werkzeug's router refuses a websocket upgrade to the route: a replayed 200 would hide that.
+        # werkzeug's router refuses a websocket upgrade to the route: a fast 200 would hide that.
         ({"Connection": "Upgrade", "Upgrade": "websocket"}, 400, None),
     ],
 )
