@@ -14,6 +14,8 @@ from conversations_mock.web.scenarios import chaos
 
 # app.extensions key of the layers create_app stacked, by name (tests and the pytest plugin reach them).
 LAYERS = "layers"
+# Every route answering pages of a list: the fast path serves each as its view has taught it.
+PAGE_ROUTES = [conversations.ROUTE]
 
 
 def build_catalogue(settings, extra_dirs=()):
@@ -52,7 +54,7 @@ def create_app(config=None, environ=None):
     app.json.sort_keys = False
     # Every answer reads the catalogue from here, so a reload (or the pytest plugin) can swap it whole.
     app.extensions["catalogue"] = build_catalogue(settings)
-    admission = app.extensions[ADMISSION] = Admission(settings["base_path"])
+    admission = app.extensions[ADMISSION] = Admission(PAGE_ROUTES, settings["base_path"])
     problems.init_app(app)
     safety.init_app(app)
     app.register_blueprint(conversations.blueprint, url_prefix=settings["base_path"] or None)

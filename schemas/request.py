@@ -73,9 +73,14 @@ class ApiKeyHeaderSchema(Schema):
 
 
 class ChatbotPathSchema(Schema):
-    """The chatbot_id path parameter."""
+    """The chatbot_id path parameter, loaded in its canonical form (lowercase, with dashes)."""
 
     chatbot_id = UUIDText(required=True)
+
+    @post_load
+    def canonical(self, data, **kwargs):
+        """The id as the data knows it: one text for every spelling the path admits."""
+        return {"chatbot_id": str(data["chatbot_id"])}
 
 
 _chatbot_path = ChatbotPathSchema()
@@ -83,7 +88,7 @@ _chatbot_path = ChatbotPathSchema()
 
 def canonical_chatbot_id(text: str) -> str:
     """`text` as the path takes it, in canonical lowercase form; raises ValidationError if the path refuses it."""
-    return str(_chatbot_path.load({"chatbot_id": text})["chatbot_id"])
+    return _chatbot_path.load({"chatbot_id": text})["chatbot_id"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,44 +3,40 @@
 The view validates every request it answers with webargs and the schemas, then teaches an
 Admission what passed: the key header, the path (with the host and scheme, which the Link
 header's base URL depends on) and the query string. The fast path answers only what the
-Admission recognises. A query string or a chatbot path it has not seen is loaded here by the
-same schemas (for a host the view has routed), so walking new pages needs no trip through Flask;
-anything refused, or unusual enough to need werkzeug's full treatment, comes back None and goes
-to the view, which words the refusal. Refusals are never remembered.
+Admission recognises. A query string, or a path of a page route, that it has not seen is loaded
+here by the route's own schemas (for a host the view has routed), so walking new pages needs no
+trip through Flask; anything refused, or unusual enough to need werkzeug's full treatment, comes
+back None and goes to the view, which words the refusal. Refusals are never remembered.
 """
 
-import re
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from marshmallow import RAISE, ValidationError
 
 from conversations_mock.data.cache import BoundedCache
-from conversations_mock.schemas import (
-    CONVERSATIONS_PATH,
-    ConversationsQuerySchema,
-    PageQuery,
-    canonical_chatbot_id,
-)
+from conversations_mock.schemas import PageQuery
+from conversations_mock.web.pages import PageRoute
 
 # app.extensions key of each app's Admission (create_app makes it; the view teaches it).
 ADMISSION = "admission"
 # Bound on the verdicts (keys, paths, roots, query strings) each app remembers.
 ADMITTED_CACHE = 4096
-# What the chatbot id and base URL of a request depend on (the host and scheme, for the base URL).
+# What a route's path values and base URL depend on (the host and scheme, for the base URL).
 PATH_ENVIRON = ("PATH_INFO", "SCRIPT_NAME", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme")
 ROOT_ENVIRON = PATH_ENVIRON[1:]
 
-_query_schema = ConversationsQuerySchema()
-_page_field = _query_schema.fields["page"]
-
 
 class Admission:
-    """One app's remembered verdicts on API keys, paths and query strings."""
+    """One app's remembered verdicts on API keys, the paths of its page routes and their query strings.
 
-    def __init__(self, base_path: str = ""):
+    :param routes: the app's page routes, each matched under `base_path`
+    :param base_path: the prefix of every API path
+    """
+
+    def __init__(self, routes: list[PageRoute], base_path: str = ""):
         self.memo = BoundedCache(ADMITTED_CACHE)
-        route = CONVERSATIONS_PATH.replace("<chatbot_id>", "(?P<chatbot_id>[^/]+)")
-        self._route = re.compile(re.escape(base_path) + route)
+        self._routes = [(route, route.pattern(base_path)) for route in routes]
 
     def key_known(self, environ) -> bool:
         """Whether the view admitted the request's X-API-Key before."""
@@ -50,8 +46,8 @@ class Admission:
         """Remember that the view admitted the request's X-API-Key."""
         self.memo.remember(("key", environ.get("HTTP_X_API_KEY")), True)
 
-    def path(self, environ) -> tuple[str, str] | None:
-        """(chatbot_id, base_url) of the request's path, or None when the view must route and load it.
+    def path(self, environ) -> tuple[PageRoute, dict, str] | None:
+        """(route, path values, base_url) of the request's path, or None when the view must route and load it.
 
         A path not seen before is loaded here when the view has answered a request to the same host
         and mount before: Flask routed that host (werkzeug refuses some, such as an empty IDNA
@@ -61,39 +57,43 @@ class Admission:
         known = self.memo.recall(where)
         if known is not None:
             return known
-        path = environ.get("PATH_INFO", "")
-        matched = self._route.fullmatch(path)
         root_url = self.memo.recall(("root", *(environ.get(name) for name in ROOT_ENVIRON)))
-        if matched is None or root_url is None:
+        if root_url is None:
             return None
-        try:
-            chatbot_id = canonical_chatbot_id(matched["chatbot_id"])
-        except ValidationError:
-            return None
-        # The schema admits hex digits and dashes only, and a base path only URL-safe characters:
-        # such a path is the same text in a URI and an IRI, so werkzeug's base URL is its root URL
-        # followed by the path (tests/schemas/test_schemas.py holds the schema to that).
-        return self.memo.remember(where, (chatbot_id, root_url + path.lstrip("/")))
+        path = environ.get("PATH_INFO", "")
+        for route, pattern in self._routes:
+            matched = pattern.fullmatch(path)
+            if matched is None:
+                continue
+            try:
+                values = route.path_schema.load(matched.groupdict())
+            except ValidationError:
+                return None
+            # Path schemas admit URL-safe characters only (tests/schemas/test_schemas.py holds the
+            # chatbot id to that), and so does a base path: such a path is the same text in a URI and
+            # an IRI, so werkzeug's base URL is its root URL followed by the path.
+            return self.memo.remember(where, (route, values, root_url + path.lstrip("/")))
+        return None
 
-    def learn_path(self, environ, chatbot_id: str, base_url: str, root_url: str):
-        """Remember the path as the view loaded it, and the root URL of its host."""
+    def learn_path(self, environ, route: PageRoute, values: dict, base_url: str, root_url: str):
+        """Remember the path as the view loaded it for `route`, and the root URL of its host."""
         self.memo.remember(("root", *(environ.get(name) for name in ROOT_ENVIRON)), root_url)
-        self.memo.remember(("path", *(environ.get(name) for name in PATH_ENVIRON)), (chatbot_id, base_url))
+        self.memo.remember(("path", *(environ.get(name) for name in PATH_ENVIRON)), (route, values, base_url))
 
-    def learn_query(self, environ, query: PageQuery):
-        """Remember the query as the view loaded it."""
-        self.memo.remember(("query", environ.get("QUERY_STRING", "")), query)
+    def learn_query(self, environ, route: PageRoute, query: PageQuery):
+        """Remember the query as the view loaded it for `route`."""
+        self.memo.remember(("query", route.rule, environ.get("QUERY_STRING", "")), query)
 
-    def query(self, environ) -> PageQuery | None:
-        """The request's PageQuery, or None when the schema refuses its query string.
+    def query(self, environ, route: PageRoute) -> PageQuery | None:
+        """The request's PageQuery for `route`, or None when the route's query schema refuses it.
 
-        The query schema checks each parameter on its own (no schema-wide rule), so a query is
+        A query schema checks each parameter on its own (no schema-wide rule), so a query is
         valid when its page is and the rest of it is. Walking a chatbot's pages repeats the rest
         (page_size, state): its verdict is remembered, and only a new page goes through the
         schema's page field.
         """
         query_string = environ.get("QUERY_STRING", "")
-        asked = ("query", query_string)
+        asked = ("query", route.rule, query_string)
         known = self.memo.recall(asked)
         if known is not None:
             return known
@@ -104,16 +104,16 @@ class Admission:
             return None  # a repeated parameter: the view's parser refuses it
         rest = None
         if "page" in values:
-            rest = ("query-rest", *((name, value) for name, value in values.items() if name != "page"))
+            rest = ("query-rest", route.rule, *((name, value) for name, value in values.items() if name != "page"))
             known = self.memo.recall(rest)
             if known is not None:
                 try:
-                    page = _page_field.deserialize(values["page"])
+                    page = route.query_schema.fields["page"].deserialize(values["page"])
                 except ValidationError:
                     return None
-                return self.memo.remember(asked, PageQuery(page, known.page_size, known.state))
+                return self.memo.remember(asked, replace(known, page=page))
         try:
-            loaded = _query_schema.load(values, unknown=RAISE)
+            loaded = route.query_schema.load(values, unknown=RAISE)
         except ValidationError:
             return None
         if rest is not None:

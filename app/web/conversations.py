@@ -12,10 +12,11 @@ from conversations_mock.schemas import (
     ApiKeyHeaderSchema,
     ChatbotPathSchema,
     ConversationsQuerySchema,
+    PageQuery,
 )
 from conversations_mock.web import scenarios
 from conversations_mock.web.admission import ADMISSION
-from conversations_mock.web.pages import page_headers
+from conversations_mock.web.pages import PageRoute, page_headers
 from conversations_mock.web.problems import Problem, api_key_challenge
 from conversations_mock.web.safety import has_body
 
@@ -58,8 +59,14 @@ def _flatten(messages):
 
 parser = RequestParser()
 _headers_schema = ApiKeyHeaderSchema()
-_path_schema = ChatbotPathSchema()
-_query_schema = ConversationsQuerySchema()
+
+def _page(catalogue, values: dict, query: PageQuery) -> tuple[int, bytes]:
+    """A chatbot's page, as the catalogue holds it (scenarios aside)."""
+    return catalogue.page(values["chatbot_id"], query)
+
+
+# The route, declared once: this view serves it, and the fast path serves what the view taught it.
+ROUTE = PageRoute(CONVERSATIONS_PATH, ChatbotPathSchema(), ConversationsQuerySchema(), _page)
 
 
 def _check_api_key():
@@ -81,23 +88,23 @@ def _unauthorized(detail):
     return Problem(401, detail, headers={"WWW-Authenticate": api_key_challenge()})
 
 
-@blueprint.get(CONVERSATIONS_PATH.replace("<chatbot_id>", "<path:chatbot_id>"))
+@blueprint.get(ROUTE.rule.replace("<chatbot_id>", "<path:chatbot_id>"))
 def list_conversations(chatbot_id):
     """List one page of a chatbot's conversations, newest first."""
     environ = request.environ
     admission = current_app.extensions[ADMISSION]
     _check_api_key()
     admission.learn_key(environ)
-    chatbot_id = str(parser.parse(_path_schema, request, location="view_args")["chatbot_id"])
-    admission.learn_path(environ, chatbot_id, request.base_url, request.root_url)
-    query = parser.parse(_query_schema, request, location="query", unknown=RAISE)
-    admission.learn_query(environ, query)
+    values = parser.parse(ROUTE.path_schema, request, location="view_args")
+    admission.learn_path(environ, ROUTE, values, request.base_url, request.root_url)
+    query = parser.parse(ROUTE.query_schema, request, location="query", unknown=RAISE)
+    admission.learn_query(environ, ROUTE, query)
     # The document types the body as any JSON: it is ignored, but JSON that does not parse is a 400.
     # (No body, no parse: the safety layer gives a chunked body a Content-Length.)
     if has_body(environ):
-        parser.load_json(request, _query_schema)
+        parser.load_json(request, ROUTE.query_schema)
     # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
-    scenario = scenarios.prepare(chatbot_id)
-    total, body = scenario.page(current_app.extensions["catalogue"], chatbot_id, query)
+    scenario = scenarios.prepare(values["chatbot_id"])
+    total, body = scenario.page(ROUTE, current_app.extensions["catalogue"], values, query)
     response = Response(body, headers=page_headers(request.base_url, query, total, body))
     return scenario.finish(response)

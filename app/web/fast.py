@@ -1,11 +1,11 @@
-"""The fast path: an ordinary GET of a page the view has taught it to recognise, answered without Flask.
+"""The fast path: an ordinary GET of a page route the view has taught it to recognise, answered without Flask.
 
 Load tests, demos and CI walk pages over and over, and Flask's request and response objects,
 routing, hooks and flask-cors cost as much as building the page. A GET with no body, no Prefer
 header and no upgrade, whose key, path and query the Admission recognises (web/admission.py)
-and whose Origin's CORS headers the view has learnt (web/cors.py), is answered here with the
-page's own headers (web/pages.py, which the view uses too) and the CORS headers flask-cors gave
-that Origin. Everything else goes to Flask: the first request of a key, an Origin or a host,
+and whose Origin's CORS headers the view has learnt (web/cors.py), is answered here by its
+PageRoute's page, with the headers web/pages.py makes for the view too and the CORS headers
+flask-cors gave that Origin. Any PageRoute is served so; nothing here names one. Everything else goes to Flask: the first request of a key, an Origin or a host,
 every refusal, scenarios, HEAD, bodies and upgrades. Nothing is decided here that the view has
 not decided first.
 
@@ -65,10 +65,10 @@ class FastPages:
         if not plain(environ) or not self.admission.key_known(environ):
             return None
         path = self.admission.path(environ)
-        query = path and self.admission.query(environ)
+        query = path and self.admission.query(environ, path[0])
         cors = query and self.cors_headers(environ)
         if cors is None:
             return None
-        chatbot_id, base_url = path
-        total, body = self.app.extensions["catalogue"].page(chatbot_id, query)
+        route, values, base_url = path
+        total, body = route.page(self.app.extensions["catalogue"], values, query)
         return [*page_headers(base_url, query, total, body), *cors], body

@@ -1,11 +1,41 @@
 """A page of conversations as HTTP: its headers and body, made here for the view and the fast path alike."""
 
-from dataclasses import fields
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from urllib.parse import urlencode
+
+from marshmallow import Schema
 
 from conversations_mock.schemas import PageQuery
 
 PAGE_CONTENT_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class PageRoute:
+    """A GET route answering pages of a list, declared once: the view serves it, and teaches the fast path to.
+
+    Adding such an endpoint means declaring its PageRoute beside its view and listing it in
+    create_app; the fast path and the Admission serve any PageRoute as they are.
+
+    :param rule: the route's Flask rule without the base path, e.g. "/chatbots/<chatbot_id>/conversations"
+    :param path_schema: loads the rule's variables (the values `page` receives)
+    :param query_schema: loads the query string into a PageQuery
+    :param page: (catalogue, path values, query) -> (total matching, JSON bytes of the page)
+    """
+
+    rule: str
+    path_schema: Schema
+    query_schema: Schema
+    page: Callable
+
+    def pattern(self, base_path: str = "") -> re.Pattern:
+        """The route under `base_path` as a regular expression, each <variable> one path segment."""
+        parts = re.split(r"<(?:\w+:)?(\w+)>", self.rule)  # literal, name, literal, name, ..., literal
+        return re.compile(re.escape(base_path) + "".join(
+            re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts)
+        ))
 
 
 def link_header(base_url: str, query: PageQuery, total: int) -> str:

@@ -53,8 +53,9 @@ class Scenario:
     preferences: dict = field(default_factory=dict)
     applied: list = field(default_factory=list)
 
-    def page(self, catalogue, chatbot_id: str, query: PageQuery) -> tuple[int, bytes]:
-        """(total, JSON bytes) of the page, from the example or seed asked for, else the catalogue."""
+    def page(self, route, catalogue, values: dict, query: PageQuery) -> tuple[int, bytes]:
+        """(total, JSON bytes) of the page, from the example or seed asked for, else the route's own page."""
+        chatbot_id = values["chatbot_id"]
         example = self.preferences.get("example")
         if example == "empty":
             self.applied.append("example=empty")
@@ -63,8 +64,10 @@ class Scenario:
             self.applied.append("example=documented")
             return _documented_page(chatbot_id, query)
         seed = self.preferences.get("seed")
+        if seed is None:
+            return route.page(catalogue, values, query)  # what the fast path answers a plain request with
         # A chatbot whose conversations a fixture lists is the same whatever the seed.
-        if seed is not None and not catalogue.is_listed(chatbot_id):
+        if not catalogue.is_listed(chatbot_id):
             self.applied.append(f"seed={seed}")
         return catalogue.page(chatbot_id, query, seed=seed)
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from conversations_mock import build_catalogue
 from conversations_mock.schemas import PageQuery
 from conversations_mock.web.admission import Admission
+from conversations_mock.web.conversations import ROUTE
 from tests.helpers import answer, requests_behind
 
 KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
@@ -196,16 +197,18 @@ def test_any_host_and_mount_get_the_views_links(app_pair, host, scheme, script):
 
 
 def test_admission_remembers_within_its_bound():
-    admission = Admission()
+    admission = Admission([ROUTE])
     admission.memo.limit = 50
     for n in range(200):
         environ = {"PATH_INFO": PATH.format(f"{n:08x}-0000-4000-8000-{n:012x}"), "QUERY_STRING": f"page={n + 1}",
                    "SCRIPT_NAME": "", "HTTP_HOST": "localhost", "wsgi.url_scheme": "http"}
         if n % 40 == 0:  # as the view does for a host it routed (the root may have been forgotten since)
-            admission.learn_path(environ, "some-id", "http://localhost/some/path", "http://localhost/")
+            admission.learn_path(environ, ROUTE, {"chatbot_id": "some-id"}, "http://localhost/some/path",
+                                 "http://localhost/")
         else:
-            assert admission.path(environ) == (f"{n:08x}-0000-4000-8000-{n:012x}", f"http://localhost{environ['PATH_INFO']}")
-        assert admission.query(environ) == PageQuery(n + 1, 10, None)
+            chatbot = {"chatbot_id": f"{n:08x}-0000-4000-8000-{n:012x}"}
+            assert admission.path(environ) == (ROUTE, chatbot, f"http://localhost{environ['PATH_INFO']}")
+        assert admission.query(environ, ROUTE) == PageQuery(n + 1, 10, None)
     assert len(admission.memo) <= 50
 
 
@@ -382,3 +385,42 @@ def test_a_request_is_answered_the_same_the_first_second_and_third_time(
     assert [answer(fast, path, headers, method) for _ in range(3)] == [expected] * 3
     if "Access-Control-Request-Private-Network" in headers and method == "GET":
         assert ("Access-Control-Allow-Private-Network", "false") in expected[1]
+
+
+def test_a_new_page_route_is_served_fast_without_changing_the_fast_path(app):
+    """What a newcomer adds for a second endpoint: a PageRoute and a view that teaches the Admission."""
+    from flask import Flask, Response, request
+
+    from conversations_mock.schemas import ChatbotPathSchema, ConversationsQuerySchema
+    from conversations_mock.web.fast import FastPages
+    from conversations_mock.web.pages import PageRoute, page_headers
+
+    def newest(catalogue, values, query):
+        return catalogue.page(values["chatbot_id"], PageQuery(query.page, 1, query.state))
+
+    route = PageRoute("/chatbots/<chatbot_id>/newest", ChatbotPathSchema(), ConversationsQuerySchema(), newest)
+    admission = Admission([route])
+    other = Flask("newcomer")
+    other.extensions["catalogue"] = app.extensions["catalogue"]
+
+    @other.get(route.rule)
+    def view(chatbot_id):
+        environ = request.environ
+        values = route.path_schema.load({"chatbot_id": chatbot_id})
+        query = route.query_schema.load(request.args.to_dict())
+        admission.learn_key(environ)
+        admission.learn_path(environ, route, values, request.base_url, request.root_url)
+        admission.learn_query(environ, route, query)
+        total, body = route.page(other.extensions["catalogue"], values, query)
+        return Response(body, headers=page_headers(request.base_url, query, total, body))
+
+    fast = FastPages(other.wsgi_app, app=other, admission=admission, cors_headers=lambda environ: ())
+    other.wsgi_app = fast
+    other.extensions["layers"] = {"fast": fast}
+    calls = requests_behind(other, "fast")
+    paths = [f"/chatbots/{n:08x}-0000-4000-8000-{n:012x}/newest?page={n + 1}" for n in range(4)]
+    answers = [answer(other, path) for path in paths]
+    assert len(calls) == 1  # only the first request went through Flask's view
+    fast.enabled = False
+    assert [answer(other, path) for path in paths] == answers
+    assert all(status == "200 OK" and len(orjson.loads(body)) == 1 for status, _, body in answers)
