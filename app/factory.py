@@ -4,7 +4,7 @@ from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
 from conversations_mock.settings import load_settings
 from conversations_mock.web import conversations as api
-from conversations_mock.web import cors, docs, openapi, reload
+from conversations_mock.web import cors, docs, home, openapi, reload
 from conversations_mock.web import fast as direct
 from conversations_mock.web import problems as errors
 from conversations_mock.web import replay as fastpath
@@ -60,5 +60,6 @@ def create_app(config=None, environ=None):
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(docs.blueprint)
+    app.register_blueprint(home.blueprint)
     cors.init_app(app)
     return app
