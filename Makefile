@@ -7,32 +7,44 @@ PORT ?= 8000
 
 .PHONY: setup run dev test bench pools clean
 
-$(BIN)/conversations-mock: pyproject.toml
+# Two stamps, each redone when pyproject.toml changes: serving needs the runtime dependencies only,
+# the test suite adds the `test` extra (pytest, hypothesis, schemathesis, playwright, ...).
+RUNTIME := $(VENV)/.runtime-installed
+TESTING := $(VENV)/.test-installed
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TESTING): pyproject.toml $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(BIN)/conversations-mock
+# Everything a developer needs: the app and the test tools.
+setup: $(TESTING)
 
-run: setup
+run: $(RUNTIME)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve
 
 # `make run` with fixture reload: edits to fixtures/ (and to FIXTURES=dir) are served without a restart.
-dev: setup
+dev: $(RUNTIME)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
 
-test: setup
+test: $(TESTING)
 	$(BIN)/python -m pytest
 
 # wrk comes from Debian's packages; BENCH_ARGS passes options, e.g. BENCH_ARGS='--repeats 5' (see --help).
-bench: setup
+bench: $(RUNTIME)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 # Rewrites app/data/message_pools.json with the installed Faker: after editing the phrases in
 # app/data/messages.py, or to ship another Faker release's texts (tests/data/test_messages.py checks it).
-pools: setup
+pools: $(RUNTIME)
 	$(BIN)/python -m conversations_mock.data.messages
 
 clean:

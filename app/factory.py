@@ -5,7 +5,7 @@ from flask import Flask
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
 from conversations_mock.settings import load_settings
-from conversations_mock.web import conversations, cors, docs, openapi, problems, safety
+from conversations_mock.web import conversations, cors, docs, home, openapi, problems, safety
 from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.fast import FastPages
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
@@ -61,6 +61,7 @@ def create_app(config=None, environ=None):
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(docs.blueprint)
+    app.register_blueprint(home.blueprint)
     learnt_cors_headers = cors.init_app(app)
 
     # The request's path, outermost first: each layer hands what it does not answer to the next,

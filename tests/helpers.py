@@ -33,9 +33,13 @@ def answer(app, path, headers=None, method="GET", key=API_KEY, **environ):
 
 
 class LiveServer:
-    """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS."""
+    """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS.
 
-    def __init__(self, args, env):
+    `program` is the command to run (default: this checkout's, with the running interpreter), `cwd` its
+    working directory; its log goes to LOG_DIR/server.log.
+    """
+
+    def __init__(self, args, env, program=None, cwd=REPO):
         import re
         import subprocess
         import sys
@@ -43,8 +47,9 @@ class LiveServer:
 
         self.log_path = Path(env["LOG_DIR"]) / "server.log"
         self._log = open(self.log_path, "w+b")
-        command = [sys.executable, "-m", "conversations_mock.commands.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        program = program or [sys.executable, "-m", "conversations_mock.commands.cli"]
+        command = [*program, "serve", "--host", "127.0.0.1", "--port", "0", *args]
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             log = self.log_path.read_bytes()

@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+import conversations_mock
 from conversations_mock.settings import OPTIONS
 
 # Subcommands other modules add: each module has register(subparsers) and sets func on its parser.
@@ -36,6 +37,9 @@ def build_parser():
     parser = _Parser(
         prog="conversations-mock",
         description="An offline mock of the Get Conversations API.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {conversations_mock.__version__}"
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     serve = subparsers.add_parser("serve", help="serve the API with gunicorn")

@@ -8,9 +8,10 @@ import sys
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
+import conversations_mock
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.commands import gunicorn_conf
-from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT
+from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT, DOCUMENTED_KEY
 from conversations_mock.settings import OPTIONS
 
 
@@ -46,16 +47,20 @@ def _check_port_free(host, port):
 
 
 def _announce(settings):
+    # A key this server accepts: the operator's own when keys are configured, else the documented one.
+    key = settings["api_keys"][0] if settings["api_keys"] else DOCUMENTED_KEY
+    version = conversations_mock.__version__
+
     def when_ready(server):
         host, port = server.LISTENERS[0].sock.getsockname()[:2]
         url = f"http://{host}:{port}{settings['base_path']}/chatbots/{DOCUMENTED_CHATBOT}/conversations"
         scope = "only this machine can connect" if host in ("127.0.0.1", "::1") else "reachable from other machines"
         print(
-            f"conversations-mock: serving on http://{host}:{port} ({scope}) with {server.num_workers} workers",
+            f"conversations-mock {version}: serving on http://{host}:{port} ({scope}) with {server.num_workers} workers",
             file=sys.stderr,
             flush=True,
         )
-        print(f"conversations-mock: try  curl -H 'X-API-Key: {'0' * 48}' {url}", file=sys.stderr, flush=True)
+        print(f"conversations-mock: try  curl -H 'X-API-Key: {key}' {url}", file=sys.stderr, flush=True)
 
     return when_ready
 

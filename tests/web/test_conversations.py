@@ -185,7 +185,7 @@ def test_body_larger_than_max_body_is_413(make_app, content_type):
 # --- routes and methods ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(
-    "path", ["/", "/nope", "/chatbots", f"/chatbots/{GENERATED_CHATBOT}", f"{LISTING}/", f"{LISTING}/x",
+    "path", ["/index.html", "/nope", "/chatbots", f"/chatbots/{GENERATED_CHATBOT}", f"{LISTING}/", f"{LISTING}/x",
              "/v1" + LISTING],
 )
 def test_unknown_route_is_404(get, path):

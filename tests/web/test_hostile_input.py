@@ -15,9 +15,9 @@ API_PATH = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
 KEY = {"X-API-Key": API_KEY}
 METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT", "PROPFIND"]
 # route -> status of a GET with a valid key; every route but the unknown ones allows GET, HEAD and OPTIONS.
-ROUTES = {API_PATH: 200, "/nowhere": 404, "/": 404, "/openapi.json": 200, "/docs": 200, "/docs/": 200,
-          "/docs/init.js": 200, "/docs/assets/no-such-file.css": 404}
-UNKNOWN_ROUTES = ("/nowhere", "/")
+ROUTES = {API_PATH: 200, "/nowhere": 404, "/": 200, "/healthz": 200, "/openapi.json": 200, "/docs": 200,
+          "/docs/": 200, "/docs/init.js": 200, "/docs/assets/no-such-file.css": 404}
+UNKNOWN_ROUTES = ("/nowhere",)
 LEAKS = [b"Traceback", b"/work/", str(REPO).encode(), b".py", b"File \""]
 
 

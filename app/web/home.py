@@ -1,0 +1,65 @@
+"""GET / (where to start: the docs, the document and the API route) and GET /healthz; no key needed."""
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from markupsafe import escape
+
+import conversations_mock
+from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT
+from conversations_mock.schemas import API_KEY_HEADER, CONVERSATIONS_PATH
+
+blueprint = Blueprint("home", __name__)
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>conversations-mock {version}</title>
+</head>
+<body>
+  <h1>conversations-mock {version}</h1>
+  <p>A mock of the Get Conversations API.</p>
+  <ul>
+    <li><a href="{docs}">{docs}</a>: Swagger UI, to try the API</li>
+    <li><a href="{openapi}">{openapi}</a>: its OpenAPI document</li>
+    <li><code>GET {api}</code>, with the key in the <code>{header}</code> header,
+      e.g. <code>{example}</code></li>
+    <li><a href="{health}">{health}</a>: health check</li>
+  </ul>
+</body>
+</html>
+"""
+
+
+def _links():
+    base = current_app.config["SETTINGS"]["base_path"]
+    api = base + CONVERSATIONS_PATH.replace("<chatbot_id>", "{chatbot_id}")
+    return {
+        "docs": url_for("docs.page"),
+        "openapi": url_for("openapi.openapi_json"),
+        "api": api,
+        "example": api.replace("{chatbot_id}", DOCUMENTED_CHATBOT),
+        "health": url_for("home.healthz"),
+    }
+
+
+@blueprint.get("/")
+def index():
+    """Where to go from here: JSON links, or a small HTML page when the client prefers HTML (a browser)."""
+    links = _links()
+    version = conversations_mock.__version__
+    # JSON first: a client that accepts anything (curl, */*) gets JSON; a browser asks for HTML.
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        fields = {**links, "version": version, "header": API_KEY_HEADER}
+        response = Response(PAGE.format(**{k: escape(v) for k, v in fields.items()}), mimetype="text/html")
+    else:
+        response = jsonify(name="conversations-mock", version=version, api_key_header=API_KEY_HEADER, **links)
+    response.vary.add("Accept")
+    return response
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """The server is up and answering; nothing is read or computed."""
+    response = jsonify(status="ok", version=conversations_mock.__version__)
+    response.cache_control.no_store = True
+    return response
