@@ -104,7 +104,7 @@ def list_conversations(chatbot_id):
     if has_body(environ):
         parser.load_json(request, ROUTE.query_schema)
     # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
-    scenario = scenarios.prepare(values["chatbot_id"])
+    scenario = scenarios.prepare()
     total, body = scenario.page(ROUTE, current_app.extensions["catalogue"], values, query)
     response = Response(body, headers=page_headers(request.base_url, query, total, body))
     return scenario.finish(response)

@@ -32,7 +32,7 @@ from conversations_mock.schemas.preferences import (
 )
 from conversations_mock.schemas.request import WholeNumber
 from conversations_mock.settings import ConfigError, load_settings
-from conversations_mock.web.problems import DETAILS
+from conversations_mock.web.problems import problem_document, simulated_detail
 
 OPENAPI_VERSION = "3.0.3"  # Swagger UI 4, which /docs serves, renders 3.0 but not 3.1.
 TIMESTAMP_EXAMPLE = "2025-03-07T04:56:09.200005+00:00"
@@ -96,20 +96,13 @@ def _documented_example():
 
 
 def _problem_response(status, base_path):
-    example = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": DETAILS.get(status, HTTPStatus(status).description).format(base=base_path),
-    }
-    if status in ERROR_EXAMPLES:
-        example["errors"] = ERROR_EXAMPLES[status]
+    example = problem_document(status, errors=ERROR_EXAMPLES.get(status), base_path=base_path)
     description = example["detail"]
     if status in SCENARIO_ONLY_STATUSES:
         description = (
             f"{HTTPStatus(status).phrase}: only when asked for with '{PREFER_HEADER}: code={status}'."
         )
-        example["detail"] = f"{HTTPStatus(status).phrase}. (Simulated: the request asked for it.)"
+        example = problem_document(status, simulated_detail(status, base_path))
     headers = {
         name: {"description": text, "schema": {"type": "string"}}
         for name, text in ERROR_HEADERS.get(status, {}).items()

@@ -1,4 +1,8 @@
-"""Every failure as application/problem+json (RFC 9457): one shape, never HTML or a traceback."""
+"""Every problem document the mock answers with (RFC 9457): one shape, and one wording per status.
+
+The view's errors, the scenarios' simulated statuses, the gunicorn worker's own refusals and
+the OpenAPI document's examples are all made here, so a status reads the same wherever it is sent.
+"""
 
 from http import HTTPStatus
 
@@ -10,16 +14,55 @@ from conversations_mock.schemas import API_KEY_HEADER, PROBLEM_CONTENT_TYPE, Pro
 
 _problem_schema = ProblemSchema()
 
+# Seconds a client is told to wait after a 429 or a 503.
+RETRY_AFTER_SECONDS = 1
 # What each status means for a client of this API, where the bare HTTP phrase says too little.
+# {base} is the API's base path.
 DETAILS = {
     400: "The request is malformed.",
     401: f"The {API_KEY_HEADER} header is missing or not an accepted key.",
+    403: "This API key may not read this chatbot's conversations.",
     404: "No such resource. The API serves GET {base}/chatbots/{{chatbot_id}}/conversations.",
     405: "This method is not allowed here; the Allow header lists the ones that are.",
     413: "The request body is larger than the server accepts.",
+    414: "The request line (method, path and query) is longer than the server accepts.",
     422: "One or more parameters are not valid; see errors.",
-    500: "The mock server failed unexpectedly; its log has the details.",
+    429: f"Too many requests; retry after {RETRY_AFTER_SECONDS} second.",
+    500: "The server failed unexpectedly.",
+    502: "An upstream service answered with an error.",
+    503: f"The service is unavailable; retry after {RETRY_AFTER_SECONDS} second.",
+    504: "An upstream service did not answer in time.",
 }
+# Added to the 500 of a real failure (not a simulated one): the traceback is logged, never sent.
+LOGGED = " The mock's log has the details."
+
+
+def describe(status: int, base_path: str = "") -> str:
+    """The detail a `status` says when nothing more precise is known."""
+    return DETAILS.get(status, HTTPStatus(status).description).format(base=base_path)
+
+
+def simulated_detail(status: int, base_path: str = "") -> str:
+    """The detail of a status a request asked for with `Prefer: code=...`."""
+    return f"{describe(status, base_path)} (Simulated: the request asked for it with 'Prefer: code={status}'.)"
+
+
+def problem_document(status: int, detail: str | None = None, errors=None, base_path: str = "") -> dict:
+    """The problem document of `status`: type, title, status, detail and, when given, errors."""
+    document = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail or describe(status, base_path),
+    }
+    if errors:
+        document["errors"] = errors
+    return _problem_schema.dump(document)
+
+
+def problem_body(status: int, detail: str | None = None, errors=None, base_path: str = "") -> bytes:
+    """The problem document of `status` as the JSON bytes sent."""
+    return orjson.dumps(problem_document(status, detail, errors, base_path))
 
 
 def api_key_challenge() -> str:
@@ -39,17 +82,9 @@ class Problem(Exception):
 
 
 def problem_response(status: int, detail: str | None = None, errors=None, headers=None) -> Response:
-    """Build the problem+json response for `status`."""
+    """The problem+json response of `status`, in the current app."""
     base = current_app.config["SETTINGS"]["base_path"] if current_app else ""
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail or DETAILS.get(status, HTTPStatus(status).description).format(base=base),
-    }
-    if errors:
-        body["errors"] = errors
-    response = Response(orjson.dumps(_problem_schema.dump(body)), status=status, mimetype=PROBLEM_CONTENT_TYPE)
+    response = Response(problem_body(status, detail, errors, base), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     response.headers.update(headers or {})
     return response
 
@@ -68,7 +103,7 @@ def _from_http(error: HTTPException):
 
 def _from_unexpected(error: Exception):
     current_app.logger.exception("Unexpected failure")
-    return problem_response(500)
+    return problem_response(500, describe(500) + LOGGED)
 
 
 def init_app(app):

@@ -17,34 +17,18 @@ from marshmallow import RAISE, ValidationError
 from werkzeug.http import parse_list_header, unquote_header_value
 
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, ListedHistory, read_fixture_file
-from conversations_mock.schemas import API_KEY_HEADER, PageQuery
+from conversations_mock.schemas import PageQuery
 from conversations_mock.schemas.preferences import (
     PREFER_HEADER,
     PREFERENCE_APPLIED_HEADER,
     RFC_7240_PREFERENCES,
     PreferencesSchema,
 )
-from conversations_mock.web.problems import Problem, api_key_challenge
+from conversations_mock.web.problems import RETRY_AFTER_SECONDS, Problem, api_key_challenge, simulated_detail
 from conversations_mock.web.safety import REQUEST_ID_HEADER
 
-RETRY_AFTER_SECONDS = 1
 _EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7"}
 _schema = PreferencesSchema()
-
-# What each simulated status tells a client, in the words a real server of this API would use.
-_DETAILS = {
-    400: "The request is malformed.",
-    401: f"The {API_KEY_HEADER} header is missing or not an accepted key.",
-    403: "This API key may not read the conversations of chatbot {chatbot_id}.",
-    404: "No chatbot with id {chatbot_id}.",
-    422: "One or more parameters are not valid.",
-    429: f"Too many requests; retry after {RETRY_AFTER_SECONDS} second.",
-    500: "The server failed unexpectedly.",
-    502: "An upstream service answered with an error.",
-    503: f"The service is unavailable; retry after {RETRY_AFTER_SECONDS} second.",
-    504: "An upstream service did not answer in time.",
-}
-
 
 @dataclass
 class Scenario:
@@ -85,7 +69,7 @@ def chaos(settings) -> bool:
     return settings["latency"] != (0, 0) or settings["error_rate"] > 0
 
 
-def prepare(chatbot_id):
+def prepare():
     """Read the request's preferences and the server's chaos settings: wait, or raise the error asked for.
 
     Raises Problem(422) naming each malformed preference, or the Problem a `code` or the error rate picks.
@@ -116,7 +100,7 @@ def prepare(chatbot_id):
     if code is not None:
         scenario.applied.append(f"code={code}")
         if code != 200:
-            raise _simulated(code, chatbot_id, scenario)
+            raise _simulated(code, scenario)
     if injected:
         raise Problem(500, injected, headers=_error_headers(scenario))
     return scenario
@@ -184,15 +168,16 @@ def _error_headers(scenario):
     return headers
 
 
-def _simulated(code, chatbot_id, scenario):
+def _simulated(code, scenario):
     headers = _error_headers(scenario)
     if code in (429, 503):
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if code == 401:
         headers["WWW-Authenticate"] = api_key_challenge()
-    detail = _DETAILS[code].format(chatbot_id=chatbot_id)
-    detail += f" (Simulated: the request asked for it with 'Prefer: code={code}'.)"
-    return Problem(code, detail, headers=headers)
+    # A 422 says "see errors": the simulated one names what asked for it there.
+    errors = {PREFER_HEADER: [f"code={code}: asked for by this request."]} if code == 422 else None
+    base_path = current_app.config["SETTINGS"]["base_path"]
+    return Problem(code, simulated_detail(code, base_path), errors=errors, headers=headers)
 
 
 @functools.cache

@@ -7,11 +7,11 @@ answers the same problem documents the app sends.
 
 import uuid
 
-import orjson
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
 from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
+from conversations_mock.web.problems import LOGGED, describe, problem_body
 from conversations_mock.web.safety import MaskSecrets
 
 
@@ -25,7 +25,7 @@ def _explain(status: int, message: str, cfg) -> str:
     if "limit request headers fields" in message:
         return f"The request has more than {cfg.limit_request_fields} header fields."
     if status == 500 and not message:
-        return "The mock server failed unexpectedly; its log has the details."
+        return describe(500) + LOGGED
     return f"The request could not be parsed as HTTP: {message}."
 
 
@@ -33,12 +33,7 @@ def problem_writer(cfg):
     """A replacement for gunicorn.util.write_error that writes a problem document."""
 
     def write_problem(sock, status_int, reason, mesg):
-        body = orjson.dumps({
-            "type": "about:blank",
-            "title": reason,
-            "status": status_int,
-            "detail": _explain(status_int, mesg, cfg),
-        })
+        body = problem_body(status_int, _explain(status_int, mesg, cfg))
         head = (
             f"HTTP/1.1 {status_int} {reason}\r\n"
             "Connection: close\r\n"
