@@ -73,8 +73,13 @@ class Catalogue:
         return cached
 
 
+def items_of(history, query: PageQuery) -> tuple[int, list]:
+    """(total matching, the page's conversations) of any history (listed or generated) for one query."""
+    total = history.total(query.state)
+    return total, history.page(query.state, query.offset, query.page_size) if query.offset < total else []
+
+
 def page_of(history, query: PageQuery) -> tuple[int, bytes]:
     """(total matching, JSON bytes of the page) of any history (listed or generated) for one query."""
-    total = history.total(query.state)
-    items = history.page(query.state, query.offset, query.page_size) if query.offset < total else []
+    total, items = items_of(history, query)
     return total, orjson.dumps(items)

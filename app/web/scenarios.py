@@ -16,6 +16,7 @@ from flask import current_app, request
 from marshmallow import RAISE, ValidationError
 from werkzeug.http import parse_list_header, unquote_header_value
 
+from conversations_mock.data.catalogue import items_of
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, ListedHistory, read_fixture_file
 from conversations_mock.schemas import PageQuery
 from conversations_mock.schemas.preferences import (
@@ -189,7 +190,5 @@ def _documented_history():
 
 def _documented_page(chatbot_id: str, query: PageQuery) -> tuple[int, bytes]:
     """The API document's ten conversations, filtered and paged, as if chatbot_id had them."""
-    history = _documented_history()
-    total = history.total(query.state)
-    items = history.page(query.state, query.offset, query.page_size) if query.offset < total else []
+    total, items = items_of(_documented_history(), query)
     return total, orjson.dumps([{**item, "chatbot_id": chatbot_id} for item in items])
