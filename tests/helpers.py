@@ -8,6 +8,21 @@ API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def readme_commands(program="conversations-mock"):
+    """The `program` command lines of the README's sh blocks, each split as a shell would (argv[1:])."""
+    import re
+    import shlex
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            argv = shlex.split(line, comments=True)
+            if argv and argv[0] == program:
+                commands.append(argv[1:])
+    return commands
+
+
 def requests_behind(app, layer):
     """The paths of the requests that pass the app's `layer` ("replay" or "direct") to what stands behind it."""
     wrapper = app.extensions[layer]

@@ -1,9 +1,9 @@
 """A usage mistake is one line naming the flag, pointing to the help of the command it was made in."""
 
 import pytest
-from conversations_mock.commands.cli import main
+from conversations_mock.commands.cli import build_parser, main
 
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, readme_commands
 
 VERIFY = ["verify", "--base-url", "http://127.0.0.1:1", "--api-key", API_KEY, "--chatbot", DOCUMENTED_CHATBOT]
 GENERATE = ["generate", "--chatbot", DOCUMENTED_CHATBOT, "--count", "1", "--out", "-"]
@@ -37,3 +37,14 @@ def test_usage_mistake_points_to_its_command_help(capsys, argv, line):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and line in captured.err, captured.err
+
+
+@pytest.mark.parametrize("argv", readme_commands(), ids=lambda argv: argv[0])
+def test_readme_commands_parse_as_printed(argv):
+    # Pasted from the README as they are: no usage brackets, no placeholders argparse would refuse.
+    assert build_parser().parse_args(argv).command == argv[0]
+
+
+def test_readme_examples_are_found():
+    # The test above checks what it finds: it must find the examples the README has.
+    assert sorted({argv[0] for argv in readme_commands()}) == ["generate", "verify"]
