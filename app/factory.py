@@ -15,7 +15,7 @@ from flask import Flask
 def build_catalogue(settings, extra_dirs=()):
     """Read the fixture directories the settings name (plus `extra_dirs`) into a new Catalogue.
 
-    Raises FixtureError naming the file, item and field of the first problem.
+    Raises FixtureError naming the file, item and field of each problem, one to a line.
     """
     directories = [BUILTIN_FIXTURES]
     if settings["fixtures_dir"]:

@@ -88,7 +88,8 @@ def serve(overrides=None):
         settings = app.config["SETTINGS"]
         _check_address(settings["host"], settings["port"])
     except (ConfigError, FixtureError) as error:
-        print(f"conversations-mock: {error}", file=sys.stderr)
+        for line in str(error).splitlines():  # a fixture file's problems, one to a line
+            print(f"conversations-mock: {line}", file=sys.stderr)
         return 2
     # The settings file's names that gunicorn knows (as gunicorn reads a config file): not its imports.
     known = {setting.name for setting in KNOWN_SETTINGS}

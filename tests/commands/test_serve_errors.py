@@ -1,5 +1,6 @@
 """Configuration mistakes stop `conversations-mock serve` with one clear line, exit 2, no traceback."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -113,3 +114,15 @@ def _wrong_shape(directory):
 def test_bad_fixture_file_is_named(tmp_path, make_file):
     path, reason = make_file(tmp_path)
     _assert_one_clear_line(_serve("--fixtures", str(tmp_path)), str(path), reason)
+
+
+def test_every_problem_of_a_fixture_file_is_a_line(tmp_path):
+    document = {"chatbots": [{"id": "nope", "conversations": []}, {"id": "11111111-2222-4333-8444-555555555555"}]}
+    (tmp_path / "two.json").write_text(json.dumps(document), encoding="utf-8")
+    result = _serve("--fixtures", str(tmp_path))
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    path = tmp_path / "two.json"
+    assert result.stderr.splitlines() == [
+        f"conversations-mock: {path}: chatbots[0].id: Not a valid UUID.",
+        f"conversations-mock: {path}: chatbots[1]: Give exactly one of 'conversations' or 'generated'.",
+    ]
