@@ -6,7 +6,7 @@ import sys
 from conversations_mock.data.fixtures import FixtureError, error_lines
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
-from conversations_mock.files import FileExists, write_output
+from conversations_mock.files import FileExists, written_to, write_output
 from conversations_mock.schemas import FixtureFileSchema, SettingsSchema, canonical_chatbot_id
 from conversations_mock.schemas.request import MAX_SEED
 from marshmallow import ValidationError
@@ -94,6 +94,7 @@ def run(args) -> int:
         print(f"conversations-mock generate: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"conversations-mock generate: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        print(f"conversations-mock generate: cannot write {written_to(args.out)}: {error.strerror or error}",
+              file=sys.stderr)
         return 1
     return 0

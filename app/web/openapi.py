@@ -8,7 +8,7 @@ from http import HTTPStatus
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, DOCUMENTED_CHATBOT, DOCUMENTED_KEY
-from conversations_mock.files import FileExists, write_output
+from conversations_mock.files import FileExists, written_to, write_output
 from conversations_mock.schemas import (
     API_KEY_HEADER,
     CONVERSATIONS_PATH,
@@ -287,7 +287,8 @@ def run(args) -> int:
         return 2
     except OSError as error:
         print(
-            f"conversations-mock openapi: cannot write {args.out}: {error.strerror or error}", file=sys.stderr
+            f"conversations-mock openapi: cannot write {written_to(args.out)}: {error.strerror or error}",
+            file=sys.stderr,
         )
         return 1
     return 0
