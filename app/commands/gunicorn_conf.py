@@ -27,6 +27,9 @@ keepalive = 5
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# Files (the /docs assets) are sent by iterating them, not by sendfile(): gunicorn's sendfile path
+# never counts the bytes it sends, so the access log would say 0 for them.
+sendfile = False
 accesslog = "-"
 # One line per request: method, path and query (percent-encoded, API keys masked), status, bytes,
 # duration, request id and worker pid. app/middleware.py puts the masked target in the environ.
