@@ -23,7 +23,7 @@ graceful_timeout = 30
 # this timeout), so a client that opens many connections and sends slowly holds none for long.
 keepalive = 5
 # gunicorn's own limits, stated here because the README documents them: past them gunicorn answers
-# 400 (request line) or 431 (headers) itself, as a problem document (app/worker.py).
+# 414 (request line) or 431 (headers) itself, as a problem document (app/web/worker.py).
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190

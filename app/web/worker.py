@@ -32,6 +32,9 @@ def problem_writer(cfg):
     """A replacement for gunicorn.util.write_error that writes a problem document."""
 
     def write_problem(sock, status_int, reason, mesg):
+        if status_int == 400 and "Request Line is too large" in mesg:
+            # gunicorn says 400; RFC 9110 (15.5.15) has a status for a target longer than a server takes.
+            status_int, reason = 414, "URI Too Long"
         body = orjson.dumps({
             "type": "about:blank",
             "title": reason,
