@@ -50,7 +50,7 @@ def answer(app, path, headers=None, method="GET", key=API_KEY, **environ):
 class LiveServer:
     """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS."""
 
-    def __init__(self, args, env):
+    def __init__(self, args, env, new_session=False):
         import re
         import subprocess
         import sys
@@ -59,7 +59,11 @@ class LiveServer:
         self.log_path = Path(env["LOG_DIR"]) / "server.log"
         self._log = open(self.log_path, "w+b")
         command = [sys.executable, "-m", "conversations_mock.commands.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args]
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        # new_session: the server and its workers get a process group of their own, which a test may
+        # signal whole (os.killpg) as a shell's Ctrl-C or a service manager does, without signalling pytest.
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=new_session
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             log = self.log_path.read_bytes()
