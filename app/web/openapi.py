@@ -13,7 +13,6 @@ from conversations_mock.schemas import (
     API_KEY_HEADER,
     CONVERSATIONS_PATH,
     PROBLEM_CONTENT_TYPE,
-    ApiKeyHeaderSchema,
     ChatbotPathSchema,
     ConversationSchema,
     ConversationsQuerySchema,
@@ -196,8 +195,17 @@ def _build(base_path):
     spec.components.schema("Message", schema=MessageSchema)
     spec.components.schema("Conversation", schema=ConversationSchema)
     spec.components.schema("Problem", schema=ProblemSchema)
+    # The key is described once, here: also a header parameter, it was typed twice in /docs, and
+    # Authorize silently replaced the field, so a wrong key could not be sent to see the 401.
     spec.components.security_scheme(
-        SECURITY_SCHEME, {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+        SECURITY_SCHEME,
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": API_KEY_HEADER,
+            "description": f"Any 48 lowercase hexadecimal characters, or only the keys the server is "
+            f"started with (--api-keys); otherwise 401. The API document's example: `{DOCUMENTED_KEY}`.",
+        },
     )
     responses = {"200": _ok_response(base_path)}
     for status in sorted(ERROR_STATUSES + SCENARIO_ONLY_STATUSES):
@@ -214,7 +222,6 @@ def _build(base_path):
                 "Unknown or repeated query parameters are 422.",
                 "security": [{SECURITY_SCHEME: []}],
                 "parameters": [
-                    {"in": "header", "schema": ApiKeyHeaderSchema},
                     {"in": "path", "schema": ChatbotPathSchema},
                     {"in": "query", "schema": ConversationsQuerySchema},
                     _prefer_parameter(plugin.converter),
@@ -231,7 +238,7 @@ def _build(base_path):
 
 def _add_parameter_examples(parameters):
     """The values the API document prints, so "try it out" starts from a request that works."""
-    examples = {API_KEY_HEADER: DOCUMENTED_KEY, "chatbot_id": DOCUMENTED_CHATBOT}
+    examples = {"chatbot_id": DOCUMENTED_CHATBOT}
     for parameter in parameters:
         if parameter["name"] in examples:
             parameter["example"] = examples[parameter["name"]]
