@@ -84,7 +84,7 @@ def _host(host):
     if ":" in host:
         raise ValidationError("Give an address or name without a port; the port is --port / PORT.")
     if len(host) > 253 or not _HOST_NAME.fullmatch(host):
-        raise ValidationError(f"Not an address or host name; give one such as {_HOST_EXAMPLES.removeprefix('e.g. ')}.")
+        raise ValidationError(f"Not an address or host name; give one, {_HOST_EXAMPLES}.")
 
 
 def _whole_number(default, low, high=None, **kwargs):

@@ -39,7 +39,7 @@ BAD_VALUES = [
     ("error_rate", "often", "Not a valid number; give a share from 0 to 1"),
     ("max_body", "-1", "-1 is out of range; give a whole number from 0 up."),
     ("max_body", "1MB", "Not a valid integer; give a whole number from 0 up."),
-    ("host", "", "Not an address or host name; give one such as 127.0.0.1"),
+    ("host", "", "Not an address or host name; give one, e.g. 127.0.0.1"),
     ("host", "localhost:80", "Give an address or name without a port; the port is --port / PORT."),
     ("host", "127.0.0.1:8000", "without a port; the port is --port"),
     ("host", "[::1]:8000", "without a port; the port is --port"),

@@ -21,7 +21,8 @@ class _Parser(argparse.ArgumentParser):
         args, extras = self.parse_known_args(args, namespace)
         if extras:
             subcommands = self._subparsers._group_actions[0].choices if self._subparsers else {}
-            subcommands.get(getattr(args, "command", None), self).error(f"unrecognized arguments: {' '.join(extras)}")
+            parser = subcommands.get(getattr(args, "command", None), self)
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
         return args
 
 

@@ -35,7 +35,7 @@ def _setting(name):
 
 
 def _check_address(host, port):
-    """Fail with one line naming the setting at fault, instead of gunicorn's retries, when the address cannot be bound."""
+    """Fail with one line naming the setting at fault (not gunicorn's retries) when the address cannot be bound."""
     # A name that does not resolve or an address this machine lacks is the host's mistake, not the port's.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -57,7 +57,7 @@ def _check_address(host, port):
             if error.errno == errno.EADDRINUSE:
                 reason = "is already in use; stop what listens there, or give --port 0 for any free port"
             else:
-                reason = f"cannot be bound ({error.strerror}); give another port, or --port 0 for any free one"
+                reason = f"cannot be bound ({error.strerror}); give another, or --port 0 for any free one"
             raise ConfigError(f"{_setting('port')}: {address} {reason}.") from error
 
 

@@ -92,7 +92,8 @@ def read_fixture_file(path: Path) -> list:
         lines = [f"{path}: {line}" for line in error_lines(error.messages)]
         if len(lines) > SHOWN_PROBLEMS:
             more = len(lines) - SHOWN_PROBLEMS
-            lines[SHOWN_PROBLEMS:] = [f"{path}: and {more} more problem{'s' if more > 1 else ''} in this file"]
+            plural = "s" if more > 1 else ""
+            lines[SHOWN_PROBLEMS:] = [f"{path}: and {more} more problem{plural} in this file"]
         raise FixtureError("\n".join(lines)) from error
 
 

@@ -65,7 +65,7 @@ def problem_writer(cfg):
 
 
 class MockWorker(GeventWorker):
-    """gunicorn's gevent worker: its own errors as problem+json, keys masked in logs, listener closed on SIGTERM."""
+    """gunicorn's gevent worker: own errors as problem+json, keys masked in logs, listener closed on SIGTERM."""
 
     def init_process(self):
         # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls
