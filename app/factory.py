@@ -21,7 +21,7 @@ PAGE_ROUTES = [conversations.ROUTE]
 def build_catalogue(settings, extra_dirs=()):
     """Read the fixture directories the settings name (plus `extra_dirs`) into a new Catalogue.
 
-    Raises FixtureError naming the file, item and field of the first problem.
+    Raises FixtureError naming the file, item and field of each problem, one to a line.
     """
     directories = [BUILTIN_FIXTURES]
     if settings["fixtures_dir"]:

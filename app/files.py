@@ -1,5 +1,6 @@
 """Files the mock writes, written atomically: a reader sees the old file or the new, never half."""
 
+import errno
 import os
 import sys
 import tempfile
@@ -41,7 +42,15 @@ def write_atomically(path, data: bytes, overwrite: bool = False) -> Path:
 def write_output(out: str, data: bytes, overwrite: bool = False) -> None:
     """Write `data` to standard output when `out` is '-', else atomically to the file `out`."""
     if out == "-":
+        # Python sets sys.stdout to None when the shell started it with standard output closed (>&-).
+        if sys.stdout is None:
+            raise OSError(errno.EBADF, "it is closed")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
         write_atomically(out, data, overwrite=overwrite)
+
+
+def written_to(out: str) -> str:
+    """What messages say is written: `out` itself, or 'to standard output' for '-'."""
+    return "to standard output" if out == "-" else out

@@ -1,5 +1,6 @@
 """The server's settings, as typed values with the rules each must follow."""
 
+import ipaddress
 import os
 import re
 
@@ -65,6 +66,39 @@ def _origins(origins):
         )
 
 
+# A host name as the resolver takes it: dot-separated labels of letters, digits, '-' and '_'.
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?")
+_HOST_EXAMPLES = "e.g. 127.0.0.1, 0.0.0.0, ::1 or localhost"
+
+
+def _host(host):
+    """An address or name to bind; a port, scheme or path here is the host's mistake, not the port's."""
+    try:
+        ipaddress.ip_address(host)  # IPv4, or IPv6 such as ::1 (colons and all)
+        return
+    except ValueError:
+        pass
+    if "://" in host or "/" in host:
+        raise ValidationError(f"Give an address or name without a scheme or path, {_HOST_EXAMPLES}.")
+    if host.startswith("[") and host.endswith("]"):
+        raise ValidationError(f"Write an IPv6 address without brackets, e.g. {host[1:-1]}.")
+    if ":" in host:
+        raise ValidationError("Give an address or name without a port; the port is --port / PORT.")
+    if len(host) > 253 or not _HOST_NAME.fullmatch(host):
+        raise ValidationError(f"Not an address or host name; give one, {_HOST_EXAMPLES}.")
+
+
+def _whole_number(default, low, high=None, **kwargs):
+    """An integer setting whose every error says which whole numbers are allowed."""
+    allowed = f"from {low} to {high}" if high is not None else f"from {low} up"
+    return fields.Integer(
+        load_default=default,
+        validate=validate.Range(low, high, error=f"{{input}} is out of range; give a whole number {allowed}."),
+        error_messages={"invalid": f"Not a valid integer; give a whole number {allowed}."},
+        **kwargs,
+    )
+
+
 def _api_keys(keys):
     wrong = [key for key in keys if not API_KEY_PATTERN.fullmatch(key)]
     if wrong:
@@ -76,10 +110,10 @@ def _api_keys(keys):
 class SettingsSchema(Schema):
     """Every setting of the mock, with its default; conversations_mock.settings maps flags and variables onto it."""
 
-    host = fields.String(load_default="127.0.0.1", validate=validate.Length(min=1))
-    port = fields.Integer(load_default=8000, validate=validate.Range(0, 65535))
-    workers = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 64))
-    seed = fields.Integer(load_default=20250307, validate=validate.Range(0, MAX_SEED))
+    host = fields.String(load_default="127.0.0.1", validate=_host)
+    port = _whole_number(8000, 0, 65535)
+    workers = _whole_number(None, 1, 64, allow_none=True)
+    seed = _whole_number(20250307, 0, MAX_SEED)
     fixtures_dir = fields.String(load_default=None, allow_none=True, validate=_existing_directory)
     api_keys = Words(load_default=(), validate=_api_keys)
     base_path = fields.String(
@@ -92,8 +126,12 @@ class SettingsSchema(Schema):
     cors_origins = Words(load_default=("*",), validate=_origins)
     reload = fields.Boolean(load_default=False)
     latency = NumberRange(load_default=(0, 0))
-    error_rate = fields.Float(load_default=0.0, validate=validate.Range(0.0, 1.0))
-    max_body = fields.Integer(load_default=1024 * 1024, validate=validate.Range(min=0))
+    error_rate = fields.Float(
+        load_default=0.0,
+        validate=validate.Range(0.0, 1.0, error="{input} is out of range; give a share from 0 to 1, e.g. 0.05."),
+        error_messages={"invalid": "Not a valid number; give a share from 0 to 1, e.g. 0.05."},
+    )
+    max_body = _whole_number(1024 * 1024, 0)
 
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):

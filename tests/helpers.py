@@ -8,6 +8,21 @@ API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 REPO = Path(__file__).resolve().parents[1]
 
 
+def readme_commands(program="conversations-mock"):
+    """The `program` command lines of the README's sh blocks, each split as a shell would (argv[1:])."""
+    import re
+    import shlex
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            argv = shlex.split(line, comments=True)
+            if argv and argv[0] == program:
+                commands.append(argv[1:])
+    return commands
+
+
 def requests_behind(app, layer):
     """The paths of the requests that pass the app's WSGI `layer` (e.g. "fast") to what stands behind it."""
     wrapper = app.extensions["layers"][layer]
@@ -39,7 +54,7 @@ class LiveServer:
     working directory; its log goes to LOG_DIR/server.log.
     """
 
-    def __init__(self, args, env, program=None, cwd=REPO):
+    def __init__(self, args, env, program=None, cwd=REPO, new_session=False):
         import re
         import subprocess
         import sys
@@ -49,7 +64,11 @@ class LiveServer:
         self._log = open(self.log_path, "w+b")
         program = program or [sys.executable, "-m", "conversations_mock.commands.cli"]
         command = [*program, "serve", "--host", "127.0.0.1", "--port", "0", *args]
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        # new_session: the server and its workers get a process group of their own, which a test may
+        # signal whole (os.killpg) as a shell's Ctrl-C or a service manager does, without signalling pytest.
+        self.process = subprocess.Popen(
+            command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=new_session
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             log = self.log_path.read_bytes()

@@ -1,11 +1,15 @@
-"""write_atomically: a reader sees the old file or the new one, never half of one or a leftover."""
+"""write_atomically: a reader sees the old file or the new one, never half of one or a leftover; `-` is standard output."""
 
+import json
 import os
 import stat
+import sys
 
 import pytest
 
+from conversations_mock.commands.cli import main
 from conversations_mock.files import FileExists, write_atomically
+from tests.helpers import GENERATED_CHATBOT
 
 OLD = b'{"chatbots": []}\n'
 NEW = b'{"chatbots": [' + b" " * 100_000 + b"]}\n"
@@ -115,3 +119,18 @@ def test_written_file_gets_the_usual_permissions(tmp_path, exists, umask):
     finally:
         os.umask(previous)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("command", [["openapi"], ["generate", "--chatbot", GENERATED_CHATBOT, "--count", "1"]])
+def test_dash_writes_to_standard_output(capsys, command):
+    assert main([*command, "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) and captured.err == ""
+
+
+@pytest.mark.parametrize("command", [["openapi"], ["generate", "--chatbot", GENERATED_CHATBOT, "--count", "1"]])
+def test_closed_standard_output_is_one_line(monkeypatch, capsys, command):
+    # What Python makes of a command started with standard output closed (`--out - >&-`).
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main([*command, "--out", "-"]) == 1
+    assert capsys.readouterr().err == f"conversations-mock {command[0]}: cannot write to standard output: it is closed\n"

@@ -8,16 +8,17 @@ from conversations_mock import ConfigError, create_app
 from conversations_mock.settings import OPTIONS, load_settings
 from tests.helpers import API_KEY, GENERATED_CHATBOT
 
+MAX_SEED = str(2**63 - 1)
 BAD_VALUES = [
-    ("port", "x", "Not a valid integer"),
-    ("port", "-1", "less than or equal to 65535"),
-    ("port", "70000", "less than or equal to 65535"),
-    ("port", "80.5", "Not a valid integer"),
-    ("workers", "0", "greater than or equal to 1"),
-    ("workers", "many", "Not a valid integer"),
-    ("seed", "x", "Not a valid integer"),
-    ("seed", "-1", "greater than or equal to 0"),
-    ("seed", str(2**64), "less than or equal to"),
+    ("port", "x", "Not a valid integer; give a whole number from 0 to 65535."),
+    ("port", "-1", "-1 is out of range; give a whole number from 0 to 65535."),
+    ("port", "70000", "70000 is out of range; give a whole number from 0 to 65535."),
+    ("port", "80.5", "Not a valid integer; give a whole number from 0 to 65535."),
+    ("workers", "0", "0 is out of range; give a whole number from 1 to 64."),
+    ("workers", "many", "Not a valid integer; give a whole number from 1 to 64."),
+    ("seed", "x", f"Not a valid integer; give a whole number from 0 to {MAX_SEED}."),
+    ("seed", "-1", f"-1 is out of range; give a whole number from 0 to {MAX_SEED}."),
+    ("seed", str(2**64), f"is out of range; give a whole number from 0 to {MAX_SEED}."),
     ("fixtures_dir", "/no/such/directory", "No directory at '/no/such/directory'"),
     ("fixtures_dir", __file__, "No directory at"),
     ("base_path", "v1", "like '/v1'"),
@@ -33,11 +34,20 @@ BAD_VALUES = [
     ("reload", "maybe", "boolean"),
     ("latency", "slow", "N or a range MIN-MAX"),
     ("latency", "70000", "At most 60000"),
-    ("error_rate", "2", "less than or equal to 1.0"),
+    ("error_rate", "2", "is out of range; give a share from 0 to 1"),
     ("error_rate", "nan", "not permitted"),
-    ("error_rate", "often", "Not a valid number"),
-    ("max_body", "-1", "greater than or equal to 0"),
-    ("host", "", "minimum length 1"),
+    ("error_rate", "often", "Not a valid number; give a share from 0 to 1"),
+    ("max_body", "-1", "-1 is out of range; give a whole number from 0 up."),
+    ("max_body", "1MB", "Not a valid integer; give a whole number from 0 up."),
+    ("host", "", "Not an address or host name; give one, e.g. 127.0.0.1"),
+    ("host", "localhost:80", "Give an address or name without a port; the port is --port / PORT."),
+    ("host", "127.0.0.1:8000", "without a port; the port is --port"),
+    ("host", "[::1]:8000", "without a port; the port is --port"),
+    ("host", "[::1]", "Write an IPv6 address without brackets, e.g. ::1."),
+    ("host", "http://localhost", "without a scheme or path"),
+    ("host", "localhost/v1", "without a scheme or path"),
+    ("host", "my host", "Not an address or host name"),
+    ("host", "-bad.example", "Not an address or host name"),
 ]
 
 
@@ -72,6 +82,12 @@ def test_bad_api_keys_are_refused_without_echoing_them(keys):
     assert message.startswith("Setting api_keys (--api-keys / MOCK_API_KEYS)")
     assert "48 lowercase hexadecimal" in message or "comma-separated" in message
     assert API_KEY.upper() not in message and "abc" not in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1%lo", "localhost", "api.example.test.",
+                                  "my_box-2.local"])
+def test_addresses_and_names_are_hosts(host):
+    assert load_settings({"host": host}, environ={})["host"] == host
 
 
 def test_unknown_setting_names_every_setting():

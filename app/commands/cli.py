@@ -16,6 +16,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
+    def parse_args(self, args=None, namespace=None):
+        # argparse hands a subcommand's unknown flags up to the top parser, whose error would point to
+        # the top-level help; the subcommand's own parser knows its flags, so it reports them.
+        args, extras = self.parse_known_args(args, namespace)
+        if extras:
+            subcommands = self._subparsers._group_actions[0].choices if self._subparsers else {}
+            parser = subcommands.get(getattr(args, "command", None), self)
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
+
 
 def _add_setting_flags(parser):
     for name, (flag, variable, help_text) in OPTIONS.items():
@@ -41,7 +51,8 @@ def build_parser():
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {conversations_mock.__version__}"
     )
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    # Each subcommand's parser is a _Parser named after it, so its errors point to its own help.
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     serve = subparsers.add_parser("serve", help="serve the API with gunicorn")
     _add_setting_flags(serve)
     serve.set_defaults(func=_serve)

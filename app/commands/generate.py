@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from conversations_mock.data.fixtures import FixtureError, error_lines
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
-from conversations_mock.files import FileExists, write_output
+from conversations_mock.files import FileExists, write_output, written_to
 from conversations_mock.schemas import FixtureFileSchema, SettingsSchema, canonical_chatbot_id
 from conversations_mock.schemas.request import MAX_SEED
 
@@ -95,6 +95,7 @@ def run(args) -> int:
         print(f"conversations-mock generate: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"conversations-mock generate: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        print(f"conversations-mock generate: cannot write {written_to(args.out)}: {error.strerror or error}",
+              file=sys.stderr)
         return 1
     return 0

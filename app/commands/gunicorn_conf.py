@@ -23,10 +23,13 @@ graceful_timeout = 30
 # this timeout), so a client that opens many connections and sends slowly holds none for long.
 keepalive = 5
 # gunicorn's own limits, stated here because the README documents them: past them gunicorn answers
-# 400 (request line) or 431 (headers) itself, as a problem document (web/worker.py).
+# 414 (request line) or 431 (headers) itself, as a problem document (web/worker.py).
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# Files (the /docs assets) are sent by iterating them, not by sendfile(): gunicorn's sendfile path
+# never counts the bytes it sends, so the access log would say 0 for them.
+sendfile = False
 accesslog = "-"
 # One line per request: method, path and query (percent-encoded, API keys masked), status, bytes,
 # duration, request id and worker pid. web/safety.py puts the masked target in the environ.

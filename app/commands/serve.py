@@ -31,19 +31,36 @@ class MockServer(BaseApplication):
         return self.application
 
 
-def _check_port_free(host, port):
-    """Fail with one line, instead of gunicorn's retries, when the address is taken."""
-    if port == 0:
-        return
+def _setting(name):
+    flag, variable, _ = OPTIONS[name]
+    return f"Setting {name} ({flag} / {variable})"
+
+
+def _check_address(host, port):
+    """Fail with one line naming the setting at fault (not gunicorn's retries) when the address cannot be bound."""
+    # A name that does not resolve or an address this machine lacks is the host's mistake, not the port's.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+        except socket.gaierror as error:
+            raise ConfigError(
+                f"{_setting('host')}: {host!r} does not resolve to an address ({error.strerror}); give an "
+                "address of this machine, e.g. 127.0.0.1, or a name that resolves to one."
+            ) from error
         except OSError as error:
-            flag, variable, _ = OPTIONS["port"]
-            reason = "is already in use" if error.errno == errno.EADDRINUSE else f"cannot be bound ({error.strerror})"
-            raise ConfigError(f"Setting port ({flag} / {variable}): {host}:{port} {reason}.") from error
+            if error.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(
+                    f"{_setting('host')}: {host} is not an address of this machine; give one it has, "
+                    "e.g. 127.0.0.1 (only this machine) or 0.0.0.0 (every interface)."
+                ) from error
+            address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            if error.errno == errno.EADDRINUSE:
+                reason = "is already in use; stop what listens there, or give --port 0 for any free port"
+            else:
+                reason = f"cannot be bound ({error.strerror}); give another, or --port 0 for any free one"
+            raise ConfigError(f"{_setting('port')}: {address} {reason}.") from error
 
 
 def _announce(settings):
@@ -75,9 +92,10 @@ def serve(overrides=None):
     try:
         app = create_app(overrides)
         settings = app.config["SETTINGS"]
-        _check_port_free(settings["host"], settings["port"])
+        _check_address(settings["host"], settings["port"])
     except (ConfigError, FixtureError) as error:
-        print(f"conversations-mock: {error}", file=sys.stderr)
+        for line in str(error).splitlines():  # a fixture file's problems, one to a line
+            print(f"conversations-mock: {line}", file=sys.stderr)
         return 2
     # The settings file's names that gunicorn knows (as gunicorn reads a config file): not its imports.
     known = {setting.name for setting in KNOWN_SETTINGS}

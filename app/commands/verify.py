@@ -1,6 +1,7 @@
 """`conversations-mock verify`: hold a deployment of the API to the rules the mock follows."""
 
 import http.client
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ MAX_BODY = 16 * 1024 * 1024
 MOCK_REFUSAL = 422
 SHOWN_PER_CHECK = 5
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# What a header value can carry: printable ASCII, spaces inside only (HTTP trims them at the ends).
+KEY_PATTERN = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 
 
 class Unreachable(Exception):
@@ -266,6 +269,18 @@ def _arguments(args):
     parts = urlsplit(args.base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise UsageError(f"--base-url {args.base_url!r} is not an http(s) URL like http://127.0.0.1:8000 or https://host/v1.")
+    if not KEY_PATTERN.fullmatch(args.api_key):
+        # The key itself is never echoed: it is a secret, and the message must be safe to paste.
+        if not args.api_key.strip():
+            problem = "is empty"
+        elif args.api_key != args.api_key.strip():
+            problem = "starts or ends with white space"
+        else:
+            problem = "has characters a header cannot carry"
+        raise UsageError(
+            f"--api-key {problem}; give the key the server accepts, sent as {API_KEY_HEADER}: printable "
+            "ASCII characters, no spaces at either end (the mock's are 48 lowercase hex digits)."
+        )
     try:
         chatbot_id = canonical_chatbot_id(args.chatbot)  # as the mock's path takes it
     except ValidationError:

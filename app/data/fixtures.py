@@ -13,11 +13,13 @@ BUILTIN_FIXTURES = Path(conversations_mock.fixtures.__file__).resolve().parent
 # The chatbot and the key the API document's example uses (fixtures/documented-example.json).
 DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
 DOCUMENTED_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+# A file with many mistakes (a field misspelt in every conversation) lists this many, then counts the rest.
+SHOWN_PROBLEMS = 10
 _conversation_schema = ConversationSchema()
 
 
 class FixtureError(Exception):
-    """A fixture file that cannot be used; the message names the file, the item and the field."""
+    """A fixture file that cannot be used; each line of the message names the file, the item and the field."""
 
 
 class ListedHistory:
@@ -88,9 +90,12 @@ def read_fixture_file(path: Path) -> list:
         return FixtureFileSchema().load(document)["chatbots"]
     except ValidationError as error:
         # marshmallow reports items in the file's order: the first line is the first mistake.
-        lines = list(error_lines(error.messages))
-        more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
-        raise FixtureError(f"{path}: {lines[0]}{more}") from error
+        lines = [f"{path}: {line}" for line in error_lines(error.messages)]
+        if len(lines) > SHOWN_PROBLEMS:
+            more = len(lines) - SHOWN_PROBLEMS
+            plural = "s" if more > 1 else ""
+            lines[SHOWN_PROBLEMS:] = [f"{path}: and {more} more problem{plural} in this file"]
+        raise FixtureError("\n".join(lines)) from error
 
 
 def fixture_files(directories) -> list:

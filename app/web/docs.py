@@ -4,6 +4,9 @@ from flask import Blueprint, Response, send_from_directory, url_for
 from markupsafe import escape
 from swagger_ui_bundle import swagger_ui_path
 
+from conversations_mock.data.fixtures import DOCUMENTED_KEY
+from conversations_mock.web.openapi import SECURITY_SCHEME
+
 blueprint = Blueprint("docs", __name__)
 
 PAGE = """<!DOCTYPE html>
@@ -15,7 +18,8 @@ PAGE = """<!DOCTYPE html>
   <link rel="icon" type="image/png" href="{icon}">
 </head>
 <body>
-  <div id="swagger-ui" data-spec-url="{spec}"></div>
+  <div id="swagger-ui" data-spec-url="{spec}"
+       data-security-scheme="{scheme}" data-api-key="{key}"></div>
   <script src="{bundle}"></script>
   <script src="{init}"></script>
 </body>
@@ -33,7 +37,10 @@ INIT_JS = """window.addEventListener("load", function () {
     validatorUrl: null,
     displayRequestDuration: true,
     presets: [SwaggerUIBundle.presets.apis],
-    layout: "BaseLayout"
+    layout: "BaseLayout",
+    onComplete: function () {
+      window.ui.preauthorizeApiKey(root.dataset.securityScheme, root.dataset.apiKey);
+    }
   });
 });
 """
@@ -50,7 +57,10 @@ def page():
         "init": url_for("docs.init_script"),
         "spec": url_for("openapi.openapi_json"),
     }
-    return Response(PAGE.format(**{k: escape(v) for k, v in links.items()}), mimetype="text/html")
+    # The key is the document's security scheme, authorized up front so "try it out" starts from a
+    # request that works; Authorize (log out, type another) sends any other key, a wrong one too.
+    fields = {**links, "scheme": SECURITY_SCHEME, "key": DOCUMENTED_KEY}
+    return Response(PAGE.format(**{k: escape(v) for k, v in fields.items()}), mimetype="text/html")
 
 
 @blueprint.get("/docs/init.js")

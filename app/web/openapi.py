@@ -11,12 +11,11 @@ from flask import Blueprint, current_app
 from marshmallow import fields
 
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, DOCUMENTED_CHATBOT, DOCUMENTED_KEY
-from conversations_mock.files import FileExists, write_output
+from conversations_mock.files import FileExists, write_output, written_to
 from conversations_mock.schemas import (
     API_KEY_HEADER,
     CONVERSATIONS_PATH,
     PROBLEM_CONTENT_TYPE,
-    ApiKeyHeaderSchema,
     ChatbotPathSchema,
     ConversationSchema,
     ConversationsQuerySchema,
@@ -190,8 +189,17 @@ def _build(base_path):
     spec.components.schema("Message", schema=MessageSchema)
     spec.components.schema("Conversation", schema=ConversationSchema)
     spec.components.schema("Problem", schema=ProblemSchema)
+    # The key is described once, here: also a header parameter, it was typed twice in /docs, and
+    # Authorize silently replaced the field, so a wrong key could not be sent to see the 401.
     spec.components.security_scheme(
-        SECURITY_SCHEME, {"type": "apiKey", "in": "header", "name": API_KEY_HEADER}
+        SECURITY_SCHEME,
+        {
+            "type": "apiKey",
+            "in": "header",
+            "name": API_KEY_HEADER,
+            "description": f"Any 48 lowercase hexadecimal characters, or only the keys the server is "
+            f"started with (--api-keys); otherwise 401. The API document's example: `{DOCUMENTED_KEY}`.",
+        },
     )
     responses = {"200": _ok_response(base_path)}
     for status in sorted(ERROR_STATUSES + SCENARIO_ONLY_STATUSES):
@@ -208,7 +216,6 @@ def _build(base_path):
                 "Unknown or repeated query parameters are 422.",
                 "security": [{SECURITY_SCHEME: []}],
                 "parameters": [
-                    {"in": "header", "schema": ApiKeyHeaderSchema},
                     {"in": "path", "schema": ChatbotPathSchema},
                     {"in": "query", "schema": ConversationsQuerySchema},
                     _prefer_parameter(plugin.converter),
@@ -225,7 +232,7 @@ def _build(base_path):
 
 def _add_parameter_examples(parameters):
     """The values the API document prints, so "try it out" starts from a request that works."""
-    examples = {API_KEY_HEADER: DOCUMENTED_KEY, "chatbot_id": DOCUMENTED_CHATBOT}
+    examples = {"chatbot_id": DOCUMENTED_CHATBOT}
     for parameter in parameters:
         if parameter["name"] in examples:
             parameter["example"] = examples[parameter["name"]]
@@ -281,7 +288,8 @@ def run(args) -> int:
         return 2
     except OSError as error:
         print(
-            f"conversations-mock openapi: cannot write {args.out}: {error.strerror or error}", file=sys.stderr
+            f"conversations-mock openapi: cannot write {written_to(args.out)}: {error.strerror or error}",
+            file=sys.stderr,
         )
         return 1
     return 0

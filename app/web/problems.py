@@ -33,8 +33,15 @@ DETAILS = {
     503: f"The service is unavailable; retry after {RETRY_AFTER_SECONDS} second.",
     504: "An upstream service did not answer in time.",
 }
+# Where Python's phrase is older than RFC 9110's name for the status.
+_TITLES = {414: "URI Too Long"}
 # Added to the 500 of a real failure (not a simulated one): the traceback is logged, never sent.
 LOGGED = " The mock's log has the details."
+
+
+def title(status: int) -> str:
+    """The status's name, as RFC 9110 gives it: the problem's title and the status line's reason."""
+    return _TITLES.get(status) or HTTPStatus(status).phrase
 
 
 def describe(status: int, base_path: str = "") -> str:
@@ -51,7 +58,7 @@ def problem_document(status: int, detail: str | None = None, errors=None, base_p
     """The problem document of `status`: type, title, status, detail and, when given, errors."""
     document = {
         "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
+        "title": title(status),
         "status": status,
         "detail": detail or describe(status, base_path),
     }

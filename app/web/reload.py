@@ -70,7 +70,8 @@ class FixtureReloader:
             # Said once per distinct problem, not on every check while the file stays broken.
             if str(error) != self._reported:
                 self._reported = str(error)
-                _say(f"fixtures not reloaded, still serving the last good data: {error}")
+                for line in str(error).splitlines():
+                    _say(f"fixtures not reloaded, still serving the last good data: {line}")
             return
         self.app.extensions["catalogue"] = catalogue
         self._reported = None

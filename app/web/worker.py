@@ -2,16 +2,25 @@
 
 gunicorn answers requests it cannot parse (a request line or header past its limits, a malformed
 request line) itself, before the app sees them, with a small HTML page. This worker makes those
-answers the same problem documents the app sends.
+answers the same problem documents the app sends. On SIGTERM it closes its listener at once
+(gunicorn's gevent worker looks once a second), so a stopped server frees its port immediately.
 """
 
+import signal
+import time
 import uuid
+from functools import partial
 
+import gevent
+from gevent.event import Event
+from gevent.pool import Pool
+from gevent.server import StreamServer
 from gunicorn import util
+from gunicorn.sock import ssl_context
 from gunicorn.workers.ggevent import GeventWorker
 
 from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
-from conversations_mock.web.problems import LOGGED, describe, problem_body
+from conversations_mock.web.problems import LOGGED, describe, problem_body, title
 from conversations_mock.web.safety import MaskSecrets
 
 
@@ -33,6 +42,10 @@ def problem_writer(cfg):
     """A replacement for gunicorn.util.write_error that writes a problem document."""
 
     def write_problem(sock, status_int, reason, mesg):
+        if status_int == 400 and "Request Line is too large" in mesg:
+            # gunicorn says 400; RFC 9110 (15.5.15) has a status for a target longer than a server takes.
+            status_int = 414
+        reason = title(status_int)
         body = problem_body(status_int, _explain(status_int, mesg, cfg))
         head = (
             f"HTTP/1.1 {status_int} {reason}\r\n"
@@ -49,7 +62,7 @@ def problem_writer(cfg):
 
 
 class MockWorker(GeventWorker):
-    """gunicorn's gevent worker, answering its own errors as problem+json and masking keys in logs."""
+    """gunicorn's gevent worker: own errors as problem+json, keys masked in logs, listener closed on SIGTERM."""
 
     def init_process(self):
         # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls
@@ -57,4 +70,49 @@ class MockWorker(GeventWorker):
         util.write_error = problem_writer(self.cfg)
         for logger in (self.log.error_log, self.log.access_log):
             logger.addFilter(MaskSecrets())
+        self._servers = []
+        self._stopping = Event()
         super().init_process()
+
+    def handle_exit(self, sig, frame):
+        # gunicorn's gevent worker notices SIGTERM at its next once-a-second check and accepts new
+        # connections until then, so the port stays taken after the master has let it go.
+        super().handle_exit(sig, frame)
+        gevent.spawn(self._stopping.set)  # out of the signal handler, as gunicorn does for SIGQUIT
+        # A TERM to the process group reaches this worker and the master, which then sends its own:
+        # arriving while Python exits, that one would kill the worker by signal (an error in the log).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def handle_request(self, listener_name, req, sock, addr):
+        keep_alive = super().handle_request(listener_name, req, sock, addr)
+        if not self.alive:
+            # Stopping: the answer is sent; waiting for the connection's next request would only keep
+            # the worker alive for the keepalive timeout.
+            raise StopIteration()
+        return keep_alive
+
+    def run(self):
+        """GeventWorker.run, woken by SIGTERM: stop accepting at once, then let requests in flight finish."""
+        tls = {"ssl_context": ssl_context(self.cfg)} if self.cfg.is_ssl else {}
+        for listener in self.sockets:
+            listener.setblocking(1)
+            pool = Pool(self.worker_connections)
+            server = StreamServer(listener, handle=partial(self.handle, listener), spawn=pool, **tls)
+            if self.cfg.workers > 1:
+                server.max_accept = 1  # as gunicorn: leave the other connections to the other workers
+            server.start()
+            self._servers.append(server)
+        while self.alive:
+            self.notify()
+            self._stopping.wait(1.0)
+        for server in self._servers:
+            server.close()  # the listener is closed: a new connection is refused, not queued
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while time.monotonic() < deadline:
+            if all(server.pool.free_count() == server.pool.size for server in self._servers):
+                return
+            self.notify()
+            gevent.sleep(0.1)
+        self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
+        for server in self._servers:
+            server.stop(timeout=1)

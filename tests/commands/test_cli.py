@@ -1,12 +1,59 @@
-"""The conversations-mock command: --version names the installed release."""
+"""The conversations-mock command: --version, and usage mistakes that point to their command's help."""
 
 import subprocess
 import sys
 import tomllib
 from importlib.metadata import version
 
+import pytest
+
 import conversations_mock
-from tests.helpers import REPO
+from conversations_mock.commands.cli import build_parser, main
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, REPO, readme_commands
+
+VERIFY = ["verify", "--base-url", "http://127.0.0.1:1", "--api-key", API_KEY, "--chatbot", DOCUMENTED_CHATBOT]
+GENERATE = ["generate", "--chatbot", DOCUMENTED_CHATBOT, "--count", "1", "--out", "-"]
+
+
+@pytest.mark.parametrize(
+    "argv, line",
+    [
+        (["serve", "--bogus"], "conversations-mock serve: unrecognized arguments: --bogus"
+         " (see 'conversations-mock serve --help')"),
+        ([*VERIFY, "--bogus", "x"], "conversations-mock verify: unrecognized arguments: --bogus x"
+         " (see 'conversations-mock verify --help')"),
+        ([*GENERATE, "--bogus"], "conversations-mock generate: unrecognized arguments: --bogus"
+         " (see 'conversations-mock generate --help')"),
+        (["openapi", "--out", "-", "--bogus"], "conversations-mock openapi: unrecognized arguments: --bogus"
+         " (see 'conversations-mock openapi --help')"),
+        (["serve", "--seed"], "conversations-mock serve: argument --seed: expected one argument"
+         " (see 'conversations-mock serve --help')"),
+        (["verify", "--base-url", "http://127.0.0.1:1"], "conversations-mock verify: the following arguments"
+         " are required: --api-key, --chatbot (see 'conversations-mock verify --help')"),
+        (["bogus"], "conversations-mock: argument command: invalid choice: 'bogus'"),
+        (["--bogus"], "(see 'conversations-mock --help')"),
+    ],
+    ids=["serve-flag", "verify-flag", "generate-flag", "openapi-flag", "serve-no-value", "verify-missing",
+         "no-such-command", "top-level-flag"],
+)
+def test_usage_mistake_points_to_its_command_help(capsys, argv, line):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and line in captured.err, captured.err
+
+
+@pytest.mark.parametrize("argv", readme_commands(), ids=lambda argv: argv[0])
+def test_readme_commands_parse_as_printed(argv):
+    # Pasted from the README as they are: no usage brackets, no placeholders argparse would refuse.
+    assert build_parser().parse_args(argv).command == argv[0]
+
+
+def test_readme_examples_are_found():
+    # The test above checks what it finds: it must find the examples the README has.
+    assert sorted({argv[0] for argv in readme_commands()}) == ["generate", "verify"]
 
 
 def test_version_is_the_installed_release_declared_in_pyproject():

@@ -1,5 +1,6 @@
 """Configuration mistakes stop `conversations-mock serve` with one clear line, exit 2, no traceback."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -49,20 +50,40 @@ def test_flag_without_value_is_named():
     _assert_one_clear_line(_serve("--seed"), "--seed", "expected one argument")
 
 
-def test_taken_port_is_named(taken_port):
+def test_taken_port_is_named_and_any_free_port_suggested(taken_port):
     line = _assert_one_clear_line(_serve("--port", str(taken_port)), "--port", "PORT", str(taken_port))
-    assert "already in use" in line
+    assert line == (f"conversations-mock: Setting port (--port / PORT): 127.0.0.1:{taken_port} is already in use; "
+                    "stop what listens there, or give --port 0 for any free port.")
+
+
+@pytest.mark.parametrize(
+    "host, words",
+    [
+        ("localhost:80", "(got 'localhost:80'): Give an address or name without a port; the port is --port / PORT."),
+        ("http://127.0.0.1", "without a scheme or path"),
+        # TEST-NET-1 (RFC 5737): an address no machine here has.
+        ("192.0.2.1", "192.0.2.1 is not an address of this machine; give one it has, e.g. 127.0.0.1"),
+    ],
+    ids=["with-port", "with-scheme", "not-this-machine"],
+)
+def test_a_wrong_host_is_the_host_settings_mistake(taken_port, host, words):
+    # Even with a taken port, the host is what is wrong: the line must not send anyone to --port.
+    line = _assert_one_clear_line(_serve("--host", host, "--port", str(taken_port)), "Setting host (--host / HOST)", words)
+    assert "Setting port" not in line
 
 
 @pytest.mark.parametrize(
     ("args", "env", "names"),
     [
-        (("--seed", "abc"), {}, ("--seed", "MOCK_SEED", "'abc'", "integer")),
+        (("--seed", "abc"), {}, ("--seed", "MOCK_SEED", "'abc'", "Not a valid integer; give a whole number from 0 to "
+                                 "9223372036854775807.")),
+        (("--workers", "two"), {}, ("--workers", "MOCK_WORKERS", "give a whole number from 1 to 64.")),
+        (("--max-body", "1MB"), {}, ("--max-body", "MOCK_MAX_BODY", "give a whole number from 0 up.")),
         ((), {"MOCK_SEED": "12x"}, ("--seed", "MOCK_SEED", "'12x'")),
-        (("--port", "70000"), {}, ("--port", "PORT")),
+        (("--port", "70000"), {}, ("--port", "PORT", "70000 is out of range; give a whole number from 0 to 65535.")),
         (("--fixtures", "/no/such/directory"), {}, ("--fixtures", "MOCK_FIXTURES_DIR", "/no/such/directory")),
     ],
-    ids=["seed-flag", "seed-env", "port-range", "fixtures-dir"],
+    ids=["seed-flag", "workers-flag", "max-body-flag", "seed-env", "port-range", "fixtures-dir"],
 )
 def test_bad_setting_is_named(args, env, names):
     _assert_one_clear_line(_serve(*args, env_overrides=env), *names)
@@ -93,3 +114,15 @@ def _wrong_shape(directory):
 def test_bad_fixture_file_is_named(tmp_path, make_file):
     path, reason = make_file(tmp_path)
     _assert_one_clear_line(_serve("--fixtures", str(tmp_path)), str(path), reason)
+
+
+def test_every_problem_of_a_fixture_file_is_a_line(tmp_path):
+    document = {"chatbots": [{"id": "nope", "conversations": []}, {"id": "11111111-2222-4333-8444-555555555555"}]}
+    (tmp_path / "two.json").write_text(json.dumps(document), encoding="utf-8")
+    result = _serve("--fixtures", str(tmp_path))
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    path = tmp_path / "two.json"
+    assert result.stderr.splitlines() == [
+        f"conversations-mock: {path}: chatbots[0].id: Not a valid UUID.",
+        f"conversations-mock: {path}: chatbots[1]: Give exactly one of 'conversations' or 'generated'.",
+    ]

@@ -16,7 +16,7 @@ from conversations_mock.commands.cli import main
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.schemas import STATES
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, readme_commands
 
 CHATBOT = "3f1c9a2e-7b4d-4e8f-9a6b-2c5d8e1f0a37"
 OTHER = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
@@ -181,6 +181,17 @@ def test_page_limit_bounds_the_walk_and_says_so(own_server, capsys):
     assert requests <= 2 + 4 + 3 * 2 + 5
 
 
+def test_readme_example_passes_against_the_mock(capsys):
+    [argv] = [argv for argv in readme_commands() if argv[0] == "verify"]
+    # As printed, it checks the server `make run` starts; here the same app on a free port.
+    base_url = argv.index("--base-url") + 1
+    assert argv[base_url] == "http://127.0.0.1:8000"
+    with serving(create_app()) as url:
+        argv[base_url] = url
+        assert main(argv) == 0
+    assert "OK: no mismatches" in capsys.readouterr().out
+
+
 def test_live_gunicorn_server_passes(live_server, capsys):
     server = live_server("--workers", "2")
     assert verify(server.url, chatbot=GENERATED_CHATBOT) == 0
@@ -214,12 +225,25 @@ def test_timeout_counts_as_unreachable(wrong_server, capsys):
          "is not a UUID"),
         (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--max-pages", "0"], "--max-pages '0'"),
         (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--timeout", "x"], "--timeout 'x'"),
+        (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--api-key", ""], "--api-key is empty; give"),
+        (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--api-key", " \t"], "--api-key is empty; give"),
+        (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--api-key", f" {API_KEY}"],
+         "--api-key starts or ends with white space"),
+        (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--api-key", "a\nb"],
+         "--api-key has characters a header cannot carry"),
+        (["--base-url", "http://127.0.0.1:1", "--chatbot", CHATBOT, "--api-key", "\u043a\u043b\u044e\u0447"],
+         "--api-key has characters a header cannot carry"),
     ],
+    ids=["scheme", "chatbot", "chatbot-urn", "max-pages", "timeout", "empty-key", "blank-key", "spaced-key",
+         "newline-key", "non-ascii-key"],
 )
 def test_bad_arguments_exit_2_with_one_line(capsys, args, message):
     assert main(["verify", "--api-key", API_KEY, *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+    assert API_KEY not in err  # a key is a secret: never echoed
+    if "--api-key" in message:
+        assert "X-API-Key: printable ASCII characters" in err
 
 
 def test_a_body_is_read_up_to_its_bound(monkeypatch):

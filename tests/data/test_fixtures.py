@@ -27,12 +27,14 @@ def _load(directory):
     return create_app({"fixtures_dir": str(directory)})
 
 
-def _fails(directory, *fragments):
-    """Startup fails with one line containing every fragment."""
+def _fails(directory, *fragments, lines=1):
+    """Startup fails with `lines` lines, each naming a file of `directory`, containing every fragment."""
     with pytest.raises(FixtureError) as caught:
         _load(directory)
     message = str(caught.value)
-    assert "\n" not in message
+    assert len(message.splitlines()) == lines, message
+    for line in message.splitlines():
+        assert line.startswith(f"{directory}{os.sep}") and ".json: " in line, line
     for fragment in fragments:
         assert fragment in message, message
     return message
@@ -113,7 +115,7 @@ def test_other_files_are_ignored(tmp_path, fixture_document):
         ("chatbots", ["file:", "object"]),
         (None, ["file:", "object"]),
         ({}, ["chatbots:", "Missing data for required field"]),
-        ({"chatbot": []}, ["chatbots: Missing data for required field", "(and 1 more)"]),
+        ({"chatbot": []}, ["chatbots: Missing data for required field", "chatbot: Unknown field"]),
         ({"chatbots": {}}, ["chatbots:", "list"]),
         ({"chatbots": ["x"]}, ["chatbots[0]:", "object"]),
         ({"chatbots": [{"id": CHATBOT, "conversations": [None]}]}, ["chatbots[0].conversations[0]:", "not be null"]),
@@ -139,7 +141,7 @@ def test_other_files_are_ignored(tmp_path, fixture_document):
 )
 def test_wrong_shape(write_fixture, document, fragments):
     directory = write_fixture("shape.json", json.dumps(document))
-    _fails(directory, str(directory / "shape.json"), *fragments)
+    _fails(directory, str(directory / "shape.json"), *fragments, lines=2 if document == {"chatbot": []} else 1)
 
 
 # --- conversations that break a field or a rule of the API ----------------------------------
@@ -217,12 +219,31 @@ def test_error_in_a_later_chatbot_names_its_index(write_fixture, fixture_documen
     _fails(directory, "two.json: chatbots[1].conversations[6].platform: Must be one of")
 
 
-def test_several_errors_are_counted(write_fixture, fixture_document):
+def test_every_problem_is_named_on_its_own_line(write_fixture, fixture_document):
     conversations = fixture_document["chatbots"][0]["conversations"]
     conversations[1]["platform"] = "sms"
     conversations[2]["state"] = "done"
     directory = write_fixture("many.json", fixture_document)
-    _fails(directory, "chatbots[0].conversations[1].platform:", "(and 1 more)")
+    first, second = _fails(directory, lines=2).splitlines()
+    assert first.startswith(f"{directory / 'many.json'}: chatbots[0].conversations[1].platform: Must be one of")
+    assert second.startswith(f"{directory / 'many.json'}: chatbots[0].conversations[2].state: Must be one of")
+
+
+@pytest.mark.parametrize("broken, shown", [(10, 10), (11, 11), (16, 11)])
+def test_problems_past_ten_are_counted(write_fixture, fixture_document, broken, shown):
+    conversations = fixture_document["chatbots"][0]["conversations"]
+    for n in range(6):
+        extra = copy.deepcopy(conversations[n])
+        extra["id"] = extra["id"][:-1] + "f"
+        conversations.append(extra)
+    for conversation in conversations[:broken]:
+        conversation["title"] = "x"
+    directory = write_fixture("lots.json", fixture_document)
+    lines = _fails(directory, lines=shown).splitlines()
+    assert [line.split(": ")[1] for line in lines[:10]] == [f"chatbots[0].conversations[{n}].title" for n in range(10)]
+    if broken > 10:
+        more = broken - 10
+        assert lines[-1] == f"{directory / 'lots.json'}: and {more} more problem{'s' * (more > 1)} in this file"
 
 
 # --- several files and directories ----------------------------------------------------------
@@ -277,4 +298,6 @@ def test_first_mistake_in_file_order_is_named(write_fixture, fixture_document):
     conversations[11]["state"] = "x"
     conversations[2]["platform"] = "sms"
     directory = write_fixture("order.json", fixture_document)
-    _fails(directory, "order.json: chatbots[0].conversations[2].platform: ", "(and 1 more)")
+    first, second = _fails(directory, lines=2).splitlines()
+    assert "order.json: chatbots[0].conversations[2].platform: " in first
+    assert "order.json: chatbots[0].conversations[11].state: " in second

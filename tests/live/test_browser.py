@@ -187,3 +187,24 @@ def test_docs_try_it_out_calls_the_server_under_its_base_path(live_server, page,
     assert requested and all(
         url.startswith(mock.url + "/") for url in requested if not url.startswith("data:")
     )
+
+
+def test_docs_authorize_sends_the_key_typed_there_a_wrong_one_too(live_server, page):
+    # The key is the document's security scheme: authorized up front with the documented key, and
+    # replaced in Authorize, where a wrong key is sent as typed so its 401 can be seen.
+    mock = live_server("--workers", "1")
+    sent = []
+    page.on("request", lambda request: sent.append(request.headers.get("x-api-key")))
+    page.goto(mock.url + "/docs")
+    page.click("button.authorize")
+    page.click(".auth-container button:has-text('Logout')")
+    page.fill(".auth-container input", "0" * 47)
+    page.click(".auth-container button.authorize")
+    page.click("button.btn-done")
+    page.click(".opblock-summary")
+    page.click("button.try-out__btn")
+    page.click("button.execute")
+    status = page.locator(".live-responses-table .response .response-col_status")
+    status.wait_for()
+    assert status.inner_text().strip() == "401"
+    assert sent[-1] == "0" * 47

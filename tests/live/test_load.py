@@ -15,7 +15,9 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
+import pytest
+
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, LiveServer
 
 REQUESTS = 2400
 THREADS = 12
@@ -162,6 +164,45 @@ def test_sigterm_lets_in_flight_requests_finish(live_server, make_app):
     assert server.process.wait(timeout=20) == 0
     assert time.monotonic() - started < 15  # well inside graceful_timeout (30 s)
     assert "Traceback" not in server.log()
+
+
+def test_sigterm_to_the_process_group_stops_accepting_at_once(tmp_path, make_app):
+    """A restart script may start a new server right after SIGTERM: the port must be free at once,
+    while a request already in flight is still answered in full."""
+    expected = expected_answers(make_app)[TARGETS[2]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k not in ("HOST", "PORT")}
+    server = LiveServer(["--workers", "3"], {**env, "LOG_DIR": str(tmp_path)}, new_session=True)
+    parts = urlsplit(server.url)
+    address = (parts.hostname, parts.port)
+    # A connection a worker has accepted (its first answer shows it), then a slow request on it.
+    connection = http.client.HTTPConnection(*address, timeout=20)
+    try:
+        connection.request("GET", TARGETS[0], headers={"X-API-Key": API_KEY})
+        first = connection.getresponse()
+        assert (first.status, len(first.read()) > 0) == (200, True)
+        connection.request("GET", TARGETS[2], headers={"X-API-Key": API_KEY, "Prefer": "delay=1500"})
+        time.sleep(0.2)
+        os.killpg(server.process.pid, signal.SIGTERM)
+        signalled = time.monotonic()
+        refused_after = None
+        while refused_after is None and time.monotonic() - signalled < 3:
+            try:
+                socket.create_connection(address, timeout=1).close()
+                time.sleep(0.005)
+            except ConnectionRefusedError:
+                refused_after = time.monotonic() - signalled
+        in_flight = connection.getresponse()
+        assert (in_flight.status, in_flight.read()) == expected
+        assert refused_after is not None and refused_after < 0.1, f"accepting {refused_after} s after SIGTERM"
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(address, timeout=1)
+        # Done once the answer is sent: no wait for a next request on its keep-alive connection.
+        assert server.process.wait(timeout=20) == 0
+        assert time.monotonic() - signalled < 4
+    finally:
+        connection.close()
+        server.stop()
+    assert "Traceback" not in server.log() and "[ERROR]" not in server.log()
 
 
 def test_slow_clients_do_not_stop_others(live_server, make_app):

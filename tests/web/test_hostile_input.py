@@ -256,8 +256,8 @@ def _request(target, headers=b"", body=b"", method=b"GET", version=b"HTTP/1.1"):
 
 P = API_PATH.encode()
 RAW_CASES = {
-    "request-line-too-long": (_request(b"/" + b"a" * 5000), 400, "4094 bytes"),
-    "query-too-long": (_request(P + b"?page=" + b"1" * 5000), 400, "4094 bytes"),
+    "request-line-too-long": (_request(b"/" + b"a" * 5000), 414, "4094 bytes"),
+    "query-too-long": (_request(P + b"?page=" + b"1" * 5000), 414, "4094 bytes"),
     "header-too-long": (_request(P, b"X-Filler: " + b"a" * 9000 + b"\r\n"), 431, "8190 bytes"),
     "too-many-headers": (_request(P, b"".join(b"X-H%d: a\r\n" % i for i in range(120))), 431, "100 header"),
     "garbage-request-line": (b"GARBAGE\r\n\r\n", 400, "parsed as HTTP"),
@@ -289,6 +289,15 @@ def test_raw_requests_through_gunicorn(server, case):
     assert detail in json.loads(body)["detail"]
     assert headers["x-content-type-options"] == "nosniff"
     assert re.fullmatch(r"[\x21-\x7e]{1,128}", headers["x-request-id"])
+
+
+@pytest.mark.parametrize("target", [b"/" + b"a" * 4095, P + b"?page=" + b"1" * 5000], ids=["path", "query"])
+def test_a_request_line_past_the_limit_is_414_uri_too_long(server, target):
+    status, headers, body = exchange(server.url, _request(target))
+    assert (status, headers["content-type"]) == (414, "application/problem+json")
+    problem = json.loads(body)
+    assert (problem["status"], problem["title"]) == (414, "URI Too Long")
+    assert problem["detail"].startswith("The request line (method, path and query) is longer than 4094 bytes: ")
 
 
 def test_server_log_has_no_traceback_after_hostile_requests(server):

@@ -128,15 +128,17 @@ def test_checks_at_most_once_per_interval(watched):
 
 
 @pytest.mark.parametrize(
-    "name, content, message",
+    "name, content, message, lines",
     [
-        ("bot.json", '{"chatbots": [', "bot.json: not valid JSON: line 1 column"),
-        ("bot.json", listing(3).replace('"platform": "', '"platform": "fax-', 1), "bot.json: chatbots[0].conversations"),
-        ("bot.json", '{"chatbots": {}}', "bot.json: chatbots: Not a valid list."),
-        ("twin.json", listing(1), "twin.json: chatbots[0].id: chatbot " + CHATBOT + " is already defined in"),
+        ("bot.json", '{"chatbots": [', "bot.json: not valid JSON: line 1 column", 1),
+        ("bot.json", listing(3).replace('"platform": "', '"platform": "fax-', 1), "bot.json: chatbots[0].conversations", 1),
+        ("bot.json", listing(3).replace('"platform": "', '"platform": "fax-', 2), "bot.json: chatbots[0].conversations", 2),
+        ("bot.json", '{"chatbots": {}}', "bot.json: chatbots: Not a valid list.", 1),
+        ("twin.json", listing(1), "twin.json: chatbots[0].id: chatbot " + CHATBOT + " is already defined in", 1),
     ],
+    ids=["not-json", "one-platform", "two-platforms", "not-a-list", "twin"],
 )
-def test_broken_edit_keeps_last_good_data_and_says_why_once(watched, make_app, name, content, message):
+def test_broken_edit_keeps_last_good_data_and_says_why_once(watched, make_app, name, content, message, lines):
     good = listing(3)
     (watched.directory / "bot.json").write_text(good, encoding="utf-8")
     assert watched.served() == (3, _ids(good))
@@ -147,8 +149,10 @@ def test_broken_edit_keeps_last_good_data_and_says_why_once(watched, make_app, n
     with pytest.raises(FixtureError) as startup:
         make_app({"fixtures_dir": str(watched.directory)})
     assert message in str(startup.value)
-    expected = f"conversations-mock: worker {os.getpid()}: fixtures not reloaded, still serving the last good data: {startup.value}\n"
-    assert watched.log() == expected
+    prefix = f"conversations-mock: worker {os.getpid()}: fixtures not reloaded, still serving the last good data: "
+    problems = str(startup.value).splitlines()
+    assert len(problems) == lines
+    assert watched.log() == "".join(f"{prefix}{problem}\n" for problem in problems)
 
     # Touched again, still broken the same way: served as before, not said again.
     touched = (watched.directory / name).stat().st_mtime_ns + 10**9
