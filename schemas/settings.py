@@ -107,31 +107,53 @@ def _api_keys(keys):
         )
 
 
-class SettingsSchema(Schema):
-    """Every setting of the mock, with its default; conversations_mock.settings maps flags and variables onto it."""
+def _described(flag: str, variable: str, help_text: str, default: str | None = None) -> dict:
+    """A setting's description beside its type: command-line flag, environment variable, help, and
+    how to print its default where the default value itself does not say it (e.g. 'the CPU count')."""
+    return {"metadata": {"flag": flag, "variable": variable, "help": help_text, "default": default}}
 
-    host = fields.String(load_default="127.0.0.1", validate=_host)
-    port = _whole_number(8000, 0, 65535)
-    workers = _whole_number(None, 1, 64, allow_none=True)
-    seed = _whole_number(20250307, 0, MAX_SEED)
-    fixtures_dir = fields.String(load_default=None, allow_none=True, validate=_existing_directory)
-    api_keys = Words(load_default=(), validate=_api_keys)
+
+class SettingsSchema(Schema):
+    """Every setting of the mock, described once: type, default, rules, flag, variable and help.
+
+    The command line, the gunicorn settings file, the error messages and the tests all read the
+    description from here (conversations_mock.settings.SETTINGS).
+    """
+
+    host = fields.String(load_default="127.0.0.1", validate=_host, **_described(
+        "--host", "HOST", "address or name to bind (no port: that is --port)", "127.0.0.1: this machine only"))
+    port = _whole_number(8000, 0, 65535, **_described("--port", "PORT", "port to listen on, 0 for any free one"))
+    workers = _whole_number(None, 1, 64, allow_none=True, **_described(
+        "--workers", "MOCK_WORKERS", "gunicorn worker processes", "the CPU count"))
+    seed = _whole_number(20250307, 0, MAX_SEED, **_described("--seed", "MOCK_SEED", "seed of all generated data"))
+    fixtures_dir = fields.String(load_default=None, allow_none=True, validate=_existing_directory, **_described(
+        "--fixtures", "MOCK_FIXTURES_DIR", "extra directory of fixture files",
+        "none: the package's own fixtures are always read"))
+    api_keys = Words(load_default=(), validate=_api_keys, **_described(
+        "--api-keys", "MOCK_API_KEYS", "comma-separated API keys to accept", "any key of the documented shape"))
     base_path = fields.String(
         load_default="",
         validate=validate.Regexp(
             r"(/[A-Za-z0-9._~-]+)*\Z", error="Must be empty or like '/v1' (no trailing slash)."
         ),
+        **_described("--base-path", "MOCK_BASE_PATH", "prefix of every API path, e.g. /v1", "none"),
     )
-    conversations = NumberRange(load_default=(30, 300))
-    cors_origins = Words(load_default=("*",), validate=_origins)
-    reload = fields.Boolean(load_default=False)
-    latency = NumberRange(load_default=(0, 0))
+    conversations = NumberRange(load_default=(30, 300), **_described(
+        "--conversations", "MOCK_CONVERSATIONS", "conversations per generated chatbot, N or MIN-MAX"))
+    cors_origins = Words(load_default=("*",), validate=_origins, **_described(
+        "--cors-origins", "MOCK_CORS_ORIGINS", "comma-separated origins browsers may call from"))
+    reload = fields.Boolean(load_default=False, **_described(
+        "--reload", "MOCK_RELOAD", "pick up fixture file changes without a restart", "off"))
+    latency = NumberRange(load_default=(0, 0), **_described(
+        "--latency", "MOCK_LATENCY", "added latency in milliseconds, N or MIN-MAX"))
     error_rate = fields.Float(
         load_default=0.0,
         validate=validate.Range(0.0, 1.0, error="{input} is out of range; give a share from 0 to 1, e.g. 0.05."),
         error_messages={"invalid": "Not a valid number; give a share from 0 to 1, e.g. 0.05."},
+        **_described("--error-rate", "MOCK_ERROR_RATE", "share of requests answered 500, 0 to 1", "0"),
     )
-    max_body = _whole_number(1024 * 1024, 0)
+    max_body = _whole_number(1024 * 1024, 0, **_described(
+        "--max-body", "MOCK_MAX_BODY", "largest request body accepted, in bytes"))
 
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):

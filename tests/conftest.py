@@ -6,16 +6,15 @@ from pathlib import Path
 import pytest
 
 from conversations_mock import create_app
+from conversations_mock.settings import SETTINGS
 from tests.helpers import API_KEY, REPO, LiveServer
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """Settings come only from each test's config, never from the machine's environment."""
-    for variable in ("HOST", "PORT", "MOCK_WORKERS", "MOCK_SEED", "MOCK_FIXTURES_DIR", "MOCK_API_KEYS",
-                     "MOCK_BASE_PATH", "MOCK_CONVERSATIONS", "MOCK_CORS_ORIGINS", "MOCK_RELOAD",
-                     "MOCK_LATENCY", "MOCK_ERROR_RATE", "MOCK_MAX_BODY"):
-        monkeypatch.delenv(variable, raising=False)
+    for setting in SETTINGS.values():
+        monkeypatch.delenv(setting.variable, raising=False)
 
 
 @pytest.fixture
@@ -95,9 +94,9 @@ def live_server(tmp_path):
     def _start(*args, **env_overrides):
         env = {**os.environ, "LOG_DIR": str(tmp_path / f"server{len(servers)}"), **env_overrides}
         Path(env["LOG_DIR"]).mkdir()
-        for variable in ("HOST", "PORT", "MOCK_API_KEYS", "MOCK_BASE_PATH", "MOCK_SEED"):
-            if variable not in env_overrides:
-                env.pop(variable, None)
+        for setting in SETTINGS.values():  # the machine's settings never reach a test's server
+            if setting.variable not in env_overrides:
+                env.pop(setting.variable, None)
         server = LiveServer(list(args), env)
         servers.append(server)
         return server

@@ -5,8 +5,8 @@ import os
 import pytest
 
 from conversations_mock import ConfigError, create_app
-from conversations_mock.settings import OPTIONS, load_settings
-from tests.helpers import API_KEY, GENERATED_CHATBOT
+from conversations_mock.settings import SETTINGS, load_settings
+from tests.helpers import API_KEY, GENERATED_CHATBOT, REPO
 
 MAX_SEED = str(2**63 - 1)
 BAD_VALUES = [
@@ -53,7 +53,7 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize("setting, value, words", BAD_VALUES, ids=[f"{s}={v}" for s, v, _ in BAD_VALUES])
 def test_bad_setting_in_config(setting, value, words):
-    flag, variable, _ = OPTIONS[setting]
+    flag, variable = SETTINGS[setting].flag, SETTINGS[setting].variable
     with pytest.raises(ConfigError) as caught:
         create_app({setting: value})
     message = str(caught.value)
@@ -64,7 +64,7 @@ def test_bad_setting_in_config(setting, value, words):
 
 @pytest.mark.parametrize("setting, value, words", BAD_VALUES[::3], ids=[f"{s}={v}" for s, v, _ in BAD_VALUES[::3]])
 def test_bad_setting_in_environment(monkeypatch, setting, value, words):
-    flag, variable, _ = OPTIONS[setting]
+    flag, variable = SETTINGS[setting].flag, SETTINGS[setting].variable
     if value == "":
         pytest.skip("an empty variable means 'not set'")
     monkeypatch.setenv(variable, value)
@@ -95,7 +95,7 @@ def test_unknown_setting_names_every_setting():
         create_app({"page_size": 5})
     message = str(caught.value)
     assert "'page_size'" in message
-    assert all(name in message for name in OPTIONS)
+    assert all(name in message for name in SETTINGS)
 
 
 def test_empty_variable_means_not_set(monkeypatch):
@@ -159,3 +159,33 @@ def test_serve_runs_one_worker_per_cpu_unless_told(monkeypatch, given, workers):
     assert server.serve({"port": "0", **given}) == 0
     assert started["workers"] == workers
     assert started["worker_class"] == "conversations_mock.web.worker.MockWorker" and started["preload_app"] is True
+
+
+def _readme_settings_rows():
+    """{flag: (variable, default)} of the README's settings table."""
+    section = (REPO / "README.md").read_text(encoding="utf-8").split("## Settings", 1)[1].split("\n## ", 1)[0]
+    cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()
+             if line.startswith("| `--") or (line.startswith("| ") and line.count("|") == 5 and "`--" in line)]
+    return {flag.strip("`"): (variable.strip("`"), default) for _, flag, variable, default in cells}
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_the_readme_row_of_each_setting_says_what_its_description_says(name):
+    setting = SETTINGS[name]
+    variable, default = _readme_settings_rows()[setting.flag]
+    assert variable == setting.variable
+    assert setting.default.split(":")[0] in default
+
+
+def test_the_readme_lists_every_setting_and_no_other():
+    assert set(_readme_settings_rows()) == {setting.flag for setting in SETTINGS.values()}
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_serve_help_gives_each_settings_flag_variable_and_default(name):
+    from conversations_mock.commands.cli import build_parser
+
+    setting = SETTINGS[name]
+    serve = build_parser()._subparsers._group_actions[0].choices["serve"]
+    [action] = [action for action in serve._actions if setting.flag in action.option_strings]
+    assert action.help == f"{setting.help} (default {setting.default}); env {setting.variable}"

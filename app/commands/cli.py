@@ -4,7 +4,7 @@ import argparse
 import sys
 
 import conversations_mock
-from conversations_mock.settings import OPTIONS
+from conversations_mock.settings import SETTINGS
 
 # Subcommands other modules add: each module has register(subparsers) and sets func on its parser.
 COMMAND_MODULES = ("conversations_mock.commands.generate", "conversations_mock.web.openapi", "conversations_mock.commands.verify")
@@ -28,17 +28,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_setting_flags(parser):
-    for name, (flag, variable, help_text) in OPTIONS.items():
-        if name == "reload":
-            parser.add_argument(flag, dest=name, action="store_const", const="true", help=f"{help_text}; env {variable}")
+    for name, setting in SETTINGS.items():
+        help_text = f"{setting.help} (default {setting.default}); env {setting.variable}"
+        if setting.switch:
+            parser.add_argument(setting.flag, dest=name, action="store_const", const="true", help=help_text)
         else:
-            parser.add_argument(flag, dest=name, metavar=name.upper(), help=f"{help_text}; env {variable}")
+            parser.add_argument(setting.flag, dest=name, metavar=name.upper(), help=help_text)
 
 
 def _serve(args):
     from conversations_mock.commands.serve import serve
 
-    overrides = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    overrides = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
     return serve(overrides)
 
 

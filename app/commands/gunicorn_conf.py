@@ -1,15 +1,10 @@
-"""gunicorn settings for the mock: bind from HOST/PORT, one worker per CPU, gevent workers.
+"""gunicorn settings for the mock: gevent workers, the app built before forking, limits and the log.
 
 gevent serves each connection in a greenlet, so a delayed request or a slow client never holds
-a worker; `conversations-mock serve` loads this file, and `gunicorn -c python:conversations_mock.commands.gunicorn_conf
-'app:create_app()'` works too.
+a worker. `conversations-mock serve` loads this file and adds bind and workers from the mock's
+own settings (host, port, workers); run directly, gunicorn takes them from its own flags:
+`gunicorn -c python:conversations_mock.commands.gunicorn_conf -b 127.0.0.1:8000 -w 2 'conversations_mock:create_app()'`.
 """
-
-import multiprocessing
-import os
-
-bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '8000'}"
-workers = int(os.environ.get("MOCK_WORKERS") or multiprocessing.cpu_count())
 # gunicorn's gevent worker, answering the requests gunicorn itself refuses (limits below) as
 # problem+json instead of an HTML page, and masking API keys in every log line (web/worker.py).
 worker_class = "conversations_mock.web.worker.MockWorker"

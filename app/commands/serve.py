@@ -12,7 +12,7 @@ import conversations_mock
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.commands import gunicorn_conf
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT, DOCUMENTED_KEY
-from conversations_mock.settings import OPTIONS
+from conversations_mock.settings import SETTINGS
 
 
 class MockServer(BaseApplication):
@@ -32,8 +32,7 @@ class MockServer(BaseApplication):
 
 
 def _setting(name):
-    flag, variable, _ = OPTIONS[name]
-    return f"Setting {name} ({flag} / {variable})"
+    return f"Setting {SETTINGS[name].label()}"
 
 
 def _check_address(host, port):
