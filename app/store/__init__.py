@@ -1,0 +1,65 @@
+"""What tests set and what the mock received, per namespace, shared by every worker and server.
+
+A Store holds, for each namespace, the conversations a control request set for a chatbot and the
+journal of requests received. The embedded store (nothing to install) is shared by the workers of
+one server; a Redis store by any number of servers. Both keep the contract of `Store`.
+"""
+
+from abc import ABC, abstractmethod
+
+# The namespace of requests that name none.
+DEFAULT_NAMESPACE = "default"
+# Entries each namespace's journal keeps, newest first, by default (the journal_size setting).
+JOURNAL_SIZE = 1000
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached; the message names it (e.g. 'redis://127.0.0.1:6390/0')."""
+
+
+class Store(ABC):
+    """Per-namespace chatbot data and request journal.
+
+    Read your writes: once a write method returns, every reader of the same store, in any worker
+    or server, sees it; `generation()` tells readers cheaply (no round trip per request) whether
+    anything changed since they last looked. Every method may raise StoreUnavailable.
+    """
+
+    @abstractmethod
+    def put_chatbot(self, namespace: str, chatbot_id: str, conversations: bytes) -> None:
+        """Set a chatbot's conversations in a namespace: a JSON array, already checked by the schemas."""
+
+    @abstractmethod
+    def get_chatbot(self, namespace: str, chatbot_id: str) -> bytes | None:
+        """The conversations set for a chatbot in a namespace, or None when none are."""
+
+    @abstractmethod
+    def delete_chatbot(self, namespace: str, chatbot_id: str) -> bool:
+        """Forget a chatbot's conversations in a namespace; whether any were set."""
+
+    @abstractmethod
+    def chatbots(self, namespace: str) -> dict[str, bytes]:
+        """Every chatbot set in a namespace, with its conversations."""
+
+    @abstractmethod
+    def reset(self, namespace: str) -> None:
+        """Forget a namespace's chatbots and journal."""
+
+    @abstractmethod
+    def generation(self) -> int:
+        """A number that changes whenever any chatbot data changes; cheap to read on every request."""
+
+    @abstractmethod
+    def record(self, namespace: str, entry: dict) -> None:
+        """Add a request to a namespace's journal (bounded: the oldest entries go first)."""
+
+    @abstractmethod
+    def journal(self, namespace: str, path: str | None = None, limit: int | None = None) -> list[dict]:
+        """A namespace's journal, newest first, optionally only requests to `path`."""
+
+    @abstractmethod
+    def clear_journal(self, namespace: str) -> None:
+        """Empty a namespace's journal."""
+
+    def close(self) -> None:
+        """Release connections and files; the store is not used afterwards."""
