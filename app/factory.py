@@ -66,12 +66,12 @@ def create_app(config=None, environ=None):
 
     # The request's path, outermost first: each layer hands what it does not answer to the next,
     # and Flask (routing, the view, flask-cors, the error handlers) stands behind the last.
+    reload, fast = settings["reload"], not chaos(settings)  # chaos is drawn per request by the view
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
-        ("reload", FixtureReload, {"reloader": FixtureReloader(app, build_catalogue)}) if settings["reload"] else None,
-        # Server-wide latency and errors are drawn per request by the view: no fast path then.
+        ("reload", FixtureReload, {"reloader": FixtureReloader(app, build_catalogue)}) if reload else None,
         ("fast", FastPages, {"app": app, "admission": admission, "cors_headers": learnt_cors_headers})
-        if not chaos(settings) else None,
+        if fast else None,
     ]
     app.extensions[LAYERS] = {}
     for name, layer, options in reversed([entry for entry in layers if entry]):

@@ -104,7 +104,8 @@ class Admission:
             return None  # a repeated parameter: the view's parser refuses it
         rest = None
         if "page" in values:
-            rest = ("query-rest", route.rule, *((name, value) for name, value in values.items() if name != "page"))
+            others = ((name, value) for name, value in values.items() if name != "page")
+            rest = ("query-rest", route.rule, *others)
             known = self.memo.recall(rest)
             if known is not None:
                 try:

@@ -60,6 +60,7 @@ def _flatten(messages):
 parser = RequestParser()
 _headers_schema = ApiKeyHeaderSchema()
 
+
 def _page(catalogue, values: dict, query: PageQuery) -> tuple[int, bytes]:
     """A chatbot's page, as the catalogue holds it (scenarios aside)."""
     return catalogue.page(values["chatbot_id"], query)

@@ -1,6 +1,9 @@
 """CORS with flask-cors: browser apps on other origins may call the mock and read its headers."""
 
+from flask import Response, request
 from flask_cors import CORS
+
+from conversations_mock.data.cache import BoundedCache
 
 # What a browser client sends beyond the CORS-safelisted headers, and what its script may read.
 ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID")
@@ -31,10 +34,10 @@ def init_app(app):
         # Keys travel in X-API-Key, never in cookies: no credentialed requests.
         supports_credentials=False,
     )
-    return _remember_answers(app)
+    return _learn_headers_per_origin(app)
 
 
-def _remember_answers(app):
+def _learn_headers_per_origin(app):
     """Memoise the headers flask-cors adds to an ordinary (not preflight) answer.
 
     They depend only on the request's Origin and its private-network request header (every path
@@ -43,19 +46,15 @@ def _remember_answers(app):
     order. Preflights, and responses that already carry CORS headers, go to flask-cors itself.
     Returns the function that recalls what was learnt for a request.
     """
-    from flask import Response, request
-
-    from conversations_mock.data.cache import BoundedCache
-
     functions = app.after_request_funcs.setdefault(None, [])
     add_cors = functions[-1]  # the function CORS() has just registered
     learnt = BoundedCache(256)
 
-    def remembered(environ):
+    def learnt_for(environ):
         """The headers learnt for this request's Origin, or None before the first answer to it."""
         return learnt.recall(_asked(environ))
 
-    def add_remembered(response):
+    def add_learnt(response):
         environ = request.environ
         if environ.get("REQUEST_METHOD") == "OPTIONS" or "Access-Control-Allow-Origin" in response.headers:
             return add_cors(response)
@@ -69,9 +68,9 @@ def _remember_answers(app):
             response.headers.add(name, value)
         return response
 
-    add_remembered.__wrapped__ = add_cors
-    functions[-1] = add_remembered
-    return remembered
+    add_learnt.__wrapped__ = add_cors
+    functions[-1] = add_learnt
+    return learnt_for
 
 
 def _asked(environ) -> tuple:

@@ -5,9 +5,9 @@ routing, hooks and flask-cors cost as much as building the page. A GET with no b
 header and no upgrade, whose key, path and query the Admission recognises (web/admission.py)
 and whose Origin's CORS headers the view has learnt (web/cors.py), is answered here by its
 PageRoute's page, with the headers web/pages.py makes for the view too and the CORS headers
-flask-cors gave that Origin. Any PageRoute is served so; nothing here names one. Everything else goes to Flask: the first request of a key, an Origin or a host,
-every refusal, scenarios, HEAD, bodies and upgrades. Nothing is decided here that the view has
-not decided first.
+flask-cors gave that Origin. Any PageRoute is served so; nothing here names one. Everything
+else goes to Flask: the first request of a key, an Origin or a host, every refusal, scenarios,
+HEAD, bodies and upgrades. Nothing is decided here that the view has not decided first.
 
 Usage, as create_app stacks it::
 
@@ -18,7 +18,7 @@ from conversations_mock.web.pages import page_headers
 from conversations_mock.web.safety import has_body
 
 
-def plain(environ) -> bool:
+def is_ordinary(environ) -> bool:
     """Whether the request asks for a page and nothing more: no Prefer header, no body, no upgrade.
 
     werkzeug's router refuses a websocket upgrade to the page's route with a 400: Flask answers it.
@@ -52,7 +52,9 @@ class FastPages:
         except Exception:  # noqa: BLE001 - Flask's path answers the request, as a problem if it fails too
             if not self._failed:  # said once: under load a broken fast path would fill the log
                 self._failed = True
-                self.app.logger.exception("The fast path failed; this and later failing requests go through Flask")
+                self.app.logger.exception(
+                    "The fast path failed; this and later failing requests go through Flask"
+                )
             answer = None
         if answer is None:
             return self.wsgi_app(environ, start_response)
@@ -62,7 +64,7 @@ class FastPages:
 
     def answer(self, environ) -> tuple[list, bytes] | None:
         """(headers, body) the view would answer this request with, or None if it must go to Flask."""
-        if not plain(environ) or not self.admission.key_known(environ):
+        if not is_ordinary(environ) or not self.admission.key_known(environ):
             return None
         path = self.admission.path(environ)
         query = path and self.admission.query(environ, path[0])

@@ -50,7 +50,7 @@ class Scenario:
             return _documented_page(chatbot_id, query)
         seed = self.preferences.get("seed")
         if seed is None:
-            return route.page(catalogue, values, query)  # what the fast path answers a plain request with
+            return route.page(catalogue, values, query)  # what the fast path answers an ordinary request with
         # A chatbot whose conversations a fixture lists is the same whatever the seed.
         if not catalogue.is_listed(chatbot_id):
             self.applied.append(f"seed={seed}")
