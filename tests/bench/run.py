@@ -155,7 +155,7 @@ def measure_throughput(args, workdir, fixtures, env, source):
     """Interleaved wrk runs of every scenario; {(label, connections): [(rps, p50, p99), ...]}."""
     mock_port, floor_port = free_port(), free_port()
     mock_env = {**env, "MOCK_FIXTURES_DIR": fixtures, "MOCK_CONVERSATIONS": str(SMALL_SIZE)}
-    mock = Server("mock", gunicorn_command("app:create_app()", args.worker_class, args.workers, mock_port),
+    mock = Server("mock", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers, mock_port),
                   mock_env, mock_port, workdir, PATH.format(DOCUMENTED), cwd=source)
     try:
         status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
@@ -316,7 +316,7 @@ def report(args, results, problems, startup, memory, compute):
 
 
 def _configured_worker(source):
-    text = (Path(source) / "app" / "gunicorn_conf.py").read_text(encoding="utf-8")
+    text = (Path(source) / "app" / "commands" / "gunicorn_conf.py").read_text(encoding="utf-8")
     match = re.search(r"^worker_class = [\"']([^\"']+)", text, re.M)
     return match.group(1) if match else "configured"
 
@@ -342,7 +342,8 @@ def main(argv=None):
     parser.add_argument("--memory-seconds", type=int, default=5, help="seconds of each memory phase (default 5)")
     parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory,compute")
     parser.add_argument("--source", default=str(REPO),
-                        help="source tree of the mock to measure, e.g. an older checkout (default: this one)")
+                        help="source tree of the mock to measure, installed in this venv with pip install -e "
+                        "(default: this one)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("bench: wrk is not installed (make bench installs it with apt-get)")

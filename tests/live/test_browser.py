@@ -169,17 +169,22 @@ def test_browser_refuses_an_origin_the_mock_does_not_allow(live_server, page_ser
     assert page.locator("#ids li").count() == 0
 
 
-def test_docs_try_it_out_calls_the_server_under_its_base_path(live_server, page, documented_example):
-    mock = live_server("--workers", "1", "--base-path", "/v1")
-    requested = []
-    page.on("request", lambda request: requested.append(request.url))
-    page.goto(mock.url + "/docs")
+def _try_it_out(page) -> str:
+    """Open the operation in Swagger UI, try it out, execute: the status it shows."""
     page.click(".opblock-summary")
     page.click("button.try-out__btn")
     page.click("button.execute")
     status = page.locator(".live-responses-table .response .response-col_status")
     status.wait_for()
-    assert status.inner_text().strip() == "200"
+    return status.inner_text().strip()
+
+
+def test_docs_try_it_out_calls_the_server_under_its_base_path(live_server, page, documented_example):
+    mock = live_server("--workers", "1", "--base-path", "/v1")
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(mock.url + "/docs")
+    assert _try_it_out(page) == "200"
     body = page.locator(".live-responses-table .response .response-col_description pre").first.inner_text()
     assert [c["id"] for c in json.loads(body)] == [c["id"] for c in documented_example]
     assert requested[-1] == f"{mock.url}/v1/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=1&page_size=10"
@@ -201,10 +206,5 @@ def test_docs_authorize_sends_the_key_typed_there_a_wrong_one_too(live_server, p
     page.fill(".auth-container input", "0" * 47)
     page.click(".auth-container button.authorize")
     page.click("button.btn-done")
-    page.click(".opblock-summary")
-    page.click("button.try-out__btn")
-    page.click("button.execute")
-    status = page.locator(".live-responses-table .response .response-col_status")
-    status.wait_for()
-    assert status.inner_text().strip() == "401"
+    assert _try_it_out(page) == "401"
     assert sent[-1] == "0" * 47
