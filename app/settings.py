@@ -21,6 +21,8 @@ OPTIONS = {
     "latency": ("--latency", "MOCK_LATENCY", "added latency in ms, N or MIN-MAX (default 0)"),
     "error_rate": ("--error-rate", "MOCK_ERROR_RATE", "share of requests answered 500, 0 to 1 (default 0)"),
     "max_body": ("--max-body", "MOCK_MAX_BODY", "largest request body accepted, in bytes (default 1048576)"),
+    "clock": ("--clock", "MOCK_CLOCK", "the instant pages are evaluated at: fixed (2025-03-07T06:00:00Z), now, or an ISO 8601 instant (default fixed)"),
+    "clock_speed": ("--clock-speed", "MOCK_CLOCK_SPEED", "clock seconds per real second from the server's start, 0 to 1000000 (default 0; 1 under now)"),
 }
 
 

@@ -5,7 +5,11 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from conversations_mock.schemas.clock import ClockChoice
 from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
+
+# A day of clock time per second of the wall clock's, and more, is past any demo.
+MAX_CLOCK_SPEED = 1_000_000
 
 
 class NumberRange(fields.Field):
@@ -94,6 +98,14 @@ class SettingsSchema(Schema):
     latency = NumberRange(load_default=(0, 0))
     error_rate = fields.Float(load_default=0.0, validate=validate.Range(0.0, 1.0))
     max_body = fields.Integer(load_default=1024 * 1024, validate=validate.Range(min=0))
+    clock = ClockChoice(load_default="fixed")
+    clock_speed = fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(0, MAX_CLOCK_SPEED, error="Must be a number from {min} to {max}."),
+        error_messages={"invalid": f"Must be a number from 0 to {MAX_CLOCK_SPEED}, e.g. 60."},
+    )
 
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):
