@@ -104,7 +104,7 @@ class SettingsSchema(Schema):
         allow_none=True,
         allow_nan=False,
         validate=validate.Range(0, MAX_CLOCK_SPEED, error="Must be a number from {min} to {max}."),
-        error_messages={"invalid": f"Must be a number from 0 to {MAX_CLOCK_SPEED}, e.g. 60."},
+        error_messages={key: f"Must be a number from 0 to {MAX_CLOCK_SPEED}, e.g. 60." for key in ("invalid", "special")},
     )
 
     @validates_schema(skip_on_field_errors=True)

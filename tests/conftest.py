@@ -14,7 +14,7 @@ def _clean_environment(monkeypatch):
     """Settings come only from each test's config, never from the machine's environment."""
     for variable in ("HOST", "PORT", "MOCK_WORKERS", "MOCK_SEED", "MOCK_FIXTURES_DIR", "MOCK_API_KEYS",
                      "MOCK_BASE_PATH", "MOCK_CONVERSATIONS", "MOCK_CORS_ORIGINS", "MOCK_RELOAD",
-                     "MOCK_LATENCY", "MOCK_ERROR_RATE", "MOCK_MAX_BODY"):
+                     "MOCK_LATENCY", "MOCK_ERROR_RATE", "MOCK_MAX_BODY", "MOCK_CLOCK", "MOCK_CLOCK_SPEED"):
         monkeypatch.delenv(variable, raising=False)
 
 
