@@ -343,7 +343,7 @@ def report(args, results, problems, startup, memory, compute):
 
 
 def _configured_worker(source):
-    text = (Path(source) / "app" / "gunicorn_conf.py").read_text(encoding="utf-8")
+    text = (Path(source) / "app" / "commands" / "gunicorn_conf.py").read_text(encoding="utf-8")
     match = re.search(r"^worker_class = [\"']([^\"']+)", text, re.M)
     return match.group(1) if match else "configured"
 
