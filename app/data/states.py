@@ -22,9 +22,11 @@ FINITE_KINDS = (VOICE, QUICK, HOURS, DAYS)
 _SWAPS = tuple((top, top + 1) for top in range(BLOCK - 1, 0, -1))
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity (a C slot call, not a generated __hash__: pages hash lives by the
+# thousand); life() makes one object per (kind, final), so identity is equality.
+@dataclass(frozen=True, eq=False)
 class Life:
-    """A conversation's life: its kind and the state it ends in (open ones never end)."""
+    """A conversation's life: its kind and the state it ends in (open ones never end); made by life()."""
 
     kind: str
     final: str
@@ -32,6 +34,12 @@ class Life:
     def matches(self, state: str, ended: bool) -> bool:
         """Whether a conversation of this life is in `state`, once it has `ended` (or not)."""
         return state == (self.final if ended else "in_progress")
+
+
+@lru_cache(maxsize=None)
+def life(kind: str, final: str) -> Life:
+    """The one Life of this kind and final state."""
+    return Life(kind, final)
 
 
 @lru_cache(maxsize=256)
@@ -63,7 +71,7 @@ def composition(open_lives: int, resolved: int, turn: int) -> tuple:
     # The ending lives from the `turn`-th on (round the block) end resolved, the others closed.
     kinds = [VOICE, *islice(cycle((QUICK, HOURS, QUICK, DAYS)), BLOCK - 1 - open_lives)]
     finals = ["resolved" if (place - turn) % len(kinds) < resolved else "closed" for place in range(len(kinds))]
-    return (Life(OPEN, "in_progress"),) * open_lives + tuple(map(Life, kinds, finals))
+    return (life(OPEN, "in_progress"),) * open_lives + tuple(map(life, kinds, finals))
 
 
 class LifeLayout:
