@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run dev test bench pools clean
+.PHONY: setup run dev demo test bench pools clean
 
 # Two stamps, each redone when pyproject.toml changes: serving needs the runtime dependencies only,
 # the test suite adds the `test` extra (pytest, hypothesis, schemathesis, playwright, ...).
@@ -33,6 +33,11 @@ run: $(RUNTIME)
 # `make run` with fixture reload: edits to fixtures/ (and to FIXTURES=dir) are served without a restart.
 dev: $(RUNTIME)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
+
+# A living timeline to watch: the wall clock at thirty times its pace, chatbots of a hundred or so
+# conversations a day, so page 1 gets new conversations and sees others end within minutes.
+demo: $(RUNTIME)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --clock now --clock-speed 30 --conversations 5000-10000
 
 test: $(TESTING)
 	$(BIN)/python -m pytest

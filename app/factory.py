@@ -1,8 +1,11 @@
 """create_app: settings, then data, then the Flask app, then the WSGI layers a request passes through."""
 
+from functools import partial
+
 from flask import Flask
 
 from conversations_mock.data.catalogue import Catalogue
+from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
 from conversations_mock.settings import load_settings
 from conversations_mock.web import conversations, cors, docs, home, openapi, problems, safety
@@ -18,16 +21,19 @@ LAYERS = "layers"
 PAGE_ROUTES = [conversations.ROUTE]
 
 
-def build_catalogue(settings, extra_dirs=()):
+def build_catalogue(settings, extra_dirs=(), clock=None):
     """Read the fixture directories the settings name (plus `extra_dirs`) into a new Catalogue.
 
+    `clock` is the running app's (a rebuilt catalogue keeps its time); None makes the settings' clock.
     Raises FixtureError naming the file, item and field of each problem, one to a line.
     """
     directories = [BUILTIN_FIXTURES]
     if settings["fixtures_dir"]:
         directories.append(settings["fixtures_dir"])
     directories.extend(extra_dirs)
-    return Catalogue(directories, settings["seed"], settings["conversations"])
+    if clock is None:
+        clock = Clock.of(settings["clock"], settings["clock_speed"])
+    return Catalogue(directories, settings["seed"], settings["conversations"], clock=clock)
 
 
 class MockFlask(Flask):
@@ -53,7 +59,7 @@ def create_app(config=None, environ=None):
     app.config["MAX_CONTENT_LENGTH"] = settings["max_body"]
     app.json.sort_keys = False
     # Every answer reads the catalogue from here, so a reload (or the pytest plugin) can swap it whole.
-    app.extensions["catalogue"] = build_catalogue(settings)
+    catalogue = app.extensions["catalogue"] = build_catalogue(settings)
     admission = app.extensions[ADMISSION] = Admission(PAGE_ROUTES, settings["base_path"])
     problems.init_app(app)
     safety.init_app(app)
@@ -69,7 +75,9 @@ def create_app(config=None, environ=None):
     reload, fast = settings["reload"], not chaos(settings)  # chaos is drawn per request by the view
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
-        ("reload", FixtureReload, {"reloader": FixtureReloader(app, build_catalogue)}) if reload else None,
+        # A reload rebuilds the catalogue with the app's clock: a running clock goes on, never back.
+        ("reload", FixtureReload, {"reloader": FixtureReloader(app, partial(build_catalogue, clock=catalogue.clock))})
+        if reload else None,
         ("fast", FastPages, {"app": app, "admission": admission, "cors_headers": learnt_cors_headers})
         if fast else None,
     ]

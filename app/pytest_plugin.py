@@ -184,7 +184,8 @@ class ConversationsMock:
 
         settings = {**self._server.settings, "seed": seed}
         # Built before it is swapped in: a bad fixture leaves the running catalogue untouched.
-        self._server.app.extensions["catalogue"] = build_catalogue(settings, fixture_dirs)
+        clock = self._server.app.extensions["catalogue"].clock  # the session's time goes on
+        self._server.app.extensions["catalogue"] = build_catalogue(settings, fixture_dirs, clock=clock)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from conversations_mock.schemas.conversation import ConversationSchema
+from conversations_mock.schemas.conversation import ConversationSchema, StrictBoolean
 
 # A bound that keeps every generated count an ordinary integer; a billion is far past any demo.
 MAX_GENERATED_COUNT = 1_000_000_000
@@ -26,12 +26,20 @@ class ChatbotFixtureSchema(Schema):
     name = fields.String()
     conversations = fields.List(fields.Nested(ConversationSchema))
     generated = fields.Nested(GeneratedSchema)
+    shift = StrictBoolean(
+        load_default=False,
+        metadata={"description": "Move the listed conversations' moments so the latest falls just before the clock."},
+    )
 
     @validates_schema(skip_on_field_errors=True)
     def check_source(self, data, **kwargs):
         """Require exactly one source of conversations, each belonging to this chatbot."""
         if ("conversations" in data) == ("generated" in data):
             raise ValidationError("Give exactly one of 'conversations' or 'generated'.")
+        if data["shift"] and "generated" in data:
+            raise ValidationError(
+                {"shift": ["Only for listed conversations: generated ones follow the clock already."]}
+            )
         errors = {}
         seen = set()
         for index, conversation in enumerate(data.get("conversations", ())):

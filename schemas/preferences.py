@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from conversations_mock.schemas.clock import INSTANT_EXAMPLE, Instant
 from conversations_mock.schemas.request import MAX_SEED, WholeNumber
 
 PREFER_HEADER = "Prefer"
@@ -19,7 +20,7 @@ class PreferencesSchema(Schema):
     """The preferences of one request, each given at most once."""
 
     error_messages = {
-        "unknown": "Unknown preference; this server honours code, delay, example and seed."
+        "unknown": "Unknown preference; this server honours code, delay, example, seed and clock."
     }
 
     code = WholeNumber(
@@ -40,4 +41,10 @@ class PreferencesSchema(Schema):
         validate=validate.Range(0, MAX_SEED, error="Must be from {min} to {max}."),
         error_messages={"invalid": "Must be a whole number written in digits 0-9."},
         metadata={"description": "Generate this response's conversations with this seed."},
+    )
+    clock = Instant(
+        metadata={
+            "description": "Evaluate this response's conversations at this instant instead of the server's clock.",
+            "allowed": f"an ISO 8601 instant with a UTC offset, e.g. {INSTANT_EXAMPLE}",
+        },
     )

@@ -6,7 +6,11 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from conversations_mock.schemas.clock import ClockChoice
 from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
+
+# A day of clock time per second of the wall clock's, and more, is past any demo.
+MAX_CLOCK_SPEED = 1_000_000
 
 
 class NumberRange(fields.Field):
@@ -154,6 +158,19 @@ class SettingsSchema(Schema):
     )
     max_body = _whole_number(1024 * 1024, 0, **_described(
         "--max-body", "MOCK_MAX_BODY", "largest request body accepted, in bytes"))
+    clock = ClockChoice(load_default="fixed", **_described(
+        "--clock", "MOCK_CLOCK",
+        "the instant pages are evaluated at: fixed (2025-03-07T06:00:00Z), now, or an ISO 8601 instant"))
+    clock_speed = fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(0, MAX_CLOCK_SPEED, error="Must be a number from {min} to {max}."),
+        error_messages={key: f"Must be a number from 0 to {MAX_CLOCK_SPEED}, e.g. 60." for key in ("invalid", "special")},
+        **_described("--clock-speed", "MOCK_CLOCK_SPEED",
+                     f"clock seconds per real second from the server's start, 0 to {MAX_CLOCK_SPEED}; "
+                     "1 under --clock now unless given", "0"),
+    )
 
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):

@@ -34,7 +34,7 @@ def installed_venv(tmp_path):
     return venv
 
 
-@pytest.mark.parametrize("target", ["run", "dev", "bench", "pools"])
+@pytest.mark.parametrize("target", ["run", "dev", "demo", "bench", "pools"])
 def test_serving_targets_install_the_runtime_only(tmp_path, target):
     commands = dry_run(tmp_path / "fresh", target)
     assert f"-m venv {tmp_path / 'fresh'}\n" in commands

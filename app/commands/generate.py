@@ -5,11 +5,13 @@ import sys
 
 from marshmallow import ValidationError
 
+from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import FixtureError, error_lines
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.files import FileExists, write_output, written_to
 from conversations_mock.schemas import FixtureFileSchema, SettingsSchema, canonical_chatbot_id
+from conversations_mock.schemas.clock import ClockChoice
 from conversations_mock.schemas.request import MAX_SEED
 
 # A listed fixture is read, checked and held in memory whole by every worker: past ten thousand
@@ -33,6 +35,8 @@ def register(subparsers):
     parser.add_argument("--chatbot", required=True, metavar="ID", help="the chatbot's UUID")
     parser.add_argument("--count", required=True, metavar="N", help=f"how many conversations, 0..{MAX_COUNT}")
     parser.add_argument("--seed", metavar="S", help=f"seed of the generated data (default {DEFAULT_SEED}, the server's)")
+    parser.add_argument("--clock", metavar="WHEN", help="the instant to freeze: fixed (default, 2025-03-07T06:00:00Z), "
+                        "now, or an ISO 8601 instant such as 2026-06-01T12:00:00Z; the COUNT newest conversations then")
     parser.add_argument("--out", required=True, metavar="FILE", help="file to write, or - for standard output")
     parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     parser.set_defaults(func=run)
@@ -56,10 +60,20 @@ def _chatbot_id(text):
         raise UsageError(f"--chatbot {text!r} is not a UUID, e.g. 5afe16ed-5fd2-4552-a993-903bc9c32bb6.") from None
 
 
-def fixture_document(chatbot_id: str, count: int, seed: int) -> dict:
-    """The fixture file's content: one chatbot listing conversations 0..count-1 of its history."""
+def _clock(text):
+    """Microseconds since the epoch of a --clock value; raises UsageError naming what is allowed."""
+    try:
+        setting = ClockChoice().deserialize(text)
+    except ValidationError as error:
+        raise UsageError(f"--clock {text!r}: {error.messages[0]}") from None
+    return Clock.of(setting).now_us()
+
+
+def fixture_document(chatbot_id: str, count: int, seed: int, at: int | None = None) -> dict:
+    """The fixture file's content: one chatbot listing the `count` newest conversations of its history at
+    instant `at` (None: the fixed clock's, when exactly `count` have arrived; fewer before it)."""
     history = GeneratedHistory(chatbot_id, seed, count, MessagePools())
-    conversations = [history.conversation(index) for index in range(count)]
+    conversations = history.page(None, 0, count, at)
     return {
         "chatbots": [
             {
@@ -87,10 +101,11 @@ def run(args) -> int:
         chatbot_id = _chatbot_id(args.chatbot)
         count = _whole_number("count", args.count, 0, MAX_COUNT)
         seed = DEFAULT_SEED if args.seed is None else _whole_number("seed", args.seed, 0, MAX_SEED)
-        data = encode(fixture_document(chatbot_id, count, seed))
+        at = None if args.clock is None else _clock(args.clock)
+        data = encode(fixture_document(chatbot_id, count, seed, at))
         write_output(args.out, data, overwrite=args.force)
         if args.out != "-":
-            print(f"conversations-mock: wrote {count} conversations of chatbot {chatbot_id} to {args.out}", file=sys.stderr)
+            print(f"conversations-mock: wrote {len(json.loads(data)['chatbots'][0]['conversations'])} conversations of chatbot {chatbot_id} to {args.out}", file=sys.stderr)
     except (UsageError, FileExists, FixtureError) as error:
         print(f"conversations-mock generate: {error}", file=sys.stderr)
         return 2

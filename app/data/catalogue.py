@@ -3,6 +3,7 @@
 import orjson
 
 from conversations_mock.data.cache import BoundedCache
+from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import ListedHistory, load_fixtures
 from conversations_mock.data.generator import GeneratedHistory, chatbot_key, generated_count
 from conversations_mock.data.messages import SHARED_POOLS, MessagePools
@@ -22,15 +23,17 @@ def _page_weight(entry):
 class Catalogue:
     """Every chatbot's history, and the encoded pages served from them."""
 
-    def __init__(self, fixture_dirs, seed: int, conversations: tuple, pools: MessagePools | None = None):
+    def __init__(self, fixture_dirs, seed: int, conversations: tuple, pools: MessagePools | None = None,
+                 clock: Clock | None = None):
         self.seed = seed
+        self.clock = clock or Clock()
         self.conversations = conversations
         self.pools = pools or SHARED_POOLS
         self.fixture_dirs = tuple(fixture_dirs)
         self._fixtures = {}
         for chatbot_id, entry in load_fixtures(self.fixture_dirs).items():
             if "conversations" in entry:
-                self._fixtures[chatbot_id] = ListedHistory(chatbot_id, entry["conversations"])
+                self._fixtures[chatbot_id] = ListedHistory(chatbot_id, entry["conversations"], entry["shift"])
             else:
                 spec = entry["generated"]
                 self._fixtures[chatbot_id] = (spec["count"], spec["seed"])
@@ -44,6 +47,11 @@ class Catalogue:
     def is_listed(self, chatbot_id: str) -> bool:
         """Whether a fixture lists this chatbot's conversations (then no seed changes them)."""
         return isinstance(self._fixtures.get(chatbot_id), ListedHistory)
+
+    def follows_clock(self, chatbot_id: str) -> bool:
+        """Whether the clock changes this chatbot's conversations (all but listed ones not shifted)."""
+        fixture = self._fixtures.get(chatbot_id)
+        return not isinstance(fixture, ListedHistory) or fixture.follows_clock
 
     def history(self, chatbot_id: str, seed: int | None = None):
         """The history of a chatbot; `seed` overrides the server's seed for generated ones."""
@@ -64,22 +72,27 @@ class Catalogue:
             )
         return history
 
-    def page(self, chatbot_id: str, query: PageQuery, seed: int | None = None) -> tuple[int, bytes]:
-        """(total matching the query's state filter, JSON bytes of the query's page)."""
-        cache_key = (chatbot_id, seed, query)
+    def page(self, chatbot_id: str, query: PageQuery, seed: int | None = None, at: int | None = None
+             ) -> tuple[int, bytes]:
+        """(total matching the query's state filter, JSON bytes of the query's page) at instant `at`
+        (microseconds since the epoch; None: the clock's current instant)."""
+        if at is None:
+            at = self.clock.now_us()
+        # A page the clock does not change is kept once, not once per instant of a running clock.
+        cache_key = (chatbot_id, seed, query, at if self.follows_clock(chatbot_id) else None)
         cached = self._pages.recall(cache_key)
         if cached is None:
-            cached = self._pages.remember(cache_key, page_of(self.history(chatbot_id, seed), query))
+            cached = self._pages.remember(cache_key, page_of(self.history(chatbot_id, seed), query, at))
         return cached
 
 
-def items_of(history, query: PageQuery) -> tuple[int, list]:
-    """(total matching, the page's conversations) of any history (listed or generated) for one query."""
-    total = history.total(query.state)
-    return total, history.page(query.state, query.offset, query.page_size) if query.offset < total else []
+def items_of(history, query: PageQuery, at: int | None = None) -> tuple[int, list]:
+    """(total matching, the page's conversations) of any history (listed or generated) for one query at `at`."""
+    total = history.total(query.state, at)
+    return total, history.page(query.state, query.offset, query.page_size, at) if query.offset < total else []
 
 
-def page_of(history, query: PageQuery) -> tuple[int, bytes]:
-    """(total matching, JSON bytes of the page) of any history (listed or generated) for one query."""
-    total, items = items_of(history, query)
+def page_of(history, query: PageQuery, at: int | None = None) -> tuple[int, bytes]:
+    """(total matching, JSON bytes of the page) of any history (listed or generated) for one query at `at`."""
+    total, items = items_of(history, query, at)
     return total, orjson.dumps(items)

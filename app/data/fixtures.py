@@ -6,7 +6,9 @@ from pathlib import Path
 from marshmallow import ValidationError
 
 import conversations_mock.fixtures
+from conversations_mock.data.generator import ANCHOR_US, _moment
 from conversations_mock.schemas import ConversationSchema, FixtureFileSchema
+from conversations_mock.schemas.clock import instant_us
 
 # The fixture files shipped inside the package (the repository's fixtures/ folder).
 BUILTIN_FIXTURES = Path(conversations_mock.fixtures.__file__).resolve().parent
@@ -16,6 +18,8 @@ DOCUMENTED_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 # A file with many mistakes (a field misspelt in every conversation) lists this many, then counts the rest.
 SHOWN_PROBLEMS = 10
 _conversation_schema = ConversationSchema()
+# How long before the clock a shifted fixture's latest moment falls.
+SHIFT_MARGIN_US = 10**6
 
 
 class FixtureError(Exception):
@@ -23,27 +27,47 @@ class FixtureError(Exception):
 
 
 class ListedHistory:
-    """A chatbot whose conversations a fixture file lists, served newest first."""
+    """A chatbot whose conversations a fixture file lists, served newest first.
 
-    def __init__(self, chatbot_id: str, conversations: list):
+    As written under every clock; with `shift`, every moment moves by the same amount so the
+    file's latest one (a created_at or updated_at) falls just before the clock's instant.
+    """
+
+    def __init__(self, chatbot_id: str, conversations: list, shift: bool = False):
         # Stable sort: conversations created at the same moment keep the file's order.
         ordered = sorted(conversations, key=lambda c: c["created_at"], reverse=True)
         self.chatbot_id = chatbot_id
+        self.follows_clock = shift
         self._all = [_conversation_schema.dump(c) for c in ordered]
         self._by_state = {}
         for conversation in self._all:
             self._by_state.setdefault(conversation["state"], []).append(conversation)
+        moments = [instant_us(c[field]) for c in self._all for field in ("created_at", "updated_at")]
+        self._latest_us = max(moments, default=ANCHOR_US)
 
-    def total(self, state: str | None = None) -> int:
-        """How many conversations match the state filter (None: all)."""
+    def total(self, state: str | None = None, at: int | None = None) -> int:
+        """How many conversations match the state filter (None: all); the same at any instant."""
         return len(self._matching(state))
 
-    def page(self, state: str | None, offset: int, limit: int) -> list:
-        """Conversations offset..offset+limit-1 among those matching the state filter."""
-        return self._matching(state)[offset : offset + limit]
+    def page(self, state: str | None, offset: int, limit: int, at: int | None = None) -> list:
+        """Conversations offset..offset+limit-1 among those matching the state filter, shifted to `at` if asked."""
+        items = self._matching(state)[offset : offset + limit]
+        if not self.follows_clock:
+            return items
+        by = (ANCHOR_US if at is None else at) - SHIFT_MARGIN_US - self._latest_us
+        return [_shifted(item, by) for item in items]
 
     def _matching(self, state):
         return self._all if state is None else self._by_state.get(state, [])
+
+
+def _shifted(conversation: dict, by: int) -> dict:
+    """The conversation with created_at and updated_at moved by `by` microseconds."""
+    return {
+        **conversation,
+        "created_at": _moment(instant_us(conversation["created_at"]) + by),
+        "updated_at": _moment(instant_us(conversation["updated_at"]) + by),
+    }
 
 
 def error_lines(messages, path=""):

@@ -1,7 +1,10 @@
-"""Generated histories: conversation i of a chatbot computed from (seed, chatbot, i) alone.
+"""Generated histories: a chatbot's conversation n computed from (seed, chatbot, n, instant) alone.
 
-Nothing here builds, sorts or scans a whole history, so a chatbot with a million conversations
-costs what one with fifty does, and every worker, run and machine computes the same values.
+Conversations are numbered by arrival (0 the oldest), so what makes one conversation (its id,
+user, platform, start, ...) never changes as the clock moves; only its life (state, last message,
+updated_at) depends on the instant. Nothing here builds, sorts or scans a whole history, so a
+chatbot with a million conversations costs what one with fifty does, at any instant, and every
+worker, run and machine computes the same values.
 """
 
 import struct
@@ -9,14 +12,15 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from hashlib import blake2b
 
+from conversations_mock.data.arrivals import Arrivals
 from conversations_mock.data.messages import MessagePools
-from conversations_mock.data.platforms import PLATFORM_LOCALES, PLATFORM_TABLE, sns_user_id, uuid4_text
-from conversations_mock.data.states import StateLayout
+from conversations_mock.data.platforms import PLATFORM_LOCALES, TEXT_PLATFORM_TABLE, sns_user_id, uuid4_text
+from conversations_mock.data.states import OPEN, VOICE, LifeLayout
+from conversations_mock.data.timeline import Snapshot
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# The newest generated conversation falls in the week before the document's newest example.
+# The `fixed` clock's instant: a generated chatbot's configured count of conversations have arrived by then.
 ANCHOR_US = int((datetime(2025, 3, 7, 6, 0, tzinfo=timezone.utc) - EPOCH).total_seconds()) * 10**6
-WEEK_US = 7 * 24 * 3600 * 10**6
 DAY_US = 24 * 3600 * 10**6
 
 
@@ -55,68 +59,98 @@ def _moment(microseconds: int) -> str:
     return f"{_day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}+00:00"
 
 
-# Bytes 32..48 of a conversation's first digest, read in one call: platform, created_at jitter,
-# duration, signed in, message shape, language, text, human mode, voice room.
+# Bytes 32..48 of a conversation's first digest, read in one call: platform, its point in its arrival
+# slot, open span, signed in, message shape, language, text, human mode, voice room or message count.
 _FIELDS = struct.Struct(">HIIBBBBBH")
-# How long after its start a text conversation was last updated, by a tenth of its duration draw:
+# How long an open (never closed) conversation goes on getting messages, by a tenth of its draw:
 # half within half an hour, three in ten within six hours, the rest within three days.
 _SPANS_US = (30 * 60 * 10**6,) * 5 + (6 * 3600 * 10**6,) * 3 + (3 * DAY_US,) * 2
+# Snapshots a history keeps: the instants of a page walk and of a running clock's last seconds.
+_SNAPSHOTS = 8
 
 
 class GeneratedHistory:
-    """A chatbot's conversations, newest first, each computed on demand."""
+    """A chatbot's conversations at any instant, newest first, each computed on demand."""
 
     def __init__(self, chatbot_id: str, seed: int, count: int, pools: MessagePools):
         self.chatbot_id = chatbot_id
         self.key = chatbot_key(seed, chatbot_id)
-        self.layout = StateLayout(self.key, count)
+        self.lives = LifeLayout(self.key)
         self._pools = pools
-        timeline = blake2b(b"timeline", key=self.key, digest_size=8).digest()
-        span_us = (30 + timeline[0] % 90) * DAY_US
-        self._newest_us = ANCHOR_US - int.from_bytes(timeline[1:5], "big") % WEEK_US
-        # Equal slots, one conversation somewhere in each, keep newest-first strict at any size.
-        self._slot_us = max(1000, span_us // max(count, 1))
         # Keyed hashers with the key absorbed, copied per conversation: the same digests as
-        # blake2b(index, key=...) each time, without setting the key up again.
+        # blake2b(n, key=...) each time, without setting the key up again.
         self._head = blake2b(key=self.key, digest_size=64)
         self._tail = blake2b(key=self.key, digest_size=32, person=b"more")
+        self.arrivals = Arrivals(self.key, count, ANCHOR_US, self._draw)
+        self._snapshots = {}
 
-    def total(self, state: str | None = None) -> int:
-        """How many conversations match the state filter (None: all)."""
-        return self.layout.total(state)
+    follows_clock = True
 
-    def page(self, state: str | None, offset: int, limit: int) -> list:
-        """Conversations offset..offset+limit-1 among those matching the state filter."""
-        conversation = self.conversation
-        if state is None:
-            return [conversation(i, s) for i, s in enumerate(self.layout.states(offset, limit), offset)]
-        return [conversation(i, state) for i in self.layout.indexes(state, offset, limit)]
+    def _draw(self, n: int) -> int:
+        """Arrival n's point in its slot: bytes 34..38 of its first digest."""
+        hasher = self._head.copy()
+        hasher.update(n.to_bytes(8, "big"))
+        return int.from_bytes(hasher.digest()[34:38], "big")
 
-    def conversation(self, index: int, state: str | None = None) -> dict:
-        """Conversation `index` (0 is the newest), as the API prints it; `state` if the caller knows it."""
-        at = index.to_bytes(8, "big")
+    def snapshot(self, at: int | None = None) -> Snapshot:
+        """The history at instant `at` (microseconds since the epoch; None: the fixed clock's)."""
+        at = ANCHOR_US if at is None else at
+        snapshot = self._snapshots.get(at)
+        if snapshot is None:
+            if len(self._snapshots) >= _SNAPSHOTS:
+                self._snapshots.clear()
+            snapshot = self._snapshots[at] = Snapshot(self.lives, self.arrivals, at)
+        return snapshot
+
+    def total(self, state: str | None = None, at: int | None = None) -> int:
+        """How many conversations exist at `at`, or how many are in `state` then."""
+        return self.snapshot(at).total(state)
+
+    def page(self, state: str | None, offset: int, limit: int, at: int | None = None) -> list:
+        """Conversations offset..offset+limit-1 (newest first) among those in `state` (None: all) at `at`."""
+        snapshot = self.snapshot(at)
+        build = self._build
+        return [build(n, snapshot) for n in snapshot.positions(state, offset, limit)]
+
+    def conversation(self, n: int, at: int | None = None) -> dict:
+        """Arrival n (0 the oldest) as the API prints it at `at`; it must have arrived by then."""
+        snapshot = self.snapshot(at)
+        if not 0 <= n < snapshot.arrived:
+            raise IndexError(f"conversation {n} has not arrived at that instant")
+        return self._build(n, snapshot)
+
+    def _build(self, n: int, snapshot: Snapshot) -> dict:
+        at = n.to_bytes(8, "big")
         hasher = self._head.copy()
         hasher.update(at)
         head = hasher.digest()
-        pick, jitter, length, signed_in, shape, language, text, human, room = _FIELDS.unpack_from(head, 32)
-        platform = PLATFORM_TABLE[pick % len(PLATFORM_TABLE)]
-        if state is None:
-            state = self.layout.state_at(index)
-        slot = self._slot_us
-        created_us = self._newest_us - index * slot - jitter % slot
+        pick, draw, length, signed_in, shape, language, text, human, room = _FIELDS.unpack_from(head, 32)
+        life = self.lives.life(n)
+        state = snapshot.state(n, life)
+        created_us = self.arrivals.moment(n, draw)
         user_id = last_message = voice_path = None
-        if platform == "voice":
-            updated_us = created_us + 1_000_000 + length % 4_000_000
+        if life.kind == VOICE:  # a block's one voice call gives voice its tenth of the platforms
+            platform, duration, events = "voice", self.lives.durations[VOICE], 1
             metadata = {"type": "voice_chat"}
             voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
         else:
-            # Scaled, not reduced modulo the span: four bytes are ~72 minutes of microseconds, so
-            # `length % span` never reached the six-hour and three-day spans.
-            updated_us = created_us + (length * _SPANS_US[length % 10] >> 32)
+            platform = TEXT_PLATFORM_TABLE[pick % len(TEXT_PLATFORM_TABLE)]
+            # Scaled, not reduced modulo the span, so the six-hour and three-day spans are reached.
+            duration = (length * _SPANS_US[length % 10] >> 32) if life.kind == OPEN else self.lives.durations[life.kind]
+            events = 2 + room % 7
+        # Messages come every `gap` from the start; an ended conversation was last updated when it ended.
+        gap = max(1, duration // events)
+        if state != "in_progress":
+            event, updated_us = events, created_us + duration
+        else:
+            event = min((snapshot.at - created_us) // gap, events)
+            updated_us = created_us + event * gap
+        if platform != "voice":
             anonymous = signed_in < 218  # about 85% of users never sign in, as in the document
             metadata = {"anonymous": anonymous}
-            shape %= 20  # no message 2 in 20, the user's text 9 in 20, the bot's message 9 in 20
-            if not anonymous or shape >= 11:  # a second digest holds the user's and the message's ids
+            shape %= 20  # 2 in 20 conversations show no message; the others the user's and the bot's in turn
+            bot = shape >= 2 and event % 2 == 1
+            if not anonymous or bot:  # a second digest holds the user's and the messages' ids
                 hasher = self._tail.copy()
                 hasher.update(at)
                 tail = hasher.digest()
@@ -125,20 +159,22 @@ class GeneratedHistory:
             if shape >= 2:
                 locales = PLATFORM_LOCALES[platform]
                 user_texts, bot_texts = self._pools.get(locales[language % len(locales)])
-                if shape < 11:
-                    last_message = user_texts[text % len(user_texts)]
+                if not bot:
+                    last_message = user_texts[(text + event) % len(user_texts)]
                 else:
                     last_message = {
-                        "content": bot_texts[text % len(bot_texts)],
-                        "id": uuid4_text(tail[0:16]),
+                        "content": bot_texts[(text + event) % len(bot_texts)],
+                        # Each message of the conversation its own id: the event number varies the last bytes.
+                        "id": uuid4_text(tail[0:12] + (int.from_bytes(tail[12:16], "big") ^ event).to_bytes(4, "big")),
                         "sender_type": "bot",
                     }
+        in_progress = state == "in_progress"
         return {
-            "active": state == "in_progress",
+            "active": in_progress,
             "chatbot_id": self.chatbot_id,
             "created_at": _moment(created_us),
             "id": uuid4_text(head[0:16]),
-            "is_human_mode": state == "in_progress" and human < 13,
+            "is_human_mode": in_progress and human < 13,
             "last_message": last_message,
             "metadata": metadata,
             "migrated_data": False,

@@ -13,6 +13,9 @@ PLATFORM_WEIGHTS = {
     "navertalktalk": 8,
 }
 PLATFORM_TABLE = tuple(p for p, weight in PLATFORM_WEIGHTS.items() for _ in range(weight))
+# Generated histories place voice calls by their lives (one in each block of ten: its 10 in 100)
+# and draw the other platforms from this table, so the weights above hold.
+TEXT_PLATFORM_TABLE = tuple(p for p in PLATFORM_TABLE if p != "voice")
 
 # Faker locales whose languages each platform's users write in.
 PLATFORM_LOCALES = {

@@ -119,11 +119,12 @@ def _prefer_parameter(converter):
     lines = []
     for name, field in PreferencesSchema().fields.items():
         rules = converter.field2property(field)
-        allowed = (
-            ", ".join(map(str, rules["enum"]))
-            if "enum" in rules
-            else f"{rules['minimum']} to {rules['maximum']}"
-        )
+        if "enum" in rules:
+            allowed = ", ".join(map(str, rules["enum"]))
+        elif "minimum" in rules:
+            allowed = f"{rules['minimum']} to {rules['maximum']}"
+        else:  # a preference whose values no enum or range describes says what they are itself
+            allowed = field.metadata["allowed"]
         lines.append(f"- `{name}=...`: {rules['description']} Allowed: {allowed}.")
     return {
         "in": "header",

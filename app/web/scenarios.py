@@ -3,7 +3,7 @@
 Order, for a request the API would otherwise answer 200: the API key, path, query and body are
 checked first (401/422/400 as usual, like Prism); then `Prefer` is read (422 when malformed); then
 the request waits (`delay`, or the `latency` setting); then `code` (or the `error_rate` setting)
-answers with an error; otherwise `example` or `seed` choose the data.
+answers with an error; otherwise `example`, `seed` and `clock` choose the data.
 """
 
 import functools
@@ -18,7 +18,9 @@ from werkzeug.http import parse_list_header, unquote_header_value
 
 from conversations_mock.data.catalogue import items_of
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, ListedHistory, read_fixture_file
+from conversations_mock.data.generator import _moment
 from conversations_mock.schemas import PageQuery
+from conversations_mock.schemas.clock import INSTANT_EXAMPLE
 from conversations_mock.schemas.preferences import (
     PREFER_HEADER,
     PREFERENCE_APPLIED_HEADER,
@@ -28,7 +30,7 @@ from conversations_mock.schemas.preferences import (
 from conversations_mock.web.problems import RETRY_AFTER_SECONDS, Problem, api_key_challenge, simulated_detail
 from conversations_mock.web.safety import REQUEST_ID_HEADER
 
-_EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7"}
+_EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7", "clock": INSTANT_EXAMPLE}
 _schema = PreferencesSchema()
 
 @dataclass
@@ -48,13 +50,16 @@ class Scenario:
         if example == "documented":
             self.applied.append("example=documented")
             return _documented_page(chatbot_id, query)
-        seed = self.preferences.get("seed")
-        if seed is None:
+        seed, at = self.preferences.get("seed"), self.preferences.get("clock")
+        if seed is None and at is None:
             return route.page(catalogue, values, query)  # what the fast path answers an ordinary request with
-        # A chatbot whose conversations a fixture lists is the same whatever the seed.
-        if not catalogue.is_listed(chatbot_id):
+        # A chatbot whose conversations a fixture lists is the same whatever the seed (and the clock, unshifted).
+        if seed is not None and not catalogue.is_listed(chatbot_id):
             self.applied.append(f"seed={seed}")
-        return catalogue.page(chatbot_id, query, seed=seed)
+        if at is not None and catalogue.follows_clock(chatbot_id):
+            # Quoted: an instant's colons are not token characters (RFC 7240 values are tokens or quoted).
+            self.applied.append(f'clock="{_moment(at)}"')
+        return catalogue.page(chatbot_id, query, seed=seed, at=at)
 
     def finish(self, response):
         """Echo the honoured preferences (RFC 7240 Preference-Applied) on the response."""

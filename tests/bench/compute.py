@@ -33,21 +33,35 @@ def costs(functions, rounds=7, n=300):
 def page_costs(pools):
     from conversations_mock.data.generator import GeneratedHistory
 
-    def small(i):  # page 1 of a new 50-conversation chatbot
-        return orjson.dumps(GeneratedHistory(f"{i:08x}-0000-4000-8000-000000000000", 7, 50, pools).page(None, 0, 10))
+    try:  # the instant `--clock now` evaluates pages at, where this source tree has a clock
+        from conversations_mock.data.clock import Clock
+        now = {"at": Clock.of("now").now_us()}
+    except ImportError:
+        now = None
 
-    def big(state, page):
+    def small(i, **at):  # page 1 of a new 50-conversation chatbot
+        return orjson.dumps(GeneratedHistory(f"{i:08x}-0000-4000-8000-000000000000", 7, 50, pools).page(None, 0, 10, **at))
+
+    def big(state, page, **at):
         def build(i):  # a new seed each time, so no block or history cache helps
             history = GeneratedHistory(BIG, 1000 + i, 1_000_000, pools)
-            return orjson.dumps(history.page(state, (page - 1) * 10, 10))
+            return orjson.dumps(history.page(state, (page - 1) * 10, 10, **at))
         return build
 
-    return costs({
+    functions = {
         "50 conversations, page 1": small,
         "1,000,000, page 1": big(None, 1),
         "1,000,000, page 99,999": big(None, 99_999),
         "1,000,000, state=resolved page 5000": big("resolved", 5000),
-    })
+    }
+    if now:
+        functions.update({
+            "now: 50 conversations, page 1": lambda i: small(i, **now),
+            "now: 1,000,000, page 1": big(None, 1, **now),
+            "now: 1,000,000, page 99,999": big(None, 99_999, **now),
+            "now: 1,000,000, state=resolved page 5000": big("resolved", 5000, **now),
+        })
+    return costs(functions)
 
 
 def encoding_costs(pools):

@@ -40,7 +40,22 @@ SCENARIOS = [
     ("(c) 1,000,000 conversations, state=resolved p.5000", "mock", PATH.format(BIG) + "?state=resolved&page=5000"),
     (f"(d) never-requested: new {SMALL_SIZE}-conv. chatbots, p.1", "mock", "lua:chatbots"),
     ("(d) never-requested: 1M pages, any page/state", "mock", "lua:pages"),
+    # The same pages under `--clock now`: each second is a new instant, so the page cache helps within it only.
+    (f"(e) now: generated chatbot ({SMALL_SIZE}), page 1", "now", PATH.format(GENERATED)),
+    ("(e) now: 1,000,000 conversations, page 99,999", "now", PATH.format(BIG) + "?page=99999"),
+    ("(e) now: 1,000,000 conversations, state=resolved p.5000", "now", PATH.format(BIG) + "?state=resolved&page=5000"),
+    (f"(e) now: never-requested: new {SMALL_SIZE}-conv. chatbots, p.1", "now", "lua:chatbots"),
+    ("(e) now: never-requested: 1M pages, any page/state", "now", "lua:pages"),
 ]
+# Each (e) row beside the row of the same pages under the fixed clock.
+UNDER_FIXED = {
+    f"(e) now: generated chatbot ({SMALL_SIZE}), page 1": f"(b) generated chatbot ({SMALL_SIZE}), page 1",
+    "(e) now: 1,000,000 conversations, page 99,999": "(c) 1,000,000 conversations, page 99,999",
+    "(e) now: 1,000,000 conversations, state=resolved p.5000": "(c) 1,000,000 conversations, state=resolved p.5000",
+    f"(e) now: never-requested: new {SMALL_SIZE}-conv. chatbots, p.1":
+        f"(d) never-requested: new {SMALL_SIZE}-conv. chatbots, p.1",
+    "(e) now: never-requested: 1M pages, any page/state": "(d) never-requested: 1M pages, any page/state",
+}
 CONNECTIONS = (16, 64)
 
 
@@ -157,6 +172,13 @@ def measure_throughput(args, workdir, fixtures, env, source):
     mock_env = {**env, "MOCK_FIXTURES_DIR": fixtures, "MOCK_CONVERSATIONS": str(SMALL_SIZE)}
     mock = Server("mock", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers, mock_port),
                   mock_env, mock_port, workdir, PATH.format(DOCUMENTED), cwd=source)
+    now_port = free_port()
+    try:
+        now = Server("now", gunicorn_command("app:create_app()", args.worker_class, args.workers, now_port),
+                     {**mock_env, "MOCK_CLOCK": "now"}, now_port, workdir, PATH.format(DOCUMENTED), cwd=source)
+    except BaseException:
+        mock.stop()
+        raise
     try:
         status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
         page = {"body": body.decode(), "headers": {k: headers[k] for k in ("X-Total-Count", "Link")}}
@@ -166,8 +188,9 @@ def measure_throughput(args, workdir, fixtures, env, source):
                        floor_env, floor_port, workdir, PATH.format(DOCUMENTED))
     except BaseException:
         mock.stop()
+        now.stop()
         raise
-    servers = {"mock": mock, "floor": floor}
+    servers = {"mock": mock, "floor": floor, "now": now}
     results, problems, run = {}, [], 0
     try:
         for _label, server, target in SCENARIOS:  # warm-up: imports, pools, first pages
@@ -186,6 +209,7 @@ def measure_throughput(args, workdir, fixtures, env, source):
     finally:
         mock.stop()
         floor.stop()
+        now.stop()
     return results, problems
 
 
@@ -295,11 +319,14 @@ def report(args, results, problems, startup, memory, compute):
     fresh_big = med[(SCENARIOS[7][0], 16)][0]
     print(f"scale: new 1M-chatbot pages cost {small_ref / fresh_big:.2f}x page 1 of new "
           f"{SMALL_SIZE}-conversation chatbots (requests/s ratio @16)")
+    clock = ", ".join(f"{label[8:]} {med[(label, 16)][0] / med[(fixed, 16)][0]:.2f}x"
+                      for label, fixed in UNDER_FIXED.items())
+    print(f"clock now vs fixed, requests/s @16 of the same pages: {clock}")
     if compute:
         pages, requests = compute["pages"], compute["requests"]
         small_page = pages["50 conversations, page 1"]
         print("\nin-process costs, no server, microseconds (median of 7 interleaved rounds):")
-        print("| building an uncached page of 10 (new history each time) | us | x 50-conv. page 1 |")
+        print("| building an uncached page of 10 (new history each time; fixed clock unless 'now') | us | x 50-conv. page 1 |")
         print("|---|---:|---:|")
         for name, value in pages.items():
             print(f"| {name} | {value:.0f} | {value / small_page:.2f} |")

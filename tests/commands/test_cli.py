@@ -53,7 +53,7 @@ def test_readme_commands_parse_as_printed(argv):
 
 def test_readme_examples_are_found():
     # The test above checks what it finds: it must find the examples the README has.
-    assert sorted({argv[0] for argv in readme_commands()}) == ["generate", "verify"]
+    assert sorted({argv[0] for argv in readme_commands()}) == ["generate", "serve", "verify"]
 
 
 def test_version_is_the_installed_release_declared_in_pyproject():

@@ -56,6 +56,20 @@ def test_same_seed_freezes_what_the_server_generates(tmp_path, make_app, api_key
     assert live.json == listed
 
 
+@pytest.mark.parametrize("clock", ["fixed", "2026-06-01T12:00:00Z", "2025-01-20T00:00:00+01:00"])
+def test_clock_freezes_that_moment_of_what_the_server_generates(tmp_path, make_app, api_key, capsys, clock):
+    out = tmp_path / "frozen.json"
+    args = ["generate", "--chatbot", GENERATED_CHATBOT, "--count", "15", "--seed", "5", "--clock", clock]
+    assert main([*args, "--out", str(out)]) == 0
+    listed = json.loads(out.read_text(encoding="utf-8"))["chatbots"][0]["conversations"]
+    live = make_app({"seed": "5", "conversations": "15", "clock": clock}).test_client().get(
+        f"/chatbots/{GENERATED_CHATBOT}/conversations?page_size=15", headers={"X-API-Key": api_key}
+    )
+    # The newest 15 at that instant (fewer before the fixed clock's: not all had arrived then).
+    assert live.json == listed and len(listed) == min(15, int(live.headers["X-Total-Count"]))
+    assert f"wrote {len(listed)} conversations" in capsys.readouterr().err
+
+
 def test_out_dash_writes_to_stdout(capsys):
     assert main(["generate", "--chatbot", CHATBOT.upper(), "--count", "2", "--out", "-"]) == 0
     document = json.loads(capsys.readouterr().out)
@@ -84,6 +98,9 @@ def test_existing_file_is_kept_unless_forced(tmp_path, capsys):
         (["--chatbot", CHATBOT, "--count", "ten"], "--count 'ten' is not a whole number"),
         (["--chatbot", CHATBOT, "--count", "10001"], "--count 10001 is out of range; give one from 0 to 10000"),
         (["--chatbot", CHATBOT, "--count", "3", "--seed", "1.5"], "--seed '1.5' is not a whole number"),
+        (["--chatbot", CHATBOT, "--count", "3", "--clock", "soon"],
+         "--clock 'soon': Must be 'fixed' (the frozen instant 2025-03-07T06:00:00Z), 'now' (the server's wall clock) "
+         "or an ISO 8601 instant with a UTC offset, e.g. 2026-06-01T12:00:00Z."),
     ],
 )
 def test_bad_arguments_end_with_one_line(tmp_path, capsys, args, message):

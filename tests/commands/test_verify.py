@@ -45,7 +45,7 @@ def verify(base_url, *extra, chatbot=CHATBOT):
 
 
 # A faithful implementation of the API over 37 conversations, and one mistake per URL prefix.
-HISTORY = [GeneratedHistory(CHATBOT, 3, 37, MessagePools()).conversation(i) for i in range(37)]
+HISTORY = GeneratedHistory(CHATBOT, 3, 37, MessagePools()).page(None, 0, 37)
 ITEM_MISTAKES = {
     "wrong-field-type": lambda item: {**item, "is_human_mode": "false"},
     "missing-field": lambda item: {k: v for k, v in item.items() if k != "session_token"},

@@ -161,14 +161,16 @@ def test_conversations_last_from_seconds_to_days(conversations):
     for c in conversations:
         lasted = datetime.fromisoformat(c["updated_at"]) - datetime.fromisoformat(c["created_at"])
         if c["platform"] == "voice":
-            assert 1 <= lasted.total_seconds() < 5  # a voice call's record is updated seconds after it starts
+            # A voice call's record is updated when it ends, seconds after it starts.
+            assert (1 <= lasted.total_seconds() < 5) if not c["active"] else lasted.total_seconds() < 5
             continue
         assert lasted.total_seconds() < 3 * 24 * 3600
         hours["under half an hour" if lasted.total_seconds() < 1800 else
               "under six hours" if lasted.total_seconds() < 6 * 3600 else "up to three days"] += 1
     text = sum(hours.values())
-    # Half the text conversations end within half an hour; some run for hours, some for days.
-    assert 0.4 < hours["under half an hour"] / text < 0.65
+    # Quick chats are every other ending kind: about two in five text conversations last under half
+    # an hour; some run for hours, some for days.
+    assert 0.3 < hours["under half an hour"] / text < 0.65
     assert hours["under six hours"] / text > 0.2
     assert hours["up to three days"] / text > 0.1
 
@@ -181,12 +183,12 @@ def test_newest_first_and_owned_by_the_chatbot(conversations, chatbot):
     assert all(a > b for a, b in zip(moments, moments[1:]))
 
 
-def test_conversation_i_is_the_same_wherever_it_is_read(app):
-    """history.conversation(i) agrees with the pages that serve it, at any position."""
+def test_conversation_n_is_the_same_wherever_it_is_read(app):
+    """history.conversation(n) (n counted from the oldest) agrees with the pages that serve it."""
     catalogue = app.extensions["catalogue"]
     history = catalogue.history(CHATBOTS[0])
     total, body = catalogue.page(CHATBOTS[0], PageQuery(page=3, page_size=7))
-    assert json.loads(body) == [history.conversation(i) for i in range(14, 21)]
+    assert json.loads(body) == [history.conversation(total - 1 - i) for i in range(14, 21)]
     assert history.total() == total
 
 

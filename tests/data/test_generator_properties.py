@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
-from conversations_mock.data.generator import GeneratedHistory, chatbot_key
-from conversations_mock.data.states import StateLayout
+from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, _moment
 from conversations_mock.schemas import STATES, ConversationSchema, PageQuery
 
 # One catalogue for the module: hypothesis runs many examples per test, and the message pools are shared.
@@ -19,6 +18,8 @@ SCHEMA = ConversationSchema()
 seeds = st.integers(min_value=0, max_value=2**63 - 1)
 chatbots = st.uuids().map(str)
 PROPERTY = settings(max_examples=100, deadline=None)
+# From two years before the fixed clock's instant to ten years after it.
+instants = st.integers(ANCHOR_US - 730 * DAY_US, ANCHOR_US + 3650 * DAY_US)
 
 
 def _validated(conversation):
@@ -30,14 +31,17 @@ def _validated(conversation):
 
 
 @PROPERTY
-@given(seed=seeds, chatbot_id=chatbots, count=st.integers(1, 10**9), data=st.data())
-def test_any_conversation_of_any_history_validates(seed, chatbot_id, count, data):
+@given(seed=seeds, chatbot_id=chatbots, count=st.integers(1, 10**9), at=instants, data=st.data())
+def test_any_conversation_of_any_history_validates_at_any_instant(seed, chatbot_id, count, at, data):
     history = GeneratedHistory(chatbot_id, seed, count, CATALOGUE.pools)
-    index = data.draw(st.integers(0, count - 1), label="index")
-    conversation = _validated(history.conversation(index))
+    arrived = history.total(None, at)
+    if not arrived:
+        return
+    n = data.draw(st.integers(0, arrived - 1), label="n")
+    conversation = _validated(history.conversation(n, at))
     assert conversation["chatbot_id"] == chatbot_id
-    assert conversation["state"] == history.layout.state_at(index)
-    assert history.conversation(index) == conversation  # the same on every call
+    assert datetime.fromisoformat(conversation["updated_at"]) <= datetime.fromisoformat(_moment(at))
+    assert history.conversation(n, at) == conversation  # the same on every call
 
 
 @PROPERTY
@@ -55,15 +59,16 @@ def test_any_served_page_validates_and_is_newest_first(seed, chatbot_id, page, p
 
 
 @PROPERTY
-@given(seed=seeds, chatbot_id=chatbots, count=st.integers(0, 250), offset=st.integers(0, 260),
+@given(seed=seeds, chatbot_id=chatbots, count=st.integers(0, 250), at=instants, offset=st.integers(0, 260),
        limit=st.integers(1, 100))
-def test_state_arithmetic_agrees_with_a_direct_count(seed, chatbot_id, count, offset, limit):
-    layout = StateLayout(chatbot_key(seed, chatbot_id), count)
-    states = [layout.state_at(i) for i in range(count)]
-    assert layout.total(None) == count
-    assert sum(layout.total(state) for state in STATES) == count
+def test_state_arithmetic_agrees_with_a_direct_count(seed, chatbot_id, count, at, offset, limit):
+    history = GeneratedHistory(chatbot_id, seed, count, CATALOGUE.pools)
+    snapshot = history.snapshot(at)
+    arrived = snapshot.arrived
+    states = [snapshot.state(n, history.lives.life(n)) for n in range(arrived)]
+    assert sum(history.total(state, at) for state in STATES) == history.total(None, at) == arrived
     for state in STATES:
-        positions = [i for i, s in enumerate(states) if s == state]
-        assert layout.total(state) == len(positions)
-        assert layout.indexes(state, offset, limit) == positions[offset:offset + limit]
-    assert layout.indexes(None, offset, limit) == list(range(count))[offset:offset + limit]
+        newest_first = [n for n in reversed(range(arrived)) if states[n] == state]
+        assert history.total(state, at) == len(newest_first)
+        assert snapshot.positions(state, offset, limit) == newest_first[offset:offset + limit]
+    assert snapshot.positions(None, offset, limit) == list(reversed(range(arrived)))[offset:offset + limit]

@@ -1,4 +1,4 @@
-"""The generator's fast paths print exactly what the reference code does, and texts ignore the clock."""
+"""The generator's fast paths print exactly what the reference code does, and texts ignore the wall clock."""
 
 import hashlib
 import uuid
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations_mock.data.generator import ANCHOR_US, DAY_US, EPOCH, WEEK_US, GeneratedHistory, _moment
+from conversations_mock.data.generator import ANCHOR_US, DAY_US, EPOCH, GeneratedHistory, _moment
 from conversations_mock.data.messages import SHARED_POOLS, MessagePools
 from conversations_mock.data.platforms import (
     ALL_LOCALES,
@@ -20,7 +20,7 @@ from conversations_mock.data.platforms import (
     sns_user_id,
     uuid4_text,
 )
-from conversations_mock.data.states import BLOCK, StateLayout
+from conversations_mock.data.states import BLOCK, LifeLayout
 from conversations_mock.schemas import STATES, format_timestamp
 
 # From 1970 to 2100, in microseconds, with whole seconds and round fractions drawn often.
@@ -42,13 +42,14 @@ def test_uuid4_text_matches_the_uuid_module(raw):
 
 
 @settings(max_examples=30)
-@given(st.binary(min_size=8, max_size=8), st.integers(1, 7 * BLOCK + 3), st.sampled_from(STATES))
-def test_state_positions_match_a_scan(key, count, state):
-    layout = StateLayout(key, count)
-    scanned = [i for i in range(count) if layout.state_at(i) == state]
-    assert layout.total(state) == len(scanned)
-    for offset in range(0, len(scanned) + 1, 3):
-        assert layout.indexes(state, offset, 7) == scanned[offset : offset + 7]
+@given(st.binary(min_size=8, max_size=8), st.integers(0, 7 * BLOCK + 3), st.data())
+def test_life_counts_and_positions_match_a_scan(key, end, data):
+    layout = LifeLayout(key)
+    lives = frozenset(data.draw(st.sets(st.sampled_from(layout.lives), min_size=1), label="lives"))
+    scanned = [n for n in range(end) if layout.life(n) in lives]
+    assert layout.count(lives, end) == len(scanned)
+    for rank in range(0, len(scanned) + 1, 3):
+        assert layout.find(lives, rank, end, 7) == scanned[rank : rank + 7]
 
 
 def test_message_texts_do_not_depend_on_the_clock(monkeypatch):
@@ -66,10 +67,13 @@ def test_message_texts_do_not_depend_on_the_clock(monkeypatch):
     assert [later.get(locale) for locale in ALL_LOCALES] == texts_today
 
 
-# sha256 of every message pool and 24 pages of 100 (two histories, every state, first/middle/last):
-# a faster path prints the same bytes. Pinned before the speed-ups of the third and fourth rounds
-# (b77f5669...), then again when text conversations' durations were fixed to reach hours and days.
-PINNED_DIGEST = "733dfcc8feef72e702b7b6e87fe28a55c8be20a4c733d9e56858e0931cd04513"
+# sha256 of every message pool and 48 pages of 100 (two histories, every state, first/middle/last, at
+# the fixed clock's instant and a year after it): a faster path prints the same bytes. Pinned before
+# the speed-ups of the third and fourth rounds (b77f5669...), again when text conversations'
+# durations were fixed to reach hours and days (733dfcc8...), and again when conversations were
+# numbered by arrival and given lives that follow the clock.
+PINNED_DIGEST = "52245417e604cda2f4f67522100e530afea3054a83bb11861f8c5b982ab9aca5"
+INSTANTS = (ANCHOR_US, ANCHOR_US + 365 * DAY_US)
 
 
 def test_generated_bytes_match_the_pinned_digest():
@@ -80,96 +84,175 @@ def test_generated_bytes_match_the_pinned_digest():
     for seed, chatbot, count in ((0, "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99", 1_000_000),
                                  (7, "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11", 50)):
         history = GeneratedHistory(chatbot, seed, count, pools)
-        for state in (None, *STATES):
-            total = history.total(state)
-            for offset in (0, total // 2, max(0, total - 100)):
-                digest.update(orjson.dumps([total, history.page(state, offset, 100)]))
+        for at in INSTANTS:
+            for state in (None, *STATES):
+                total = history.total(state, at)
+                for offset in (0, total // 2, max(0, total - 100)):
+                    digest.update(orjson.dumps([total, history.page(state, offset, 100, at)]))
     assert digest.hexdigest() == PINNED_DIGEST
 
 
+# --- the reference builder: the model written plainly, with datetime, uuid and full scans ----------
 
-def _reference_state(key, index):
-    """The state of conversation `index`, each hash keyed afresh and the block shuffled in full."""
-    mix = blake2b(b"states", key=key, digest_size=2).digest()
-    in_progress, resolved = 2 + mix[0] % 4, 1 + mix[1] % 4
-    states = ["in_progress"] * in_progress + ["resolved"] * resolved + ["closed"] * (BLOCK - in_progress - resolved)
-    number = (index // BLOCK).to_bytes(8, "big")
-    randomness = blake2b(number, key=key, digest_size=BLOCK, person=b"block").digest()
-    for top in range(BLOCK - 1, 0, -1):
-        other = randomness[top] % (top + 1)
-        states[top], states[other] = states[other], states[top]
-    return states[index % BLOCK]
+HOUR = timedelta(hours=1)
+PROFILE = (10, 10, 9, 8, 7, 6, 5, 4, 3, 3, 2, 2, 2)
 
 
-def _reference_conversation(seed, chatbot_id, count, index):
-    """Conversation `index` as the generator printed it before its fast paths: hashlib, uuid, datetime."""
-    key = blake2b(f"{seed}:{chatbot_id}".encode(), digest_size=32, person=b"chatbot").digest()
-    timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
-    slot = max(1000, (30 + timeline[0] % 90) * DAY_US // max(count, 1))
-    at = index.to_bytes(8, "big")
-    head = blake2b(at, key=key, digest_size=64).digest()
-    tail = blake2b(at, key=key, digest_size=32, person=b"more").digest()
-    platform = PLATFORM_TABLE[int.from_bytes(head[32:34], "big") % len(PLATFORM_TABLE)]
-    state = _reference_state(key, index)
-    created = (ANCHOR_US - int.from_bytes(timeline[1:5], "big") % WEEK_US
-               - index * slot - int.from_bytes(head[34:38], "big") % slot)
-    number = int.from_bytes(head[38:42], "big")
-    if platform == "voice":
-        duration = 1_000_000 + number % 4_000_000
-    else:
-        span = 30 * 60 * 10**6 if number % 10 < 5 else 6 * 3600 * 10**6 if number % 10 < 8 else 3 * DAY_US
-        duration = number * span // 2**32
+def _key(seed, chatbot_id):
+    return blake2b(f"{seed}:{chatbot_id}".encode(), digest_size=32, person=b"chatbot").digest()
 
-    def moment(microseconds):
-        return format_timestamp(EPOCH + timedelta(microseconds=microseconds))
 
-    def uuid4(raw):
-        return str(uuid.UUID(bytes=raw, version=4))
+def _microseconds(moment):
+    return (moment - EPOCH) // timedelta(microseconds=1)
 
-    conversation = {
-        "active": state == "in_progress", "chatbot_id": chatbot_id, "created_at": moment(created),
-        "id": uuid4(head[:16]), "is_human_mode": state == "in_progress" and head[46] < 13,
-        "last_message": None, "metadata": {"type": "voice_chat"}, "migrated_data": False, "platform": platform,
-        "session_token": None, "sns_user_id": sns_user_id(platform, head[16:32]), "state": state,
-        "updated_at": moment(created + duration), "user_id": None, "voice_path": None,
-    }
-    if platform == "voice":
-        conversation["voice_path"] = f"conversation-voice_assistant_room_{1000 + int.from_bytes(head[47:49], 'big') % 9000}.ogg"
+
+class Reference:
+    """A chatbot's history as the model describes it, each hash keyed afresh, every list built in full."""
+
+    def __init__(self, seed, chatbot_id, count):
+        self.chatbot_id, self.count = chatbot_id, count
+        key = self.key = _key(seed, chatbot_id)
+        timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
+        peak = timeline[1] % 24
+        self.weights = [PROFILE[min(abs(hour - peak), 24 - abs(hour - peak))] for hour in range(24)]
+        self.day = sum(self.weights) * 3600 * 10**6
+        self.slot = max(2 * max(self.weights), (30 + timeline[0] % 90) * self.day // max(count, 1))
+        self.first = self.busy(EPOCH + timedelta(microseconds=ANCHOR_US + 1)) - count * self.slot
+        mix = blake2b(b"lives", key=key, digest_size=12).digest()
+        opened, resolved, turn = 1 + mix[0] % 4, 1 + mix[1] % 4, mix[2]
+        kinds = ["voice"] + [("quick", "hours", "quick", "days")[i % 4] for i in range(BLOCK - 1 - opened)]
+        self.composition = [("open", "in_progress")] * opened + [
+            (kind, "resolved" if (place - turn) % len(kinds) < resolved else "closed")
+            for place, kind in enumerate(kinds)]
+        draws = [int.from_bytes(mix[i:i + 2], "big") for i in (3, 5, 7, 9)]
+        self.durations = {  # the model's ranges, each scaled over the 16-bit draw
+            "voice": 1_000_000 + draws[0] * 4_000_000 // 65_536,
+            "quick": (5 + draws[1] % 36) * 60 * 10**6,
+            "hours": 3600 * 10**6 + draws[2] * (7 * 3600 * 10**6) // 65_536,
+            "days": DAY_US + draws[3] * (2 * DAY_US) // 65_536,
+        }
+
+    def busy(self, moment):
+        """Busy units before `moment`: each microsecond of hour h weighs weights[h]."""
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        units = (midnight - EPOCH).days * self.day
+        for hour in range(moment.hour):
+            units += self.weights[hour] * 3600 * 10**6
+        return units + self.weights[moment.hour] * (_microseconds(moment) % (3600 * 10**6))
+
+    def created(self, n):
+        head = blake2b(n.to_bytes(8, "big"), key=self.key, digest_size=64).digest()
+        units = self.first + n * self.slot + int.from_bytes(head[34:38], "big") * (self.slot - max(self.weights)) // 2**32
+        day, rest = divmod(units, self.day)
+        moment = EPOCH + timedelta(days=day)
+        for hour in range(24):
+            if rest < self.weights[hour] * 3600 * 10**6:
+                return _microseconds(moment + hour * HOUR) + rest // self.weights[hour]
+            rest -= self.weights[hour] * 3600 * 10**6
+        raise AssertionError("a day's busy units ran out")
+
+    def life(self, n):
+        randomness = blake2b((n // BLOCK).to_bytes(8, "big"), key=self.key, digest_size=BLOCK, person=b"block").digest()
+        lives = list(self.composition)
+        for top in range(BLOCK - 1, 0, -1):
+            other = randomness[top] % (top + 1)
+            lives[top], lives[other] = lives[other], lives[top]
+        return lives[n % BLOCK]
+
+    def history(self, at):
+        """Every conversation that has arrived at `at`, newest first."""
+        arrived = []
+        n = 0
+        while self.count and self.created(n) <= at:
+            arrived.append(self.conversation(n, at))
+            n += 1
+        return arrived[::-1]
+
+    def conversation(self, n, at):
+        """Arrival n at instant `at`, built with hashlib, uuid and datetime."""
+        head = blake2b(n.to_bytes(8, "big"), key=self.key, digest_size=64).digest()
+        tail = blake2b(n.to_bytes(8, "big"), key=self.key, digest_size=32, person=b"more").digest()
+        kind, final = self.life(n)
+        created = self.created(n)
+        length = int.from_bytes(head[38:42], "big")
+        room = int.from_bytes(head[47:49], "big")
+        if kind == "voice":
+            platform, duration, events = "voice", self.durations["voice"], 1
+        else:
+            text_table = [p for p in PLATFORM_TABLE if p != "voice"]
+            platform = text_table[int.from_bytes(head[32:34], "big") % len(text_table)]
+            if kind == "open":
+                span = 30 * 60 * 10**6 if length % 10 < 5 else 6 * 3600 * 10**6 if length % 10 < 8 else 3 * DAY_US
+                duration = length * span // 2**32
+            else:
+                duration = self.durations[kind]
+            events = 2 + room % 7
+        gap = max(1, duration // events)
+        ended = kind != "open" and created + duration <= at
+        state = final if ended else "in_progress"
+        event = events if ended else min((at - created) // gap, events)
+        updated = created + duration if ended else created + event * gap
+
+        def moment(microseconds):
+            return format_timestamp(EPOCH + timedelta(microseconds=microseconds))
+
+        def uuid4(raw):
+            return str(uuid.UUID(bytes=raw, version=4))
+
+        conversation = {
+            "active": state == "in_progress", "chatbot_id": self.chatbot_id, "created_at": moment(created),
+            "id": uuid4(head[:16]), "is_human_mode": state == "in_progress" and head[46] < 13,
+            "last_message": None, "metadata": {"type": "voice_chat"}, "migrated_data": False, "platform": platform,
+            "session_token": None, "sns_user_id": sns_user_id(platform, head[16:32]), "state": state,
+            "updated_at": moment(updated), "user_id": None, "voice_path": None,
+        }
+        if platform == "voice":
+            conversation["voice_path"] = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
+            return conversation
+        conversation["metadata"] = {"anonymous": head[42] < 218}
+        if head[42] >= 218:
+            conversation["user_id"] = uuid4(tail[16:32])
+        if head[43] % 20 >= 2:
+            locales = PLATFORM_LOCALES[platform]
+            user_texts, bot_texts = SHARED_POOLS.get(locales[head[44] % len(locales)])
+            if event % 2 == 0:
+                conversation["last_message"] = user_texts[(head[45] + event) % len(user_texts)]
+            else:
+                message_id = tail[:12] + (int.from_bytes(tail[12:16], "big") ^ event).to_bytes(4, "big")
+                conversation["last_message"] = {
+                    "content": bot_texts[(head[45] + event) % len(bot_texts)], "id": uuid4(message_id),
+                    "sender_type": "bot"}
         return conversation
-    conversation["metadata"] = {"anonymous": head[42] < 218}
-    if head[42] >= 218:
-        conversation["user_id"] = uuid4(tail[16:32])
-    shape = head[43] % 20
-    if shape >= 2:
-        locales = PLATFORM_LOCALES[platform]
-        user_texts, bot_texts = SHARED_POOLS.get(locales[head[44] % len(locales)])
-        conversation["last_message"] = user_texts[head[45] % len(user_texts)] if shape < 11 else {
-            "content": bot_texts[head[45] % len(bot_texts)], "id": uuid4(tail[:16]), "sender_type": "bot"}
-    return conversation
 
 
 seeds = st.integers(0, 2**63 - 1)
 chatbots = st.uuids().map(str)
+# From a hundred days before the fixed clock's instant to a hundred after it.
+instants = st.integers(ANCHOR_US - 100 * DAY_US, ANCHOR_US + 100 * DAY_US)
 
 
 @settings(max_examples=150, deadline=None)
 @given(seeds, chatbots, st.integers(1, 10**9), st.data())
 def test_any_conversation_prints_what_the_reference_builder_does(seed, chatbot_id, count, data):
-    index = data.draw(st.integers(0, count - 1), label="index")
     history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
-    expected = orjson.dumps(_reference_conversation(seed, chatbot_id, count, index))
-    assert orjson.dumps(history.conversation(index)) == expected
-    assert orjson.dumps(history.conversation(index, history.layout.state_at(index))) == expected
+    at = data.draw(instants, label="at")
+    arrived = history.total(None, at)
+    if arrived:
+        n = data.draw(st.integers(0, arrived - 1), label="n")
+        reference = Reference(seed, chatbot_id, count)
+        assert reference.created(n) <= at and (n + 1 == arrived) <= (reference.created(n + 1) > at)
+        assert orjson.dumps(history.conversation(n, at)) == orjson.dumps(reference.conversation(n, at))
 
 
 @settings(max_examples=40, deadline=None)
-@given(seeds, chatbots, st.integers(0, 120), st.sampled_from([None, *STATES]), st.integers(0, 125), st.integers(1, 30))
-def test_any_page_prints_what_the_reference_builder_does(seed, chatbot_id, count, state, offset, limit):
+@given(seeds, chatbots, st.integers(0, 120), instants, st.sampled_from([None, *STATES]), st.integers(0, 125),
+       st.integers(1, 30))
+def test_any_page_prints_what_the_reference_builder_does(seed, chatbot_id, count, at, state, offset, limit):
     history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
-    everything = [_reference_conversation(seed, chatbot_id, count, i) for i in range(count)]
+    everything = Reference(seed, chatbot_id, count).history(at)
     matching = [c for c in everything if state is None or c["state"] == state]
-    assert history.total(state) == len(matching)
-    assert orjson.dumps(history.page(state, offset, limit)) == orjson.dumps(matching[offset : offset + limit])
+    assert history.total(state, at) == len(matching)
+    assert orjson.dumps(history.page(state, offset, limit, at)) == orjson.dumps(matching[offset : offset + limit])
 
 
 GENERATED = "/chatbots/0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11/conversations"

@@ -1,0 +1,75 @@
+"""When a generated chatbot's conversations arrive: a seeded rate with a daily rhythm, by arithmetic.
+
+Time is weighed by the hour of the day (busy hours count more), and arrivals are spaced evenly
+in weighed time: arrival n sits in its own slot, at a keyed point inside it. So the moment of
+arrival n, and how many have arrived by any instant, come from a few multiplications and one
+hash, whatever the instant and however long the history.
+"""
+
+from bisect import bisect_right
+from hashlib import blake2b
+
+HOUR_US = 3600 * 10**6
+DAY_US = 24 * HOUR_US
+# How busy an hour is by how many hours it lies from the chatbot's peak hour (UTC): a day and a night.
+HOURLY_PROFILE = (10, 10, 9, 8, 7, 6, 5, 4, 3, 3, 2, 2, 2)
+
+
+class Rhythm:
+    """A day's hourly weights, and the 'busy time' they weigh: w[h] busy units per microsecond of hour h."""
+
+    def __init__(self, peak: int):
+        self.weights = tuple(HOURLY_PROFILE[min((hour - peak) % 24, (peak - hour) % 24)] for hour in range(24))
+        starts = [0]
+        for weight in self.weights:
+            starts.append(starts[-1] + weight * HOUR_US)
+        self.starts = tuple(starts[:24])  # busy units before each hour of a day
+        self.day = starts[24]  # busy units of a whole day
+        self.heaviest = max(self.weights)
+
+    def busy(self, moment: int) -> int:
+        """Busy units from the epoch to `moment` (microseconds since the epoch), the moment itself excluded."""
+        day, rest = divmod(moment, DAY_US)
+        hour, inside = divmod(rest, HOUR_US)
+        return day * self.day + self.starts[hour] + self.weights[hour] * inside
+
+    def moment(self, busy: int) -> int:
+        """The latest moment whose busy() is at most `busy`: busy()'s inverse, rounded down."""
+        day, rest = divmod(busy, self.day)
+        hour = bisect_right(self.starts, rest) - 1
+        return day * DAY_US + hour * HOUR_US + (rest - self.starts[hour]) // self.weights[hour]
+
+
+class Arrivals:
+    """The arrival schedule of `count` conversations ending at `anchor_us`, continuing at that rate after it.
+
+    Exactly `count` conversations have arrived at `anchor_us`. Arrival n's point in its slot is
+    `draw(n)` (32 bits), so the caller's per-conversation digest places it.
+    """
+
+    def __init__(self, key: bytes, count: int, anchor_us: int, draw):
+        timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
+        self.rhythm = rhythm = Rhythm(timeline[1] % 24)
+        self.count = count
+        self._draw = draw
+        days = 30 + timeline[0] % 90  # the span of the first `count` arrivals
+        # At least two of the busiest microseconds per slot keep arrival moments strictly increasing.
+        self.slot = max(2 * rhythm.heaviest, days * rhythm.day // max(count, 1))
+        self._spread = self.slot - rhythm.heaviest
+        # Arrival count-1 ends its slot at the anchor's last busy unit; arrival count starts after it.
+        self.first = rhythm.busy(anchor_us + 1) - count * self.slot
+
+    def moment(self, n: int, draw: int) -> int:
+        """When arrival n (0 the oldest) arrived, given its 32-bit draw."""
+        return self.rhythm.moment(self.first + n * self.slot + (draw * self._spread >> 32))
+
+    def arrived(self, moment: int) -> int:
+        """How many conversations have arrived at or before `moment`."""
+        if not self.count:
+            return 0
+        # Arrival n is at or before `moment` exactly when its busy point is below busy(moment + 1).
+        reach = self.rhythm.busy(moment + 1) - 1 - self.first
+        if reach < 0:
+            return 0
+        whole, inside = divmod(reach, self.slot)
+        return whole + ((self._draw(whole) * self._spread >> 32) <= inside)

@@ -1,0 +1,74 @@
+"""A generated history at one instant: which arrivals exist, the state of each, and where a page's fall.
+
+Every count is arithmetic over whole blocks (data/states.py): the arrivals of a kind that have
+ended at the instant are its first ones, so between the few arrival numbers where some kind
+stops having ended, the lives in each state are fixed, and a state's j-th conversation is found
+by divmod within that stretch.
+"""
+
+from conversations_mock.data.arrivals import Arrivals
+from conversations_mock.data.states import OPEN, LifeLayout
+
+
+class Snapshot:
+    """A history at instant `at` (microseconds since the epoch): arrivals 0..arrived-1, each in its state."""
+
+    def __init__(self, lives: LifeLayout, arrivals: Arrivals, at: int):
+        self.at = at
+        self.arrived = arrivals.arrived(at)
+        # Arrival n of a kind lasting d has ended at `at` exactly when it arrived by at - d.
+        self.ended = {kind: arrivals.arrived(at - duration) for kind, duration in lives.durations.items()}
+        self._lives = lives
+        cuts = sorted({0, self.arrived, *self.ended.values()})
+        self._stretches = list(zip(cuts, cuts[1:]))
+        self._spans = {}
+
+    def state(self, n: int, life) -> str:
+        """The state of arrival n (below `arrived`), whose life is `life`."""
+        if life.kind != OPEN and n < self.ended[life.kind]:
+            return life.final
+        return "in_progress"
+
+    def spans(self, state: str) -> list:
+        """[(first, end, lives)]: the stretches of arrivals, oldest first, where exactly `lives` are in `state`."""
+        spans = self._spans.get(state)
+        if spans is None:
+            spans = []
+            for first, end in self._stretches:
+                lives = frozenset(
+                    life for life in self._lives.lives
+                    if life.matches(state, life.kind != OPEN and end <= self.ended[life.kind])
+                )
+                if lives:
+                    spans.append((first, end, lives))
+            self._spans[state] = spans
+        return spans
+
+    def total(self, state: str | None = None) -> int:
+        """How many conversations exist at the instant, or how many are in `state`."""
+        if state is None:
+            return self.arrived
+        count = self._lives.count
+        return sum(count(lives, end) - count(lives, first) for first, end, lives in self.spans(state))
+
+    def positions(self, state: str | None, offset: int, limit: int) -> list:
+        """Arrival numbers of the conversations offset..offset+limit-1 (newest first) of `state` (None: all)."""
+        total = self.total(state)
+        high = total - offset  # ranks counted from the oldest: the page holds ranks low..high-1
+        low = max(0, high - limit)
+        if high <= low:
+            return []
+        if state is None:
+            return list(range(high - 1, low - 1, -1))
+        found, rank, wanted = [], low, high - low
+        for first, end, lives in self.spans(state):
+            before = self._lives.count(lives, first)
+            inside = self._lives.count(lives, end) - before
+            if rank >= inside:
+                rank -= inside
+                continue
+            found += self._lives.find(lives, before + rank, end, wanted - len(found))
+            rank = 0
+            if len(found) == wanted:
+                break
+        return found[::-1]

@@ -1,0 +1,198 @@
+"""The clock as a client sees it: the clock settings, Prefer: clock=, shifted fixtures and the demo."""
+
+import json
+import re
+
+import pytest
+
+from conversations_mock import ConfigError, FixtureError, create_app
+from conversations_mock.data.clock import Clock
+from conversations_mock.data.fixtures import BUILTIN_FIXTURES
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
+
+QUOTE = '"'
+URL = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+DOCUMENTED_URL = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
+CLOCKS = [{}, {"clock": "fixed"}, {"clock": "now"}, {"clock": "2026-06-01T12:00:00Z"},
+          {"clock": "2020-01-01T00:00:00+09:00"}, {"clock": "now", "clock_speed": "3600"},
+          {"clock": "fixed", "clock_speed": "60"}]
+
+
+class Wall:
+    """A wall clock the test moves by hand (seconds since the epoch)."""
+
+    def __init__(self, seconds=1_780_315_200.0):
+        self.seconds = seconds
+
+    def __call__(self):
+        return self.seconds
+
+
+def _get(app, url, headers=None):
+    return app.test_client().get(url, headers={"X-API-Key": API_KEY, **(headers or {})})
+
+
+def _with_wall(app):
+    """Swap the app's clock for the same clock reading a hand-moved wall clock."""
+    wall, settings = Wall(), app.config["SETTINGS"]
+    app.extensions["catalogue"].clock = Clock.of(settings["clock"], settings["clock_speed"], wall=wall)
+    return wall
+
+
+@pytest.mark.parametrize("settings", CLOCKS)
+def test_the_documented_example_is_unchanged_under_every_clock(settings, documented_example):
+    app = create_app(settings)
+    assert _get(app, DOCUMENTED_URL).json == documented_example
+    answer = _get(app, DOCUMENTED_URL, {"Prefer": "clock=2031-01-01T00:00:00Z"})
+    assert answer.json == documented_example and "Preference-Applied" not in answer.headers
+
+
+@pytest.mark.parametrize("count", ["1", "50", "1000"])
+def test_under_the_fixed_clock_a_chatbot_has_its_configured_count(count):
+    assert _get(create_app({"conversations": count}), URL).headers["X-Total-Count"] == count
+
+
+def test_a_later_instant_keeps_every_conversation_below_the_newer_ones(get):
+    early = get(URL + "?page_size=5", headers={"Prefer": "clock=2025-06-01T00:00:00Z"})
+    late_total = int(get(URL, headers={"Prefer": "clock=2025-09-01T00:00:00Z"}).headers["X-Total-Count"])
+    arrived_since = late_total - int(early.headers["X-Total-Count"])
+    assert arrived_since > 0
+    page = arrived_since // 5 + 1
+    late = get(f"{URL}?page_size=5&page={page}", headers={"Prefer": "clock=2025-09-01T00:00:00Z"}).json
+    newest_then = late[arrived_since % 5]
+    assert (newest_then["id"], newest_then["created_at"]) == (early.json[0]["id"], early.json[0]["created_at"])
+
+
+def test_prefer_clock_answers_at_that_instant_and_says_so(get):
+    at = get(URL, headers={"Prefer": "clock=2026-06-01T14:00:00+02:00"})
+    served = _get(create_app({"clock": "2026-06-01T12:00:00Z"}), URL)
+    assert at.status_code == 200 and at.data == served.data
+    assert at.headers["X-Total-Count"] == served.headers["X-Total-Count"]
+    assert at.headers["Preference-Applied"] == 'clock="2026-06-01T12:00:00+00:00"'
+    assert "Prefer" in at.headers["Vary"]
+    both = get(URL, headers={"Prefer": 'seed=7, clock="2026-06-01T12:00:00Z"'})
+    assert both.headers["Preference-Applied"] == 'seed=7, clock="2026-06-01T12:00:00+00:00"'
+
+
+@pytest.mark.parametrize("value", ["clock=yesterday", "clock=2026-06-01", "clock=2026-06-01T12:00:00",
+                                   "clock=2026-02-30T12:00:00Z", "clock=1780315200", 'clock="now"'])
+def test_a_malformed_prefer_clock_is_422_naming_clock(get, value):
+    answer = get(URL, headers={"Prefer": value})
+    assert answer.status_code == 422
+    assert answer.json["errors"]["Prefer"] == [
+        f"{value.replace(QUOTE, '')}: Must be an ISO 8601 instant with a UTC offset, e.g. 2026-06-01T12:00:00Z or 2026-06-01T14:00:00+02:00."]
+
+
+def test_prefer_clock_without_a_value_shows_one(get):
+    answer = get(URL, headers={"Prefer": "clock"})
+    assert answer.status_code == 422
+    assert answer.json["errors"]["Prefer"] == ["clock: Needs a value, e.g. clock=2026-06-01T12:00:00Z."]
+
+
+@pytest.mark.parametrize(("setting", "value", "words"), [
+    ("clock", "yesterday", "Must be 'fixed' (the frozen instant 2025-03-07T06:00:00Z), 'now' (the server's wall clock) "
+                           "or an ISO 8601 instant with a UTC offset, e.g. 2026-06-01T12:00:00Z."),
+    ("clock", "2026-06-01T12:00:00", "or an ISO 8601 instant with a UTC offset"),
+    ("clock", "", "Must be 'fixed'"),
+    ("clock_speed", "-1", "Must be a number from 0 to 1000000."),
+    ("clock_speed", "fast", "Must be a number from 0 to 1000000, e.g. 60."),
+    ("clock_speed", "nan", "Must be a number from 0 to 1000000, e.g. 60."),
+])
+def test_a_bad_clock_setting_is_a_config_error_naming_it(setting, value, words):
+    with pytest.raises(ConfigError) as caught:
+        create_app({setting: value})
+    flag, variable = {"clock": ("--clock", "MOCK_CLOCK"), "clock_speed": ("--clock-speed", "MOCK_CLOCK_SPEED")}[setting]
+    assert f"Setting {setting} ({flag} / {variable}) (got {value!r})" in str(caught.value)
+    assert words in str(caught.value)
+
+
+def test_the_clock_settings_come_from_the_environment_too(monkeypatch):
+    monkeypatch.setenv("MOCK_CLOCK", "2026-06-01T12:00:00Z")
+    monkeypatch.setenv("MOCK_CLOCK_SPEED", "2.5")
+    settings = create_app().config["SETTINGS"]
+    assert (settings["clock"], settings["clock_speed"]) == (1_780_315_200_000_000, 2.5)
+
+
+def test_the_fast_path_and_the_view_answer_alike_under_a_running_clock(make_app, make_flask_app):
+    fast, flask = make_app({"clock": "now"}), make_flask_app({"clock": "now"})
+    fast_wall, flask_wall = _with_wall(fast), _with_wall(flask)
+    for query in ("", "?state=in_progress", "?state=closed&page=3"):
+        for _ in range(2):  # the second request of a URL is the fast path's
+            assert _get(fast, URL + query).data == _get(flask, URL + query).data
+        fast_wall.seconds += 3600
+        flask_wall.seconds += 3600
+
+
+# --- fixtures that opt in to the clock -----------------------------------------------------------
+
+def _listed(shift=None):
+    chatbot = {"id": "11111111-2222-4333-8444-555555555555",
+               "conversations": json.loads((BUILTIN_FIXTURES / "documented-example.json").read_text())
+               ["chatbots"][0]["conversations"]}
+    for conversation in chatbot["conversations"]:
+        conversation["chatbot_id"] = chatbot["id"]
+    if shift is not None:
+        chatbot["shift"] = shift
+    return {"chatbots": [chatbot]}
+
+
+@pytest.mark.parametrize("clock", ["fixed", "2026-06-01T12:00:00Z"])
+def test_a_shifted_fixture_ends_just_before_the_clock(write_fixture, clock, documented_example):
+    directory = write_fixture("shifted.json", _listed(shift=True))
+    app = create_app({"fixtures_dir": str(directory), "clock": clock})
+    items = _get(app, "/chatbots/11111111-2222-4333-8444-555555555555/conversations").json
+    latest = max(max(c["created_at"], c["updated_at"]) for c in items)
+    expected = {"fixed": "2025-03-07T05:59:59", "2026-06-01T12:00:00Z": "2026-06-01T11:59:59"}[clock]
+    assert latest.startswith(expected)
+    # Only the moments move, all by the same amount; the order and everything else stay as written.
+    assert [{**c, "created_at": None, "updated_at": None, "chatbot_id": None} for c in items] == [
+        {**c, "created_at": None, "updated_at": None, "chatbot_id": None} for c in documented_example]
+
+
+@pytest.mark.parametrize("shift", [None, False])
+def test_a_fixture_stays_as_written_unless_it_opts_in(write_fixture, shift, documented_example):
+    directory = write_fixture("listed.json", _listed(shift))
+    app = create_app({"fixtures_dir": str(directory), "clock": "2030-01-01T00:00:00Z"})
+    items = _get(app, "/chatbots/11111111-2222-4333-8444-555555555555/conversations").json
+    assert [c["created_at"] for c in items] == [c["created_at"] for c in documented_example]
+
+
+@pytest.mark.parametrize(("chatbot", "message"), [
+    ({"generated": {"count": 5}, "shift": True},
+     "shift: Only for listed conversations: generated ones follow the clock already."),
+    ({"conversations": [], "shift": "yes"}, "shift: Not a valid boolean."),
+])
+def test_shift_is_for_listed_conversations_and_a_boolean(write_fixture, chatbot, message):
+    directory = write_fixture("bad.json", {"chatbots": [{"id": "11111111-2222-4333-8444-555555555555", **chatbot}]})
+    with pytest.raises(FixtureError) as caught:
+        create_app({"fixtures_dir": str(directory)})
+    assert f"chatbots[0].{message}" in str(caught.value)
+
+
+# --- make demo --------------------------------------------------------------------------------------
+
+def _demo_settings():
+    """The settings `make demo` serves with, read from the Makefile's demo recipe."""
+    makefile = (REPO / "Makefile").read_text()
+    recipe = re.search(r"^demo:.*\n\t(.*)$", makefile, re.MULTILINE).group(1)
+    flags = dict(re.findall(r"--([a-z-]+) (\S+)", recipe))
+    return {name.replace("-", "_"): value for name, value in flags.items()}
+
+
+@pytest.mark.parametrize("chatbot", [GENERATED_CHATBOT, "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99",
+                                     "00000000-0000-4000-8000-000000000000"])
+def test_watching_page_one_of_the_demo_shows_arrivals_and_endings(chatbot):
+    settings = _demo_settings()
+    assert settings["clock"] == "now" and float(settings["clock_speed"]) > 1
+    app = create_app(settings)
+    wall = _with_wall(app)
+    url = f"/chatbots/{chatbot}/conversations"
+    first = {c["id"] for c in _get(app, url).json}
+    in_progress, arrived, ended = set(), False, False
+    for _ in range(5 * 60 // 5):  # five minutes of watching, a look every five seconds
+        page = _get(app, url).json
+        arrived |= page[0]["id"] not in first
+        ended |= any(c["id"] in in_progress and c["state"] != "in_progress" and not c["active"] for c in page)
+        in_progress |= {c["id"] for c in page if c["state"] == "in_progress"}
+        wall.seconds += 5
+    assert arrived and ended
