@@ -155,6 +155,15 @@ class SettingsSchema(Schema):
     max_body = _whole_number(1024 * 1024, 0, **_described(
         "--max-body", "MOCK_MAX_BODY", "largest request body accepted, in bytes"))
 
+    store = fields.String(
+        load_default="",
+        validate=validate.Regexp(
+            r"(rediss?://\S+)?\Z", error="Must be empty (the embedded store) or a Redis URL such as redis://host:6379/0."
+        ),
+        **_described("--store", "MOCK_STORE", "where namespaces' data and journal live: empty for the embedded store, "
+                     "or redis://host:port/db", "embedded"),
+    )
+
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):
         """Keep generated histories and injected latency within what the server can honour."""

@@ -97,3 +97,73 @@ class LiveServer:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+def free_port() -> int:
+    """A TCP port nothing on 127.0.0.1 listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def require(program: str) -> str:
+    """The path of a Debian program the test needs; the test fails, naming it, when it is missing."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin")
+    if found is None:
+        pytest.fail(f"{program} is not installed (.ci/run installs it: apt-get install redis-server nginx)")
+    return found
+
+
+class RedisServer:
+    """Debian's redis-server on 127.0.0.1 in `directory`, no persistence (--save '' --appendonly no)."""
+
+    def __init__(self, directory: Path):
+        import subprocess
+        import time
+
+        import redis
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = Path(directory) / "redis.log"
+        self.process = subprocess.Popen(
+            [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--daemonize", "no", "--dir", str(directory), "--logfile", str(self.log_path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        self.client = redis.Redis(port=self.port, socket_timeout=5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start: {self.log_path.read_text(errors='replace')}")
+
+    def pause(self):
+        """SIGSTOP: connections stay open but nothing answers, as with a hung or overloaded Redis."""
+        import signal
+
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        import signal
+
+        self.process.send_signal(signal.SIGCONT)
+
+    def used_memory(self) -> int:
+        """INFO memory's used_memory, in bytes."""
+        return int(self.client.info("memory")["used_memory"])
+
+    def stop(self):
+        self.resume()
+        self.process.terminate()
+        self.process.wait(10)
