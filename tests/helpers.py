@@ -167,3 +167,70 @@ class RedisServer:
         self.resume()
         self.process.terminate()
         self.process.wait(10)
+
+
+def nginx_config(directory: Path, port: int, upstreams) -> Path:
+    """deploy/nginx.conf, rewritten to run unprivileged from `directory`: listening on 127.0.0.1:`port`,
+    its upstream the 127.0.0.1 `upstreams` ports instead of the `mock` service, pid, logs and temp files there."""
+    import os
+    import re
+
+    text = (REPO / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    servers = "".join(f"server 127.0.0.1:{upstream} max_fails=1 fail_timeout=2s;\n        " for upstream in upstreams)
+    text, replaced = re.subn(r"server mock:8000[^;]*;\n\s*", servers, text)
+    assert replaced == 1, "deploy/nginx.conf has no 'server mock:8000 ...;' line to replace"
+    text, replaced = re.subn(r"listen 8000;", f"listen 127.0.0.1:{port};", text)
+    assert replaced == 1, "deploy/nginx.conf has no 'listen 8000;' line to replace"
+    temp = "".join(f"    {kind}_temp_path {directory}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    text = text.replace("http {\n", "http {\n" + temp, 1)
+    user = "user root root;\n" if os.geteuid() == 0 else ""  # as root, nginx's workers would run as nobody
+    head = f"daemon off;\n{user}pid {directory}/nginx.pid;\nerror_log {directory}/error.log warn;\n"
+    path = Path(directory) / "nginx.conf"
+    path.write_text(head + text, encoding="utf-8")
+    return path
+
+
+class Nginx:
+    """Debian's nginx on 127.0.0.1, a free port, in front of the given 127.0.0.1 upstream ports."""
+
+    def __init__(self, directory: Path, upstreams):
+        import subprocess
+        import time
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.directory = Path(directory)
+        config = nginx_config(self.directory, self.port, upstreams)
+        self.process = subprocess.Popen([require("nginx"), "-p", str(directory), "-c", str(config)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        import socket
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"nginx did not start: {self.errors()}")
+
+    def errors(self) -> str:
+        path = self.directory / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def container_command() -> list[str]:
+    """The Dockerfile's ENTRYPOINT and CMD (exec form), as the container runs them."""
+    import json
+    import re
+
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))
+    command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
+    return entrypoint + command

@@ -85,9 +85,15 @@ def test_a_paused_redis_is_unavailable_within_seconds_and_the_same_store_recover
 
 READER = textwrap.dedent("""
     import sys
+    lines = sys.stdin
+    if sys.argv[3] == "gevent":  # as in gunicorn's gevent workers: the listener thread is a greenlet
+        from gevent import monkey
+        monkey.patch_all()
+        from gevent.fileobject import FileObject
+        lines = FileObject(sys.stdin.fileno(), "r", close=False)  # waiting for a line lets the listener run
     from conversations_mock.store.redis import RedisStore
     store = RedisStore(sys.argv[1])
-    for line in sys.stdin:
+    for line in lines:
         if line.strip() == "spin":
             for _ in range(20000):
                 store.generation()
@@ -95,8 +101,9 @@ READER = textwrap.dedent("""
 """)
 
 
-def test_a_write_pushes_the_generation_to_a_store_in_another_process_without_polling(redis_server, redis_url):
-    reader = subprocess.Popen([sys.executable, "-c", READER, redis_url, BOT], stdin=subprocess.PIPE,
+@pytest.mark.parametrize("threads", ["threads", "gevent"])
+def test_a_write_pushes_the_generation_to_a_store_in_another_process_without_polling(redis_server, redis_url, threads):
+    reader = subprocess.Popen([sys.executable, "-c", READER, redis_url, BOT, threads], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
 
     def ask(command):
@@ -112,7 +119,9 @@ def test_a_write_pushes_the_generation_to_a_store_in_another_process_without_pol
         # 20,000 generation() calls: a few listener pings and one GET, no round trip per call.
         assert redis_server.client.info("stats")["total_commands_processed"] - commands < 100
         writer = RedisStore(redis_url)
+        started = time.monotonic()
         writer.put_chatbot("ns", BOT, b"[7]")
+        assert time.monotonic() - started < 0.5  # acknowledged at once, not after the 2 s wait
         after, data = ask("read")
         assert after != before and data == "b'[7]'"
         writer.close()
@@ -143,7 +152,7 @@ def test_a_hundred_thousand_records_keep_redis_memory_bounded(redis_server, redi
 
 def test_a_write_returns_when_a_listener_is_stopped_after_waiting_a_bounded_time(redis_url):
     store = RedisStore(redis_url)
-    stopped = subprocess.Popen([sys.executable, "-c", READER, redis_url, BOT], stdin=subprocess.PIPE,
+    stopped = subprocess.Popen([sys.executable, "-c", READER, redis_url, BOT, "threads"], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
     try:
         stopped.stdin.write("read\n")
