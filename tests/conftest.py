@@ -146,3 +146,23 @@ def store_factory(request):
     yield _make
     for store in stores:
         store.close()
+
+
+@pytest.fixture
+def cluster(redis_server, redis_url, live_server, tmp_path):
+    """Three servers started as the container starts them, sharing the session's Redis, behind nginx.
+
+    Each runs the Dockerfile's command (loopback and a free port for 0.0.0.0:8000) with MOCK_STORE
+    set as compose.yaml sets it; nginx runs deploy/nginx.conf with the three as its upstream.
+    """
+    from types import SimpleNamespace
+
+    from tests.helpers import Nginx, container_command
+
+    argv = container_command()[2:]  # after `conversations-mock serve`
+    args = [{"0.0.0.0": "127.0.0.1", "8000": "0"}.get(arg, arg) for arg in argv]
+    servers = [live_server(*args, MOCK_STORE=redis_url, MOCK_WORKERS="2") for _ in range(3)]
+    (tmp_path / "nginx").mkdir()
+    nginx = Nginx(tmp_path / "nginx", [int(server.url.rsplit(":", 1)[1]) for server in servers])
+    yield SimpleNamespace(servers=servers, nginx=nginx, redis=redis_server, store_url=redis_url)
+    nginx.stop()
