@@ -71,6 +71,8 @@ class RedisStore(Store):
         db = self._client.connection_pool.connection_kwargs.get("db", 0)
         self._channel = f"{PREFIX}events:{db}"
         self._closed = False
+        # Kept across a fork: a child's first subscription moves it past what its parent's readers saw.
+        self._generation = 0
         self._reset_process_state()
         # gunicorn builds the app in its master and forks the workers: each worker needs its own listener.
         ref = weakref.ref(self)
@@ -79,7 +81,6 @@ class RedisStore(Store):
     def _reset_process_state(self):
         """Forget this process's listener and buffer (after a fork they belong to the parent)."""
         self._lock = threading.Lock()  # a new one: the parent may have held its lock when it forked
-        self._generation = 0
         self._down: str | None = None
         self._listening = threading.Event()
         self._listener: threading.Thread | None = None
