@@ -42,9 +42,10 @@ demo: $(RUNTIME)
 test: $(TESTING)
 	$(BIN)/python -m pytest
 
-# wrk comes from Debian's packages; BENCH_ARGS passes options, e.g. BENCH_ARGS='--repeats 5' (see --help).
+# wrk and redis-server come from Debian's packages; BENCH_ARGS passes options, e.g. BENCH_ARGS='--repeats 5' (see --help).
 bench: $(RUNTIME)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 # Rewrites app/data/message_pools.json with the installed Faker: after editing the phrases in

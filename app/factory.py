@@ -21,6 +21,16 @@ LAYERS = "layers"
 PAGE_ROUTES = [conversations.ROUTE]
 
 
+def build_store(settings):
+    """The store the `store` setting names: a RedisStore for a redis:// URL, else None (the embedded store)."""
+    url = settings["store"]
+    if not url:
+        return None
+    from conversations_mock.store.redis import RedisStore  # redis-py is imported only when a server uses it
+
+    return RedisStore(url)
+
+
 def build_catalogue(settings, extra_dirs=(), clock=None):
     """Read the fixture directories the settings name (plus `extra_dirs`) into a new Catalogue.
 
@@ -60,6 +70,8 @@ def create_app(config=None, environ=None):
     app.json.sort_keys = False
     # Every answer reads the catalogue from here, so a reload (or the pytest plugin) can swap it whole.
     catalogue = app.extensions["catalogue"] = build_catalogue(settings)
+    # Namespaces' chatbot data and journal; opened lazily, so the master connects to nothing before forking.
+    app.extensions["store"] = build_store(settings)
     admission = app.extensions[ADMISSION] = Admission(PAGE_ROUTES, settings["base_path"])
     problems.init_app(app)
     safety.init_app(app)

@@ -172,6 +172,15 @@ class SettingsSchema(Schema):
                      "1 under --clock now unless given", "0"),
     )
 
+    store = fields.String(
+        load_default="",
+        validate=validate.Regexp(
+            r"(rediss?://\S+)?\Z", error="Must be empty (the embedded store) or a Redis URL such as redis://host:6379/0."
+        ),
+        **_described("--store", "MOCK_STORE", "where namespaces' data and journal live: empty for the embedded store, "
+                     "or redis://host:port/db", "embedded"),
+    )
+
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):
         """Keep generated histories and injected latency within what the server can honour."""

@@ -104,3 +104,65 @@ def live_server(tmp_path):
     yield _start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Debian's redis-server on 127.0.0.1, a free port, no persistence; shared by the session's tests.
+
+    A test that needs it fails, naming redis-server, when it is not installed (never skips).
+    """
+    from tests.helpers import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    redis_server.resume()  # a test that paused it and failed must not stall the next
+    redis_server.client.flushall()
+    return redis_server.url
+
+
+@pytest.fixture(params=["redis"])
+def store_factory(request):
+    """Make stores of one kind, all sharing the same data (journal_size as given); each is closed after the test."""
+    stores = []
+
+    def _make(journal_size=None):
+        from conversations_mock.store import JOURNAL_SIZE
+
+        size = JOURNAL_SIZE if journal_size is None else journal_size
+        if request.param == "redis":
+            from conversations_mock.store.redis import RedisStore
+
+            store = RedisStore(request.getfixturevalue("redis_url"), journal_size=size)
+        stores.append(store)
+        return store
+
+    yield _make
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def cluster(redis_server, redis_url, live_server, tmp_path):
+    """Three servers started as the container starts them, sharing the session's Redis, behind nginx.
+
+    Each runs the Dockerfile's command (loopback and a free port for 0.0.0.0:8000) with MOCK_STORE
+    set as compose.yaml sets it; nginx runs deploy/nginx.conf with the three as its upstream.
+    """
+    from types import SimpleNamespace
+
+    from tests.helpers import Nginx, container_command
+
+    argv = container_command()[2:]  # after `conversations-mock serve`
+    args = [{"0.0.0.0": "127.0.0.1", "8000": "0"}.get(arg, arg) for arg in argv]
+    servers = [live_server(*args, MOCK_STORE=redis_url, MOCK_WORKERS="2") for _ in range(3)]
+    (tmp_path / "nginx").mkdir()
+    nginx = Nginx(tmp_path / "nginx", [int(server.url.rsplit(":", 1)[1]) for server in servers])
+    yield SimpleNamespace(servers=servers, nginx=nginx, redis=redis_server, store_url=redis_url)
+    nginx.stop()

@@ -97,3 +97,140 @@ class LiveServer:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+def free_port() -> int:
+    """A TCP port nothing on 127.0.0.1 listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def require(program: str) -> str:
+    """The path of a Debian program the test needs; the test fails, naming it, when it is missing."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin")
+    if found is None:
+        pytest.fail(f"{program} is not installed (.ci/run installs it: apt-get install redis-server nginx)")
+    return found
+
+
+class RedisServer:
+    """Debian's redis-server on 127.0.0.1 in `directory`, no persistence (--save '' --appendonly no)."""
+
+    def __init__(self, directory: Path):
+        import subprocess
+        import time
+
+        import redis
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = Path(directory) / "redis.log"
+        self.process = subprocess.Popen(
+            [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--daemonize", "no", "--dir", str(directory), "--logfile", str(self.log_path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        )
+        self.client = redis.Redis(port=self.port, socket_timeout=5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                self.client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"redis-server did not start: {self.log_path.read_text(errors='replace')}")
+
+    def pause(self):
+        """SIGSTOP: connections stay open but nothing answers, as with a hung or overloaded Redis."""
+        import signal
+
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        import signal
+
+        self.process.send_signal(signal.SIGCONT)
+
+    def used_memory(self) -> int:
+        """INFO memory's used_memory, in bytes."""
+        return int(self.client.info("memory")["used_memory"])
+
+    def stop(self):
+        self.resume()
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def nginx_config(directory: Path, port: int, upstreams) -> Path:
+    """deploy/nginx.conf, rewritten to run unprivileged from `directory`: listening on 127.0.0.1:`port`,
+    its upstream the 127.0.0.1 `upstreams` ports instead of the `mock` service, pid, logs and temp files there."""
+    import os
+    import re
+
+    text = (REPO / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    servers = "".join(f"server 127.0.0.1:{upstream} max_fails=1 fail_timeout=2s;\n        " for upstream in upstreams)
+    text, replaced = re.subn(r"server mock:8000[^;]*;\n\s*", servers, text)
+    assert replaced == 1, "deploy/nginx.conf has no 'server mock:8000 ...;' line to replace"
+    text, replaced = re.subn(r"listen 8000;", f"listen 127.0.0.1:{port};", text)
+    assert replaced == 1, "deploy/nginx.conf has no 'listen 8000;' line to replace"
+    temp = "".join(f"    {kind}_temp_path {directory}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    text = text.replace("http {\n", "http {\n" + temp, 1)
+    user = "user root root;\n" if os.geteuid() == 0 else ""  # as root, nginx's workers would run as nobody
+    head = f"daemon off;\n{user}pid {directory}/nginx.pid;\nerror_log {directory}/error.log warn;\n"
+    path = Path(directory) / "nginx.conf"
+    path.write_text(head + text, encoding="utf-8")
+    return path
+
+
+class Nginx:
+    """Debian's nginx on 127.0.0.1, a free port, in front of the given 127.0.0.1 upstream ports."""
+
+    def __init__(self, directory: Path, upstreams):
+        import subprocess
+        import time
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.directory = Path(directory)
+        config = nginx_config(self.directory, self.port, upstreams)
+        self.process = subprocess.Popen([require("nginx"), "-p", str(directory), "-c", str(config)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        import socket
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"nginx did not start: {self.errors()}")
+
+    def errors(self) -> str:
+        path = self.directory / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def container_command() -> list[str]:
+    """The Dockerfile's ENTRYPOINT and CMD (exec form), as the container runs them."""
+    import json
+    import re
+
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))
+    command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
+    return entrypoint + command

@@ -46,6 +46,9 @@ SCENARIOS = [
     ("(e) now: 1,000,000 conversations, state=resolved p.5000", "now", PATH.format(BIG) + "?state=resolved&page=5000"),
     (f"(e) now: never-requested: new {SMALL_SIZE}-conv. chatbots, p.1", "now", "lua:chatbots"),
     ("(e) now: never-requested: 1M pages, any page/state", "now", "lua:pages"),
+    # The same mock with --store redis://... and no data set: the store must add no round trip per request.
+    ("(f) Redis store, no data: documented chatbot", "mock-redis", PATH.format(DOCUMENTED)),
+    ("(f) Redis store, no data: never-requested 1M pages", "mock-redis", "lua:pages"),
 ]
 # Each (e) row beside the row of the same pages under the fixed clock.
 UNDER_FIXED = {
@@ -126,6 +129,38 @@ class Server:
         self.log.close()
 
 
+class Redis:
+    """Debian's redis-server on 127.0.0.1 in `workdir`, without persistence."""
+
+    def __init__(self, workdir):
+        redis_server = shutil.which("redis-server") or shutil.which("redis-server", path="/usr/sbin:/usr/bin")
+        if redis_server is None:
+            raise SystemExit("bench: redis-server is not installed (make bench installs it with apt-get)")
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = open(Path(workdir) / f"redis-{self.port}.log", "wb")
+        self.process = subprocess.Popen(
+            [redis_server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", str(workdir)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.02)
+        self.stop()
+        raise SystemExit(f"bench: redis-server did not start; see {self.log.name}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.log.close()
+
+
 def gunicorn_command(target, worker_class, workers, port):
     """The mock's own gunicorn settings (app/commands/gunicorn_conf.py), bound to `port`; its worker class unless
     `worker_class` names another."""
@@ -166,31 +201,33 @@ def write_fixtures(directory):
     (Path(directory) / "bench-big.json").write_text(json.dumps(fixture), encoding="utf-8")
 
 
-def measure_throughput(args, workdir, fixtures, env, source):
+def measure_throughput(args, workdir, fixtures, env, source, redis):
     """Interleaved wrk runs of every scenario; {(label, connections): [(rps, p50, p99), ...]}."""
-    mock_port, floor_port = free_port(), free_port()
+    mock_port, floor_port, redis_port = free_port(), free_port(), free_port()
     mock_env = {**env, "MOCK_FIXTURES_DIR": fixtures, "MOCK_CONVERSATIONS": str(SMALL_SIZE)}
     mock = Server("mock", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers, mock_port),
                   mock_env, mock_port, workdir, PATH.format(DOCUMENTED), cwd=source)
-    now_port = free_port()
+    servers = {"mock": mock}
     try:
-        now = Server("now", gunicorn_command("app:create_app()", args.worker_class, args.workers, now_port),
-                     {**mock_env, "MOCK_CLOCK": "now"}, now_port, workdir, PATH.format(DOCUMENTED), cwd=source)
-    except BaseException:
-        mock.stop()
-        raise
-    try:
+        now_port = free_port()
+        servers["now"] = Server(
+            "now", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers, now_port),
+            {**mock_env, "MOCK_CLOCK": "now"}, now_port, workdir, PATH.format(DOCUMENTED), cwd=source)
+        servers["mock-redis"] = Server(
+            "mock-redis", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers,
+                                           redis_port),
+            {**mock_env, "MOCK_STORE": redis.url}, redis_port, workdir, PATH.format(DOCUMENTED), cwd=source)
         status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
         page = {"body": body.decode(), "headers": {k: headers[k] for k in ("X-Total-Count", "Link")}}
         (Path(workdir) / "floor-page.json").write_text(json.dumps(page), encoding="utf-8")
         floor_env = {**env, "BENCH_FLOOR_PAGE": str(Path(workdir) / "floor-page.json")}
-        floor = Server("floor", gunicorn_command("tests.bench.floor:app", args.worker_class, args.workers, floor_port),
-                       floor_env, floor_port, workdir, PATH.format(DOCUMENTED))
+        servers["floor"] = Server(
+            "floor", gunicorn_command("tests.bench.floor:app", args.worker_class, args.workers, floor_port),
+            floor_env, floor_port, workdir, PATH.format(DOCUMENTED))
     except BaseException:
-        mock.stop()
-        now.stop()
+        for server in servers.values():
+            server.stop()
         raise
-    servers = {"mock": mock, "floor": floor, "now": now}
     results, problems, run = {}, [], 0
     try:
         for _label, server, target in SCENARIOS:  # warm-up: imports, pools, first pages
@@ -207,10 +244,33 @@ def measure_throughput(args, workdir, fixtures, env, source):
                     print(f"  run {repeat + 1}/{args.repeats} @{connections:>2} {label:<55} {rps:>8.0f} req/s",
                           file=sys.stderr, flush=True)
     finally:
-        mock.stop()
-        floor.stop()
-        now.stop()
+        for server in servers.values():
+            server.stop()
     return results, problems
+
+
+def measure_journal(redis, records):
+    """`records` journal entries through one RedisStore (journal_size 1000): Redis's memory before and after,
+    microseconds per record() call, and the entries kept."""
+    import redis as redis_py
+
+    from conversations_mock.store.redis import RedisStore
+
+    client = redis_py.Redis.from_url(redis.url)
+    store = RedisStore(redis.url)
+    store.record("bench", {"path": "/warm-up"})
+    store.journal("bench")
+    before = client.info("memory")["used_memory"]
+    entry = {"method": "GET", "path": PATH.format(GENERATED), "query": "page=1", "status": 200}
+    started = time.perf_counter()
+    for number in range(records):
+        store.record("bench", {**entry, "n": number})
+    per_record = (time.perf_counter() - started) / records
+    kept = len(store.journal("bench"))
+    after = client.info("memory")["used_memory"]
+    store.close()
+    client.close()
+    return {"records": records, "before": before, "after": after, "per_record_us": per_record * 1e6, "kept": kept}
 
 
 def measure_startup(args, workdir, fixtures, env, source):
@@ -288,7 +348,7 @@ def _ms(seconds):
     return f"{seconds * 1000:.1f}"
 
 
-def report(args, results, problems, startup, memory, compute):
+def report(args, results, problems, startup, memory, compute, journal=None):
     med = {key: tuple(statistics.median(v[i] for v in values) for i in range(3)) for key, values in results.items()}
     floor = SCENARIOS[0][0]
     print(f"\nconversations-mock benchmark: {args.workers} {args.worker_class or _configured_worker(args.source)} workers, wrk -t1, "
@@ -338,12 +398,18 @@ def report(args, results, problems, startup, memory, compute):
         print("|---|---:|")
         for name, value in compute["encoding"].items():
             print(f"| {name} | {value:.1f} |")
+    if journal:
+        print(f"\njournal: {journal['records']:,} record() calls into one RedisStore (journal_size 1000): "
+              f"{journal['per_record_us']:.1f} us each, {journal['kept']} entries kept, Redis used_memory "
+              f"{journal['before'] / 1e6:.2f} MB before, {journal['after'] / 1e6:.2f} MB after")
     for problem in problems:
         print(f"warning: {problem}")
 
 
 def _configured_worker(source):
-    text = (Path(source) / "app" / "commands" / "gunicorn_conf.py").read_text(encoding="utf-8")
+    # app/commands/gunicorn_conf.py since the package's layout; app/gunicorn_conf.py in older checkouts.
+    paths = [Path(source) / "app" / "commands" / "gunicorn_conf.py", Path(source) / "app" / "gunicorn_conf.py"]
+    text = next((path.read_text(encoding="utf-8") for path in paths if path.exists()), "")
     match = re.search(r"^worker_class = [\"']([^\"']+)", text, re.M)
     return match.group(1) if match else "configured"
 
@@ -367,7 +433,9 @@ def main(argv=None):
                         help="gunicorn worker class for both, e.g. sync or gthread (default: app/commands/gunicorn_conf.py's)")
     parser.add_argument("--startups", type=int, default=5, help="startups to time, median quoted (default 5)")
     parser.add_argument("--memory-seconds", type=int, default=5, help="seconds of each memory phase (default 5)")
-    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory,compute")
+    parser.add_argument("--skip", default="", help="comma-separated parts to leave out: startup,memory,compute,journal")
+    parser.add_argument("--journal-records", type=int, default=1_000_000,
+                        help="record() calls of the journal-memory check (default 1,000,000)")
     parser.add_argument("--source", default=str(REPO),
                         help="source tree of the mock to measure, installed in this venv with pip install -e "
                         "(default: this one)")
@@ -384,10 +452,15 @@ def main(argv=None):
         os.mkdir(fixtures)
         write_fixtures(fixtures)
         compute = None if "compute" in skip else measure_compute(env, source)
-        results, problems = measure_throughput(args, workdir, fixtures, env, source)
+        redis = Redis(workdir)
+        try:
+            results, problems = measure_throughput(args, workdir, fixtures, env, source, redis)
+            journal = None if "journal" in skip else measure_journal(redis, args.journal_records)
+        finally:
+            redis.stop()
         startup = None if "startup" in skip else measure_startup(args, workdir, fixtures, env, source)
         memory = None if "memory" in skip else measure_memory(args, workdir, fixtures, env, source)
-        report(args, results, problems, startup, memory, compute)
+        report(args, results, problems, startup, memory, compute, journal)
     return 0
 
 

@@ -1,0 +1,22 @@
+# The mock as a container: the wheel built from this checkout, served by a non-root user on 0.0.0.0:8000.
+# Run N of them behind a load balancer with a shared Redis: compose.yaml, deploy/k8s/ (README: Running N replicas).
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY app app
+COPY schemas schemas
+COPY fixtures fixtures
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 mock
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+USER 10001
+WORKDIR /home/mock
+EXPOSE 8000
+# Binding to 0.0.0.0 reaches other machines: give MOCK_ADMIN_TOKEN (from a secret) for the control API.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+ENTRYPOINT ["conversations-mock"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,300 @@
+"""RedisStore: the Store contract over one Redis database, shared by any number of servers and workers.
+
+Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a capped
+list per namespace for the journal (LPUSH + LTRIM), and one pub/sub channel per database.
+
+Readers pay no round trip per request: each process keeps a local generation, bumped by a
+background listener (a thread; a greenlet under gevent's monkey-patching) when a 'gen' message
+arrives. A write stores its data, publishes 'gen', and waits (bounded) until every listener that
+received it has bumped its generation and acknowledged, so a read on any server after the write
+returns sees it. `record` appends to a per-process buffer the listener flushes every ~20 ms; a
+`journal` read first publishes 'flush' and waits for every listener's acknowledgement, so it
+includes what other servers buffered.
+
+Usage::
+
+    store = RedisStore("redis://127.0.0.1:6379/0")
+    store.put_chatbot("default", chatbot_id, b"[...]")
+"""
+
+import logging
+import os
+import threading
+import time
+import uuid
+import weakref
+from collections import deque
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from conversations_mock.store import JOURNAL_SIZE, Store, StoreUnavailable
+
+PREFIX = "conversations-mock:"
+# Short timeouts: a paused or unreachable Redis is a 503 within about a second, not a hung request.
+SOCKET_TIMEOUT = 1.0
+# How long a write or a journal read waits for every listener's acknowledgement.
+ACK_WAIT = 2.0
+# How often the listener flushes buffered journal entries, and pings Redis.
+FLUSH_EVERY = 0.02
+PING_EVERY = 0.5
+# No answer to a ping for this long: Redis is taken as unreachable (it may be paused, the TCP connection open).
+SILENCE_LIMIT = 1.5
+
+log = logging.getLogger(__name__)
+
+
+def masked(url: str) -> str:
+    """The URL with its password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class RedisStore(Store):
+    """The Store contract in one Redis database; see the module's docstring for how readers stay cheap."""
+
+    def __init__(self, url: str, journal_size: int = JOURNAL_SIZE):
+        self.url = url
+        self.journal_size = journal_size
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
+            retry=Retry(NoBackoff(), 0), health_check_interval=0,
+        )
+        db = self._client.connection_pool.connection_kwargs.get("db", 0)
+        self._channel = f"{PREFIX}events:{db}"
+        self._closed = False
+        # Kept across a fork: a child's first subscription moves it past what its parent's readers saw.
+        self._generation = 0
+        self._reset_process_state()
+        # gunicorn builds the app in its master and forks the workers: each worker needs its own listener.
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (store := ref()) and store._reset_process_state())
+
+    def _reset_process_state(self):
+        """Forget this process's listener and buffer (after a fork they belong to the parent)."""
+        self._lock = threading.Lock()  # a new one: the parent may have held its lock when it forked
+        self._down: str | None = None
+        self._listening = threading.Event()
+        self._listener: threading.Thread | None = None
+        self._pubsub = None  # the parent's socket: dropped, never closed (closing would cut the parent's)
+        self._buffer: dict[str, deque] = {}
+
+    # -- errors ------------------------------------------------------------------------------------
+
+    def _unavailable(self, error: Exception) -> StoreUnavailable:
+        return StoreUnavailable(f"cannot reach the store at {masked(self.url)}: {error}")
+
+    def _call(self, method, *args):
+        try:
+            return method(*args)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            raise self._unavailable(error) from error
+
+    # -- chatbot data ------------------------------------------------------------------------------
+
+    def _chatbots_key(self, namespace):
+        return f"{PREFIX}chatbots:{namespace}"
+
+    def _journal_key(self, namespace):
+        return f"{PREFIX}journal:{namespace}"
+
+    def put_chatbot(self, namespace, chatbot_id, conversations):
+        self._call(self._client.hset, self._chatbots_key(namespace), chatbot_id, bytes(conversations))
+        self._changed()
+
+    def get_chatbot(self, namespace, chatbot_id):
+        return self._call(self._client.hget, self._chatbots_key(namespace), chatbot_id)
+
+    def delete_chatbot(self, namespace, chatbot_id):
+        removed = self._call(self._client.hdel, self._chatbots_key(namespace), chatbot_id)
+        if removed:
+            self._changed()
+        return bool(removed)
+
+    def chatbots(self, namespace):
+        found = self._call(self._client.hgetall, self._chatbots_key(namespace))
+        return {key.decode(): value for key, value in found.items()}
+
+    def reset(self, namespace):
+        self._broadcast("flush")  # entries other servers buffered before the reset go too
+        self._call(self._client.delete, self._chatbots_key(namespace), self._journal_key(namespace))
+        self._changed()
+
+    def generation(self):
+        if self._listener is None or not self._listening.is_set():
+            self._start_listening()
+        if self._down is not None:
+            raise StoreUnavailable(self._down)
+        return self._generation
+
+    def _changed(self):
+        """After a data write: bump this process's generation, then every listener's, before returning."""
+        self._generation += 1
+        self._broadcast("gen")
+
+    # -- journal -----------------------------------------------------------------------------------
+
+    def record(self, namespace, entry):
+        line = orjson.dumps(entry)
+        with self._lock:
+            buffered = self._buffer.get(namespace)
+            if buffered is None:
+                # Only the newest journal_size entries could survive LTRIM: the buffer keeps no more.
+                buffered = self._buffer[namespace] = deque(maxlen=self.journal_size)
+            buffered.append(line)
+        if self._listener is None:
+            # Once per process: a flush asked for before our listener subscribed would miss this buffer.
+            self._start_listening()
+
+    def journal(self, namespace, path=None, limit=None):
+        self._broadcast("flush")
+        lines = self._call(self._client.lrange, self._journal_key(namespace), 0, self.journal_size - 1)
+        entries = (orjson.loads(line) for line in lines)
+        if path is not None:
+            entries = (entry for entry in entries if entry.get("path") == path)
+        found = []
+        for entry in entries:
+            if limit is not None and len(found) >= limit:
+                break
+            found.append(entry)
+        return found
+
+    def clear_journal(self, namespace):
+        self._broadcast("flush")
+        self._call(self._client.delete, self._journal_key(namespace))
+
+    def _flush(self):
+        """Write this process's buffered entries: one pipeline, LPUSH + LTRIM per namespace."""
+        with self._lock:
+            buffered, self._buffer = self._buffer, {}
+        if not buffered:
+            return
+        pipe = self._client.pipeline(transaction=False)
+        for namespace, lines in buffered.items():
+            key = self._journal_key(namespace)
+            pipe.lpush(key, *lines)
+            pipe.ltrim(key, 0, self.journal_size - 1)
+        try:
+            pipe.execute()
+        except Exception:
+            with self._lock:  # put them back, older than anything recorded since (bounded by maxlen)
+                for namespace, lines in buffered.items():
+                    newer = self._buffer.get(namespace, ())
+                    self._buffer[namespace] = deque([*lines, *newer], maxlen=self.journal_size)
+            raise
+
+    # -- broadcasts and acknowledgements -----------------------------------------------------------
+
+    def _broadcast(self, kind: str):
+        """Publish `kind` ('gen' or 'flush') and wait until every listener that received it has acted."""
+        token = uuid.uuid4().hex
+        acks = f"{PREFIX}acks:{token}"
+        if kind == "flush":
+            self._flush_or_raise()
+        receivers = self._call(self._client.publish, self._channel, f"{kind} {token}")
+        deadline = time.monotonic() + ACK_WAIT
+        while receivers > 0:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                # A listener that did not answer belongs to a process that is stopped or hung; it
+                # is not serving, and catches up (or reconnects, marking its data stale) when it runs.
+                log.warning("%d listeners did not acknowledge %r within %.1f s", receivers, kind, ACK_WAIT)
+                return
+            popped = self._call(self._client.blpop, [acks], min(left, SOCKET_TIMEOUT / 2))
+            if popped is not None:
+                receivers -= 1
+
+    def _flush_or_raise(self):
+        try:
+            self._flush()
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            raise self._unavailable(error) from error
+
+    def _acknowledge(self, token: bytes):
+        acks = f"{PREFIX}acks:{token.decode()}"
+        pipe = self._client.pipeline(transaction=False)
+        pipe.rpush(acks, 1)
+        pipe.expire(acks, int(ACK_WAIT) + 10)
+        pipe.execute()
+
+    # -- the listener ------------------------------------------------------------------------------
+
+    def _start_listening(self):
+        """Start this process's listener (once) and wait until it is subscribed or has failed."""
+        with self._lock:
+            if self._listener is None and not self._closed:
+                self._listener = threading.Thread(target=self._listen, name="redis-store-listener", daemon=True)
+                self._listener.start()
+        if not self._listening.wait(SOCKET_TIMEOUT * 2) and self._down is None:
+            raise StoreUnavailable(f"cannot reach the store at {masked(self.url)}: no answer to SUBSCRIBE")
+
+    def _listen(self):
+        """Subscribe, apply messages, flush the buffer and ping; on any failure mark the store down and retry."""
+        listener = threading.current_thread()
+        while not self._closed and self._listener is listener:
+            pubsub = None
+            try:
+                pubsub = self._client.pubsub()
+                self._pubsub = pubsub
+                pubsub.subscribe(self._channel)
+                confirmed = pubsub.get_message(timeout=SOCKET_TIMEOUT)
+                if confirmed is None or confirmed["type"] != "subscribe":
+                    raise redis.TimeoutError(f"no answer to SUBSCRIBE within {SOCKET_TIMEOUT} s")
+                # Subscribed: anything written from now on reaches us. What was written while we were not
+                # listening is unknown, so the generation moves on and readers read the data again.
+                self._generation += 1
+                self._down = None
+                self._listening.set()
+                self._serve(pubsub, listener)
+            except Exception as error:  # noqa: BLE001 - any failure: down until a reconnect succeeds
+                self._down = f"cannot reach the store at {masked(self.url)}: {error}"
+                self._listening.set()  # readers waiting for the first subscription get the error
+                if pubsub is not None and self._pubsub is pubsub:
+                    try:
+                        pubsub.close()
+                    except Exception:  # noqa: BLE001 - the connection is already broken
+                        pass
+                time.sleep(0.2)
+
+    def _serve(self, pubsub, listener):
+        last_heard = last_ping = time.monotonic()
+        while not self._closed and self._listener is listener:
+            message = pubsub.get_message(timeout=FLUSH_EVERY)
+            now = time.monotonic()
+            if message is not None:
+                last_heard = now
+                if message["type"] == "message":
+                    kind, token = message["data"].split(b" ", 1)
+                    if kind == b"flush":
+                        self._flush()
+                    elif kind == b"gen":
+                        self._generation += 1
+                    self._acknowledge(token)
+            if self._buffer:
+                self._flush()
+            if now - last_ping >= PING_EVERY:
+                pubsub.ping()
+                last_ping = now
+            if now - last_heard > SILENCE_LIMIT:
+                raise redis.TimeoutError(f"no answer to PING for {now - last_heard:.1f} s")
+
+    def close(self):
+        self._closed = True
+        listener, self._listener = self._listener, None
+        try:
+            self._flush()
+        except Exception:  # noqa: BLE001 - closing: what cannot be written is lost with the process
+            pass
+        if listener is not None:
+            listener.join(PING_EVERY + SOCKET_TIMEOUT)
+        if self._pubsub is not None:
+            self._pubsub.close()
+        self._client.close()

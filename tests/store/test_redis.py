@@ -1,0 +1,171 @@
+"""RedisStore beyond the contract: unreachable and paused Redis, recovery, pushed generations, bounded memory."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conversations_mock.store import StoreUnavailable
+from conversations_mock.store.redis import RedisStore, masked
+from tests.helpers import free_port
+
+BOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("redis://127.0.0.1:6390/0", "redis://127.0.0.1:6390/0"),
+    ("redis://:s3cret@127.0.0.1:6390/0", "redis://:***@127.0.0.1:6390/0"),
+    ("redis://user:s3cret@cache.internal/2", "redis://user:***@cache.internal/2"),
+])
+def test_the_url_is_shown_with_its_password_masked(url, shown):
+    assert masked(url) == shown
+
+
+@pytest.mark.parametrize("call", [
+    lambda store: store.get_chatbot("ns", BOT),
+    lambda store: store.put_chatbot("ns", BOT, b"[]"),
+    lambda store: store.journal("ns"),
+    lambda store: store.generation(),
+], ids=["get", "put", "journal", "generation"])
+def test_nothing_listening_is_store_unavailable_naming_the_url(call):
+    store = RedisStore(f"redis://:s3cret@127.0.0.1:{free_port()}/0")
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable) as raised:
+        call(store)
+    assert time.monotonic() - started < 3
+    assert "redis://:***@127.0.0.1:" in str(raised.value) and "s3cret" not in str(raised.value)
+    store.close()
+
+
+def _until(predicate, seconds):
+    """Seconds it took `predicate()` to hold, polled every 50 ms; fails after `seconds`."""
+    started = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - started < seconds, "not within the time allowed"
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def _unavailable(call):
+    try:
+        call()
+    except StoreUnavailable:
+        return True
+    return False
+
+
+def _works(call):
+    return not _unavailable(call)
+
+
+def test_a_paused_redis_is_unavailable_within_seconds_and_the_same_store_recovers(redis_server, redis_url):
+    store = RedisStore(redis_url)
+    store.put_chatbot("ns", BOT, b"[1]")
+    before = store.generation()
+    redis_server.pause()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=f"redis://127.0.0.1:{redis_server.port}/0"):
+            store.get_chatbot("ns", BOT)
+        assert time.monotonic() - started < 2
+        # Readers learn it too, from the listener, without a round trip of their own.
+        assert _until(lambda: _unavailable(store.generation), 4) < 4
+    finally:
+        redis_server.resume()
+    assert _until(lambda: _works(store.generation), 5) < 5
+    # What was written while the listener was away is unknown: readers must read the data again.
+    assert store.generation() != before
+    assert store.get_chatbot("ns", BOT) == b"[1]"
+    store.put_chatbot("ns", BOT, b"[2]")
+    assert store.get_chatbot("ns", BOT) == b"[2]"
+    store.close()
+
+
+READER = textwrap.dedent("""
+    import sys
+    lines = sys.stdin
+    if sys.argv[3] == "gevent":  # as in gunicorn's gevent workers: the listener thread is a greenlet
+        from gevent import monkey
+        monkey.patch_all()
+        from gevent.fileobject import FileObject
+        lines = FileObject(sys.stdin.fileno(), "r", close=False)  # waiting for a line lets the listener run
+    from conversations_mock.store.redis import RedisStore
+    store = RedisStore(sys.argv[1])
+    for line in lines:
+        if line.strip() == "spin":
+            for _ in range(20000):
+                store.generation()
+        print(store.generation(), store.get_chatbot("ns", sys.argv[2]), flush=True)
+""")
+
+
+@pytest.mark.parametrize("threads", ["threads", "gevent"])
+def test_a_write_pushes_the_generation_to_a_store_in_another_process_without_polling(redis_server, redis_url, threads):
+    reader = subprocess.Popen([sys.executable, "-c", READER, redis_url, BOT, threads], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+
+    def ask(command):
+        reader.stdin.write(command + "\n")
+        reader.stdin.flush()
+        return reader.stdout.readline().split()
+
+    try:
+        before, data = ask("read")
+        assert data == "None"
+        commands = redis_server.client.info("stats")["total_commands_processed"]
+        ask("spin")
+        # 20,000 generation() calls: a few listener pings and one GET, no round trip per call.
+        assert redis_server.client.info("stats")["total_commands_processed"] - commands < 100
+        writer = RedisStore(redis_url)
+        started = time.monotonic()
+        writer.put_chatbot("ns", BOT, b"[7]")
+        assert time.monotonic() - started < 0.5  # acknowledged at once, not after the 2 s wait
+        after, data = ask("read")
+        assert after != before and data == "b'[7]'"
+        writer.close()
+    finally:
+        reader.stdin.close()
+        reader.wait(10)
+        reader.stdout.close()
+    assert reader.returncode == 0
+
+
+def test_a_hundred_thousand_records_keep_redis_memory_bounded(redis_server, redis_url):
+    store = RedisStore(redis_url, journal_size=100)
+    store.record("ns", {"path": "/warm-up"})
+    store.journal("ns")
+    memory = redis_server.used_memory()
+    commands = redis_server.client.info("stats")["total_commands_processed"]
+    entry = {"method": "GET", "path": f"/chatbots/{BOT}/conversations", "query": "page=1", "status": 200}
+    for number in range(100_000):
+        store.record("ns", {**entry, "n": number})
+    journal = store.journal("ns")
+    assert [item["n"] for item in journal] == list(range(99_999, 99_899, -1))
+    assert redis_server.client.llen("conversations-mock:journal:ns") == 100
+    # Buffered and flushed in batches: far fewer commands than records.
+    assert redis_server.client.info("stats")["total_commands_processed"] - commands < 10_000
+    assert redis_server.used_memory() - memory < 200_000
+    store.close()
+
+
+def test_a_write_returns_when_a_listener_is_stopped_after_waiting_a_bounded_time(redis_url):
+    store = RedisStore(redis_url)
+    stopped = subprocess.Popen([sys.executable, "-c", READER, redis_url, BOT, "threads"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        stopped.stdin.write("read\n")
+        stopped.stdin.flush()
+        stopped.stdout.readline()
+        stopped.send_signal(19)  # SIGSTOP: subscribed, but acknowledges nothing
+        started = time.monotonic()
+        store.put_chatbot("ns", BOT, b"[1]")
+        assert 1.5 < time.monotonic() - started < 3.5
+        assert store.get_chatbot("ns", BOT) == b"[1]"
+    finally:
+        stopped.send_signal(18)
+        stopped.stdin.close()
+        stopped.wait(10)
+        stopped.stdout.close()
+    store.close()
