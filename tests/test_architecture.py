@@ -13,6 +13,8 @@ FORBIDDEN = {
                 "conversations_mock.commands", "conversations_mock.factory", "conversations_mock.settings"),
     "app/data": ("flask", "werkzeug", "webargs", "conversations_mock.web", "conversations_mock.commands"),
     "app/web": ("conversations_mock.commands",),
+    "app/store": ("flask", "werkzeug", "webargs", "conversations_mock.web", "conversations_mock.commands",
+                  "conversations_mock.data", "conversations_mock.factory"),
     # The folders' own names are not packages once installed: conversations_mock is the only one.
     "app": ("app", "schemas", "fixtures"),
     "tests": ("app", "schemas", "fixtures"),

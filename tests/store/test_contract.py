@@ -1,0 +1,145 @@
+"""The Store contract (app/store/__init__.py), held by every kind of store the `store_factory` fixture makes."""
+
+import multiprocessing
+import uuid
+
+import orjson
+import pytest
+
+CHATBOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+OTHER = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+DATA = orjson.dumps([{"id": "a"}])
+
+
+@pytest.fixture
+def ns():
+    """A namespace of this test's own, so stores shared between tests (a Redis server) never mix them."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def entry(path, n):
+    return {"method": "GET", "path": path, "query": {}, "status": 200, "n": n}
+
+
+def test_put_then_get_returns_the_bytes(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    assert store.get_chatbot(ns, CHATBOT) == DATA
+    assert store.get_chatbot(ns, OTHER) is None
+
+
+def test_put_replaces(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.put_chatbot(ns, CHATBOT, b"[]")
+    assert store.get_chatbot(ns, CHATBOT) == b"[]"
+
+
+def test_delete_says_whether_anything_was_set(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    assert store.delete_chatbot(ns, CHATBOT) is True
+    assert store.get_chatbot(ns, CHATBOT) is None
+    assert store.delete_chatbot(ns, CHATBOT) is False
+
+
+def test_chatbots_lists_a_namespace(store, ns):
+    assert store.chatbots(ns) == {}
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.put_chatbot(ns, OTHER, b"[]")
+    assert store.chatbots(ns) == {CHATBOT: DATA, OTHER: b"[]"}
+
+
+def test_reset_forgets_data_and_journal_of_one_namespace(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.record(ns, entry("/a", 1))
+    store.put_chatbot(ns + "x", CHATBOT, DATA)
+    store.reset(ns)
+    assert (store.chatbots(ns), store.journal(ns)) == ({}, [])
+    assert store.chatbots(ns + "x") == {CHATBOT: DATA}
+
+
+@pytest.mark.parametrize("write", ["put", "delete", "reset"])
+def test_generation_changes_on_every_data_write(store, ns, write):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    before = store.generation()
+    {"put": lambda: store.put_chatbot(ns, CHATBOT, b"[]"),
+     "delete": lambda: store.delete_chatbot(ns, CHATBOT),
+     "reset": lambda: store.reset(ns)}[write]()
+    assert store.generation() != before
+
+
+def test_generation_stays_while_only_the_journal_changes(store, ns):
+    before = store.generation()
+    store.record(ns, entry("/a", 1))
+    store.journal(ns)
+    assert store.generation() == before
+
+
+def test_journal_is_a_bounded_ring_newest_first(store_factory, ns):
+    store = store_factory(journal_size=3)
+    for n in range(5):
+        store.record(ns, entry("/a", n))
+    assert [e["n"] for e in store.journal(ns)] == [4, 3, 2]
+    assert [e["n"] for e in store.journal(ns, limit=2)] == [4, 3]
+
+
+def test_journal_filters_by_path(store, ns):
+    for n, path in enumerate(["/a", "/b", "/a"]):
+        store.record(ns, entry(path, n))
+    assert [e["n"] for e in store.journal(ns, path="/a")] == [2, 0]
+    assert store.journal(ns, path="/c") == []
+
+
+def test_clear_journal_keeps_data(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.record(ns, entry("/a", 1))
+    store.clear_journal(ns)
+    assert store.journal(ns) == [] and store.get_chatbot(ns, CHATBOT) == DATA
+
+
+def test_namespaces_never_see_each_other(store, ns):
+    store.put_chatbot(ns + "-a", CHATBOT, DATA)
+    store.record(ns + "-a", entry("/a", 1))
+    assert store.get_chatbot(ns + "-b", CHATBOT) is None
+    assert store.chatbots(ns + "-b") == {} and store.journal(ns + "-b") == []
+
+
+def test_each_namespace_has_its_own_ring(store_factory, ns):
+    store = store_factory(journal_size=2)
+    for n in range(3):
+        store.record(ns + "-a", entry("/a", n))
+    store.record(ns + "-b", entry("/b", 9))
+    assert [e["n"] for e in store.journal(ns + "-a")] == [2, 1]
+    assert [e["n"] for e in store.journal(ns + "-b")] == [9]
+
+
+def _child(store, ns, commands, answers):
+    # In another process: do what the parent asks, and answer what it reads.
+    for command, *args in iter(commands.get, None):
+        if command == "put":
+            store.put_chatbot(ns, CHATBOT, args[0])
+            answers.put("done")
+        else:
+            answers.put((store.generation(), store.get_chatbot(ns, CHATBOT), len(store.journal(ns))))
+
+
+def test_a_write_in_one_process_is_read_in_another_as_soon_as_it_returns(store, ns):
+    context = multiprocessing.get_context("fork")  # as gunicorn forks its workers
+    commands, answers = context.Queue(), context.Queue()
+    child = context.Process(target=_child, args=(store, ns, commands, answers))
+    child.start()
+    try:
+        for n in range(20):
+            body = orjson.dumps([n])
+            commands.put(("put", body))
+            assert answers.get(timeout=10) == "done"
+            assert store.get_chatbot(ns, CHATBOT) == body  # the child wrote, the parent reads
+            generation = store.generation()
+            store.put_chatbot(ns, CHATBOT, body + b" ")
+            store.record(ns, entry("/a", n))
+            commands.put(("read",))
+            seen_generation, seen, journalled = answers.get(timeout=10)
+            assert (seen, journalled) == (body + b" ", min(n + 1, 1000))
+            assert seen_generation != generation
+    finally:
+        commands.put(None)
+        child.join(10)
+    assert child.exitcode == 0
