@@ -4,10 +4,13 @@ from flask import Flask
 
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
-from conversations_mock.settings import load_settings
-from conversations_mock.web import conversations, cors, docs, home, openapi, problems, safety
+from conversations_mock.data.stored import StoredChatbots
+from conversations_mock.settings import SETTINGS, ConfigError, load_settings
+from conversations_mock.store import StoreConfigError, open_store
+from conversations_mock.web import conversations, control, cors, docs, home, namespaces, openapi, problems, safety
 from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.fast import FastPages
+from conversations_mock.web.namespaces import STORED, Namespaces
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
 from conversations_mock.web.safety import SafetyHeaders
 from conversations_mock.web.scenarios import chaos
@@ -55,8 +58,16 @@ def create_app(config=None, environ=None):
     # Every answer reads the catalogue from here, so a reload (or the pytest plugin) can swap it whole.
     app.extensions["catalogue"] = build_catalogue(settings)
     admission = app.extensions[ADMISSION] = Admission(PAGE_ROUTES, settings["base_path"])
+    # Made here, in gunicorn's master before the fork, so that every worker shares it.
+    try:
+        store = app.extensions[control.STORE] = open_store(settings["store"], settings["journal_size"])
+    except StoreConfigError as error:
+        raise ConfigError(f"Setting {SETTINGS['store'].label()}: {error}") from error
+    app.extensions[STORED] = StoredChatbots(store)
     problems.init_app(app)
     safety.init_app(app)
+    namespaces.init_app(app)
+    app.register_blueprint(control.blueprint)
     app.register_blueprint(conversations.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
     app.register_blueprint(openapi.blueprint)
@@ -68,6 +79,7 @@ def create_app(config=None, environ=None):
     # and Flask (routing, the view, flask-cors, the error handlers) stands behind the last.
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
+        ("namespaces", Namespaces, {"store": store, "logger": app.logger, "journal": settings["journal_size"] > 0}),
         ("reload", FixtureReload, {"reloader": FixtureReloader(app, build_catalogue)}) if settings["reload"] else None,
         # Server-wide latency and errors are drawn per request by the view: no fast path then.
         ("fast", FastPages, {"app": app, "admission": admission, "cors_headers": learnt_cors_headers})

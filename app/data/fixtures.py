@@ -26,10 +26,18 @@ class ListedHistory:
     """A chatbot whose conversations a fixture file lists, served newest first."""
 
     def __init__(self, chatbot_id: str, conversations: list):
-        # Stable sort: conversations created at the same moment keep the file's order.
-        ordered = sorted(conversations, key=lambda c: c["created_at"], reverse=True)
+        self._index(chatbot_id, ordered_dump(conversations))
+
+    @classmethod
+    def of_dumped(cls, chatbot_id: str, dumped: list) -> "ListedHistory":
+        """A history of conversations already dumped by the schema and ordered newest first (stored ones)."""
+        history = cls.__new__(cls)
+        history._index(chatbot_id, dumped)
+        return history
+
+    def _index(self, chatbot_id, dumped):
         self.chatbot_id = chatbot_id
-        self._all = [_conversation_schema.dump(c) for c in ordered]
+        self._all = dumped
         self._by_state = {}
         for conversation in self._all:
             self._by_state.setdefault(conversation["state"], []).append(conversation)
@@ -44,6 +52,13 @@ class ListedHistory:
 
     def _matching(self, state):
         return self._all if state is None else self._by_state.get(state, [])
+
+
+def ordered_dump(conversations: list) -> list:
+    """Conversations loaded by the schema, dumped as the API shows them, newest created_at first."""
+    # Stable sort: conversations created at the same moment keep the given order.
+    ordered = sorted(conversations, key=lambda c: c["created_at"], reverse=True)
+    return [_conversation_schema.dump(c) for c in ordered]
 
 
 def error_lines(messages, path=""):
