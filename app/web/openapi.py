@@ -31,6 +31,8 @@ from conversations_mock.schemas.preferences import (
 )
 from conversations_mock.schemas.request import WholeNumber
 from conversations_mock.settings import ConfigError, load_settings
+from conversations_mock.schemas.control import NamespaceHeaderSchema
+from conversations_mock.web.openapi_control import describe_control
 from conversations_mock.web.problems import problem_document, simulated_detail
 
 OPENAPI_VERSION = "3.0.3"  # Swagger UI 4, which /docs serves, renders 3.0 but not 3.1.
@@ -219,11 +221,13 @@ def _build(base_path):
                     {"in": "path", "schema": ChatbotPathSchema},
                     {"in": "query", "schema": ConversationsQuerySchema},
                     _prefer_parameter(plugin.converter),
+                    {"in": "header", "schema": NamespaceHeaderSchema},
                 ],
                 "responses": responses,
             }
         },
     )
+    describe_control(spec)
     document = spec.to_dict()
     document = {"openapi": document.pop("openapi"), **document}
     _add_parameter_examples(document["paths"][path]["get"]["parameters"])
