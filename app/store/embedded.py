@@ -1,4 +1,4 @@
-"""The embedded store: SQLite (WAL) and an mmap'd generation counter in a private temporary directory.
+"""The embedded store: SQLite (WAL), an mmap'd generation counter and journal files, in a private temp directory.
 
 Nothing to install or start. create_app makes it in gunicorn's master, before the fork, so every
 worker of one server shares the directory: each process opens its own SQLite connection on first
@@ -16,23 +16,16 @@ import tempfile
 import threading
 import weakref
 
-import orjson
-
 from conversations_mock.store import JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store.journal_files import JournalFiles
 
 _COUNTER = struct.Struct("<q")
-# A process trims a namespace's journal after this many of its own records: one insert per request
-# otherwise, and a read never lists more than journal_size (docs/benchmarks.md).
-TRIM_EVERY = 64
 # Seconds a write waits for another process's write to finish before the store counts as unavailable.
 BUSY_TIMEOUT = 5.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chatbots (
     namespace TEXT NOT NULL, chatbot_id TEXT NOT NULL, conversations BLOB NOT NULL,
     PRIMARY KEY (namespace, chatbot_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, path TEXT NOT NULL, entry BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS journal_by_namespace ON journal (namespace, id);
 CREATE TABLE IF NOT EXISTS generation (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO generation VALUES (1, 0);
 """
@@ -72,7 +65,7 @@ class EmbeddedStore(Store):
         self._connection = None
         self._lock = None
         self._inherited = []  # connections opened before a fork: never used or closed again in the child
-        self._since_trim = {}  # namespace -> records this process added since it last trimmed that journal
+        self._journal = JournalFiles(os.path.join(self.directory, "journal"), journal_size)
         # The schema is made now, in the process that calls create_app, with a connection closed before any fork.
         with sqlite3.connect(self.path) as connection:
             connection.execute("PRAGMA journal_mode=WAL")
@@ -102,17 +95,14 @@ class EmbeddedStore(Store):
             self._pid = os.getpid()
         return self._connection, self._lock
 
-    def _run(self, work, write=False, single=False):
+    def _run(self, work, write=False):
         """work(connection) under this process's lock, in one transaction; sqlite errors are StoreUnavailable.
 
         `write`: take the write lock up front (BEGIN IMMEDIATE), for work that reads before it writes.
-        `single`: work is one statement, its own transaction (two statements fewer per journalled request).
         """
         try:
             connection, lock = self._connect()
             with lock:
-                if single:
-                    return work(connection)
                 connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
                     result = work(connection)
@@ -160,46 +150,29 @@ class EmbeddedStore(Store):
         return {chatbot_id: bytes(conversations) for chatbot_id, conversations in rows}
 
     def reset(self, namespace):
-        def forget(connection):
-            connection.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,))
-            connection.execute("DELETE FROM journal WHERE namespace = ?", (namespace,))
-
-        self._write_data(forget)
+        self._write_data(lambda c: c.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,)))
+        self.clear_journal(namespace)
 
     def generation(self):
         return _COUNTER.unpack_from(self._counter, 0)[0]
 
     def record(self, namespace, entry):
-        if self.journal_size <= 0:
-            return
-        data = orjson.dumps(entry)
-        added = self._since_trim.get(namespace, 0) + 1
-        trim = added >= TRIM_EVERY
-        self._since_trim[namespace] = 0 if trim else added
-
-        def add(connection):
-            connection.execute("INSERT INTO journal (namespace, path, entry) VALUES (?, ?, ?)",
-                               (namespace, entry.get("path", ""), data))
-            if trim:
-                connection.execute(
-                    "DELETE FROM journal WHERE namespace = ? AND id <= (SELECT id FROM journal WHERE namespace = ? "
-                    "ORDER BY id DESC LIMIT 1 OFFSET ?)", (namespace, namespace, self.journal_size))
-
-        self._run(add, write=trim, single=not trim)
+        try:
+            self._journal.record(namespace, entry)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: journal: {error}") from error
 
     def journal(self, namespace, path=None, limit=None):
-        query = "SELECT entry FROM journal WHERE namespace = ?"
-        parameters = [namespace]
-        if path is not None:
-            query += " AND path = ?"
-            parameters.append(path)
-        query += " ORDER BY id DESC LIMIT ?"
-        parameters.append(self.journal_size if limit is None else min(limit, self.journal_size))
-        rows = self._run(lambda c: c.execute(query, parameters).fetchall())
-        return [orjson.loads(entry) for (entry,) in rows]
+        try:
+            return self._journal.read(namespace, path, limit)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: journal: {error}") from error
 
     def clear_journal(self, namespace):
-        self._run(lambda c: c.execute("DELETE FROM journal WHERE namespace = ?", (namespace,)), write=True)
+        try:
+            self._journal.clear(namespace)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: journal: {error}") from error
 
     def close(self):
         if self._connection is not None and self._pid == os.getpid():
