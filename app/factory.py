@@ -7,7 +7,17 @@ from conversations_mock.data.fixtures import BUILTIN_FIXTURES
 from conversations_mock.data.stored import StoredChatbots
 from conversations_mock.settings import SETTINGS, ConfigError, load_settings
 from conversations_mock.store import StoreConfigError, open_store
-from conversations_mock.web import conversations, control, cors, docs, home, namespaces, openapi, problems, safety
+from conversations_mock.web import (
+    control,
+    conversations,
+    cors,
+    docs,
+    home,
+    namespaces,
+    openapi,
+    problems,
+    safety,
+)
 from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.fast import FastPages
 from conversations_mock.web.namespaces import STORED, Namespaces
@@ -79,7 +89,8 @@ def create_app(config=None, environ=None):
     # and Flask (routing, the view, flask-cors, the error handlers) stands behind the last.
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
-        ("namespaces", Namespaces, {"store": store, "logger": app.logger, "journal": settings["journal_size"] > 0}),
+        ("namespaces", Namespaces,
+         {"store": store, "logger": app.logger, "journal": settings["journal_size"] > 0}),
         ("reload", FixtureReload, {"reloader": FixtureReloader(app, build_catalogue)}) if settings["reload"] else None,
         # Server-wide latency and errors are drawn per request by the view: no fast path then.
         ("fast", FastPages, {"app": app, "admission": admission, "cors_headers": learnt_cors_headers})

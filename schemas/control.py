@@ -34,10 +34,13 @@ def valid_namespace(name: str) -> bool:
 class NamespaceHeaderSchema(Schema):
     """The X-Mock-Namespace header: which namespace's data and journal a request uses (absent: default)."""
 
-    namespace = _namespace_field(data_key=NAMESPACE_HEADER, metadata={
-        "description": "The namespace whose data and journal this request uses; absent: 'default'. "
-        "The same as the path prefix /__mock/ns/{namespace}.",
-    })
+    namespace = _namespace_field(
+        data_key=NAMESPACE_HEADER,
+        metadata={
+            "description": "The namespace whose data and journal this request uses; absent: 'default'. "
+            "The same as the path prefix /__mock/ns/{namespace}.",
+        },
+    )
 
 
 class JournalQuerySchema(Schema):
@@ -45,13 +48,20 @@ class JournalQuerySchema(Schema):
 
     error_messages = {"unknown": "Unknown query parameter; the journal takes path, namespace and limit."}
 
-    path = fields.String(validate=validate.Regexp(r"/[^\s?#]{0,4093}\Z", error="Must be a path starting with '/'."),
-                         metadata={"description": "Only requests to this path (without the query), "
-                                   "e.g. /chatbots/{chatbot_id}/conversations."})
-    namespace = _namespace_field(metadata={
-        "description": "The namespace whose journal to list; wins over X-Mock-Namespace."})
-    limit = WholeNumber(validate=validate.Range(1, MAX_JOURNAL_SIZE),
-                        metadata={"description": "At most this many entries, newest first."})
+    path = fields.String(
+        validate=validate.Regexp(r"/[^\s?#]{0,4093}\Z", error="Must be a path starting with '/'."),
+        metadata={
+            "description": "Only requests to this path (without the query), "
+            "e.g. /chatbots/{chatbot_id}/conversations."
+        },
+    )
+    namespace = _namespace_field(
+        metadata={"description": "The namespace whose journal to list; wins over X-Mock-Namespace."}
+    )
+    limit = WholeNumber(
+        validate=validate.Range(1, MAX_JOURNAL_SIZE),
+        metadata={"description": "At most this many entries, newest first."},
+    )
 
 
 class JournalEntrySchema(Schema):
@@ -60,9 +70,15 @@ class JournalEntrySchema(Schema):
     time = fields.String(required=True, metadata={"description": "When it was answered, UTC, ISO 8601."})
     method = fields.String(required=True)
     path = fields.String(required=True, metadata={"description": "The API path, without a namespace prefix."})
-    query = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
-                        metadata={"description": "Each query parameter's first value."})
-    target = fields.String(required=True, metadata={"description": "Path and query as the access log shows them."})
+    query = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Each query parameter's first value."},
+    )
+    target = fields.String(
+        required=True, metadata={"description": "Path and query as the access log shows them."}
+    )
     status = fields.Integer(required=True)
     request_id = fields.String(required=True)
     namespace = fields.String(required=True)

@@ -26,7 +26,7 @@ class StoredChatbots:
         self._state = (None, None)  # (generation, namespace -> NamespaceCatalogue's stored histories)
 
     def catalogue(self, catalogue, namespace: str):
-        """`catalogue` as `namespace` sees it: the chatbots set there answer first. May raise StoreUnavailable."""
+        """`catalogue` as `namespace` sees it: the chatbots set there first. May raise StoreUnavailable."""
         generation = self.store.generation()
         state = self._state
         if state[0] != generation:
@@ -51,12 +51,14 @@ class Stored:
     def history(self, chatbot_id):
         history = self.histories.get(chatbot_id)
         if history is None and chatbot_id in self.raw:
-            history = self.histories[chatbot_id] = ListedHistory.of_dumped(chatbot_id, orjson.loads(self.raw[chatbot_id]))
+            history = self.histories[chatbot_id] = ListedHistory.of_dumped(
+                chatbot_id, orjson.loads(self.raw[chatbot_id])
+            )
         return history
 
 
 class NamespaceCatalogue:
-    """A catalogue with a namespace's stored chatbots in front: the same methods the view and scenarios use."""
+    """A catalogue with a namespace's stored chatbots in front: the methods the view and scenarios use."""
 
     def __init__(self, catalogue, stored: Stored):
         self._catalogue = catalogue
@@ -71,7 +73,7 @@ class NamespaceCatalogue:
         return self._stored.history(chatbot_id) or self._catalogue.history(chatbot_id, seed)
 
     def page(self, chatbot_id: str, query: PageQuery, seed: int | None = None) -> tuple[int, bytes]:
-        """(total matching, JSON bytes of the page): a stored chatbot's whatever the seed, else the catalogue's."""
+        """(total matching, JSON bytes of the page): a stored chatbot's (any seed) else the catalogue's."""
         if chatbot_id not in self._stored.raw:
             return self._catalogue.page(chatbot_id, query, seed)
         key = (chatbot_id, query)

@@ -84,4 +84,6 @@ def open_store(location: str = "", journal_size: int = JOURNAL_SIZE) -> Store:
                 "the embedded store."
             ) from error
         return RedisStore(location, journal_size=journal_size)
-    raise StoreConfigError("Give 'embedded' (or nothing) for the embedded store, or a URL like redis://127.0.0.1:6379/0.")
+    raise StoreConfigError(
+        "Give 'embedded' (or nothing) for the embedded store, or a URL like redis://127.0.0.1:6379/0."
+    )

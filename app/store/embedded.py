@@ -1,4 +1,4 @@
-"""The embedded store: SQLite (WAL), an mmap'd generation counter and journal files, in a private temp directory.
+"""The embedded store: SQLite (WAL), an mmap'd generation and journal files, in a private temp directory.
 
 Nothing to install or start. create_app makes it in gunicorn's master, before the fork, so every
 worker of one server shares the directory: each process opens its own SQLite connection on first
@@ -66,7 +66,7 @@ class EmbeddedStore(Store):
         self._lock = None
         self._inherited = []  # connections opened before a fork: never used or closed again in the child
         self._journal = JournalFiles(os.path.join(self.directory, "journal"), journal_size)
-        # The schema is made now, in the process that calls create_app, with a connection closed before any fork.
+        # The schema is made now, by the process that calls create_app, on a connection closed before a fork.
         with sqlite3.connect(self.path) as connection:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.executescript(_SCHEMA)
@@ -131,22 +131,37 @@ class EmbeddedStore(Store):
         return result
 
     def put_chatbot(self, namespace, chatbot_id, conversations):
-        self._write_data(lambda c: c.execute(
-            "INSERT OR REPLACE INTO chatbots VALUES (?, ?, ?)", (namespace, chatbot_id, conversations)))
+        self._write_data(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO chatbots VALUES (?, ?, ?)", (namespace, chatbot_id, conversations)
+            )
+        )
 
     def get_chatbot(self, namespace, chatbot_id):
-        row = self._run(lambda c: c.execute(
-            "SELECT conversations FROM chatbots WHERE namespace = ? AND chatbot_id = ?", (namespace, chatbot_id)
-        ).fetchone())
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT conversations FROM chatbots WHERE namespace = ? AND chatbot_id = ?",
+                (namespace, chatbot_id),
+            ).fetchone()
+        )
         return None if row is None else bytes(row[0])
 
     def delete_chatbot(self, namespace, chatbot_id):
-        return self._write_data(lambda c: c.execute(
-            "DELETE FROM chatbots WHERE namespace = ? AND chatbot_id = ?", (namespace, chatbot_id)).rowcount > 0)
+        return self._write_data(
+            lambda c: (
+                c.execute(
+                    "DELETE FROM chatbots WHERE namespace = ? AND chatbot_id = ?", (namespace, chatbot_id)
+                ).rowcount
+                > 0
+            )
+        )
 
     def chatbots(self, namespace):
-        rows = self._run(lambda c: c.execute(
-            "SELECT chatbot_id, conversations FROM chatbots WHERE namespace = ?", (namespace,)).fetchall())
+        rows = self._run(
+            lambda c: c.execute(
+                "SELECT chatbot_id, conversations FROM chatbots WHERE namespace = ?", (namespace,)
+            ).fetchall()
+        )
         return {chatbot_id: bytes(conversations) for chatbot_id, conversations in rows}
 
     def reset(self, namespace):

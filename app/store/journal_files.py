@@ -72,7 +72,7 @@ class JournalFiles:
                 os.close(self._open.pop(next(iter(self._open)))[0])
 
     def read(self, namespace: str, path: str | None = None, limit: int | None = None) -> list[dict]:
-        """The namespace's newest entries (of `path` only, if given), newest first, at most `limit` and `size`."""
+        """The namespace's entries (of `path` only, if given), newest first, at most `limit` and `size`."""
         limit = self.size if limit is None else min(limit, self.size)
         stamped = []
         for name in glob.glob(glob.escape(self._base(namespace)) + ".*"):

@@ -40,14 +40,18 @@ def _check_token():
     if token is None:
         # serve refuses a host past loopback without a token; gunicorn run directly may still bind one.
         if not is_loopback(request.remote_addr or ""):
-            raise Problem(403, "The control API without an admin_token answers this machine only; start the "
-                          "server with --admin-token / MOCK_ADMIN_TOKEN to reach it from others.")
+            raise Problem(
+                403,
+                "The control API without an admin_token answers this machine only; start the "
+                "server with --admin-token / MOCK_ADMIN_TOKEN to reach it from others.",
+            )
         return
     given = request.headers.get("Authorization", "")
     scheme, _, value = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-        detail = ("The control API needs 'Authorization: Bearer <admin token>'; "
-                  + ("none was sent." if not given else "the token sent is not the server's admin_token."))
+        detail = "The control API needs 'Authorization: Bearer <admin token>'; " + (
+            "none was sent." if not given else "the token sent is not the server's admin_token."
+        )
         raise Problem(401, detail, headers={"WWW-Authenticate": admin_challenge()})
 
 
@@ -75,8 +79,11 @@ def get_conversations(chatbot_id):
     namespace = namespace_of(request.environ)
     stored = _store().get_chatbot(namespace, chatbot_id)
     if stored is None:
-        raise Problem(404, f"No conversations are set for chatbot {chatbot_id} in namespace {namespace!r}; "
-                      "it answers its fixture's or generated conversations.")
+        raise Problem(
+            404,
+            f"No conversations are set for chatbot {chatbot_id} in namespace {namespace!r}; "
+            "it answers its fixture's or generated conversations.",
+        )
     return Response(stored, mimetype="application/json")
 
 
@@ -115,7 +122,7 @@ def reset():
 
 
 def _load_conversations(chatbot_id, body: bytes) -> list:
-    """The body as conversations loaded by the fixture files' schemas; raises Problem 400 or 422 naming each fault."""
+    """The body as conversations loaded by the fixture files' schemas; raises Problem 400 or 422."""
     if not body.strip():
         raise Problem(400, "The body is empty; send a JSON array of conversations.")
     try:
@@ -123,14 +130,20 @@ def _load_conversations(chatbot_id, body: bytes) -> list:
     except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, a number past 4300 digits
         raise Problem(400, f"The body does not parse as JSON: {error}.") from None
     if not isinstance(document, list):
-        raise Problem(422, "The body must be a JSON array of conversations.",
-                      errors={"body": ["Must be a JSON array of conversations."]})
+        raise Problem(
+            422,
+            "The body must be a JSON array of conversations.",
+            errors={"body": ["Must be a JSON array of conversations."]},
+        )
     try:
         return _chatbot_schema.load({"id": chatbot_id, "conversations": document})["conversations"]
     except ValidationError as error:
         errors = dict(item_errors(error.messages.get("conversations", error.messages)))
-        raise Problem(422, f"{len(errors)} problem(s) in the conversations; nothing was changed. See errors.",
-                      errors=errors) from None
+        raise Problem(
+            422,
+            f"{len(errors)} problem(s) in the conversations; nothing was changed. See errors.",
+            errors=errors,
+        ) from None
 
 
 def item_errors(messages, path=""):

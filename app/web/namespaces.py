@@ -26,7 +26,7 @@ from conversations_mock.web.problems import Problem
 from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, TARGET_KEY, mask_secrets
 
 NAMESPACE_KEY = "mock.namespace"
-# A Problem an outer layer found; Flask raises it before anything else (the fast path leaves such requests alone).
+# A Problem an outer layer found; Flask raises it before anything else (the fast path leaves such requests).
 REFUSED_KEY = "mock.refused"
 # app.extensions key of the StoredChatbots (data/stored.py) each worker keeps.
 STORED = "stored"
@@ -36,13 +36,17 @@ _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 
 
 def catalogue_for(app, environ):
-    """The catalogue as the request's namespace sees it (its stored chatbots first). May raise StoreUnavailable.
+    """The catalogue as the request's namespace sees it (stored chatbots first); may raise StoreUnavailable.
 
     An app without stored chatbots (one a test builds around FastPages) has its catalogue alone.
     """
     stored = app.extensions.get(STORED)
     catalogue = app.extensions["catalogue"]
-    return catalogue if stored is None else stored.catalogue(catalogue, environ.get(NAMESPACE_KEY, DEFAULT_NAMESPACE))
+    return (
+        catalogue
+        if stored is None
+        else stored.catalogue(catalogue, environ.get(NAMESPACE_KEY, DEFAULT_NAMESPACE))
+    )
 
 
 def is_control(path: str) -> bool:
@@ -56,7 +60,7 @@ def namespace_of(environ) -> str:
 
 
 class Namespaces:
-    """WSGI layer: picks the request's namespace and journals the request with the status it was answered with.
+    """WSGI layer: picks the request's namespace, and journals the request with the status it was answered.
 
     :param wsgi_app: what answers the request
     :param store: where the journal goes (app/store)
@@ -88,12 +92,15 @@ class Namespaces:
         named = environ.get("HTTP_X_MOCK_NAMESPACE")
         path = environ.get("PATH_INFO", "")
         if path.startswith(NAMESPACE_PREFIX):
-            prefixed, slash, rest = path[len(NAMESPACE_PREFIX):].partition("/")
+            prefixed, slash, rest = path[len(NAMESPACE_PREFIX) :].partition("/")
             if not valid_namespace(prefixed):
                 return self._refuse(environ, "namespace", f"{prefixed!r} in the path: {NAMESPACE_RULE}")
             if named is not None and named != prefixed:
-                return self._refuse(environ, NAMESPACE_HEADER, f"Says {named!r} but the path says {prefixed!r}; "
-                                    "give one, or the same in both.")
+                return self._refuse(
+                    environ,
+                    NAMESPACE_HEADER,
+                    f"Says {named!r} but the path says {prefixed!r}; give one, or the same in both.",
+                )
             environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + NAMESPACE_PREFIX + prefixed
             environ["PATH_INFO"] = slash + rest
             named = prefixed
@@ -104,7 +111,9 @@ class Namespaces:
 
     @staticmethod
     def _refuse(environ, name, message):
-        environ[REFUSED_KEY] = Problem(422, f"The namespace is not valid: {message}", errors={name: [message]})
+        environ[REFUSED_KEY] = Problem(
+            422, f"The namespace is not valid: {message}", errors={name: [message]}
+        )
         return None
 
     def _record(self, namespace, environ, status):
@@ -118,7 +127,7 @@ class Namespaces:
 
 
 def journal_entry(namespace, environ, status) -> dict:
-    """What the journal keeps of a request, API keys masked as in the log; `shown_entry` makes it JournalEntrySchema's.
+    """What the journal keeps of a request, API keys masked as in the log (`shown_entry` formats it).
 
     Kept raw where that is safe (time, path, the masked query string): this runs for every request,
     and formatting waits until someone reads the journal (docs/benchmarks.md).
@@ -151,7 +160,7 @@ def journal_entry(namespace, environ, status) -> dict:
 
 
 def shown_entry(kept: dict) -> dict:
-    """A journal entry as GET /__mock/requests lists it (JournalEntrySchema): time in ISO 8601, the query by name."""
+    """A journal entry as GET /__mock/requests lists it (JournalEntrySchema): ISO 8601 time, query by name."""
     first_values = {}
     for key, value in parse_qsl(kept["query"], keep_blank_values=True):
         first_values.setdefault(key, value)
@@ -169,9 +178,26 @@ def _header_name(name: str) -> str:
 
 
 # The usual headers' names, spelt once: title-casing each name costs more than the rest of the entry.
-_HEADER_NAMES = {f"HTTP_{name.upper().replace('-', '_')}": name for name in (
-    "Host", "User-Agent", "Accept", "Accept-Encoding", "Accept-Language", "Connection", "X-Api-Key", "Origin",
-    "Referer", "X-Request-Id", "Prefer", "Authorization", "Cookie", "X-Mock-Namespace", "Cache-Control")}
+_HEADER_NAMES = {
+    f"HTTP_{name.upper().replace('-', '_')}": name
+    for name in (
+        "Host",
+        "User-Agent",
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Connection",
+        "X-Api-Key",
+        "Origin",
+        "Referer",
+        "X-Request-Id",
+        "Prefer",
+        "Authorization",
+        "Cookie",
+        "X-Mock-Namespace",
+        "Cache-Control",
+    )
+}
 # This process's pid, renewed in a forked worker: os.getpid() is a system call per request otherwise.
 _PID = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))

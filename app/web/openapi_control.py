@@ -10,9 +10,12 @@ from conversations_mock.schemas.control import (
 )
 from conversations_mock.web.problems import describe
 
-TAG = {"name": "control", "description": "Set what the mock answers, per namespace, and read what it received "
-       f"(open on a loopback host; elsewhere `Authorization: Bearer <admin token>`). A namespace is chosen "
-       f"with the {NAMESPACE_HEADER} header or a `{CONTROL_PREFIX}/ns/{{namespace}}` prefix before any path."}
+TAG = {
+    "name": "control",
+    "description": "Set what the mock answers, per namespace, and read what it received "
+    f"(open on a loopback host; elsewhere `Authorization: Bearer <admin token>`). A namespace is chosen "
+    f"with the {NAMESPACE_HEADER} header or a `{CONTROL_PREFIX}/ns/{{namespace}}` prefix before any path.",
+}
 ADMIN_SCHEME = "AdminToken"
 # Every control operation may answer these, besides its own.
 COMMON_STATUSES = (401, 403, 422, 503)
@@ -26,7 +29,7 @@ _DETAILS = {
     503: "The store cannot be reached; retry.",
 }
 _HEADERS = {
-    401: {"WWW-Authenticate": "Bearer realm=\"conversations-mock control\"."},
+    401: {"WWW-Authenticate": 'Bearer realm="conversations-mock control".'},
     405: {"Allow": "The methods the path allows."},
     503: {"Retry-After": "Seconds to wait before trying again."},
 }
@@ -37,8 +40,10 @@ def _response(status):
         return {"description": _DETAILS[204]}
     return {
         "description": _DETAILS.get(status, describe(status)),
-        "headers": {name: {"description": text, "schema": {"type": "string"}}
-                    for name, text in _HEADERS.get(status, {}).items()},
+        "headers": {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in _HEADERS.get(status, {}).items()
+        },
         "content": {PROBLEM_CONTENT_TYPE: {"schema": "Problem"}},
     }
 
@@ -48,7 +53,9 @@ def _operation(operation_id, summary, statuses, parameters, ok=None, **extra):
     if ok:
         responses["200"] = ok
     return {
-        "operationId": operation_id, "tags": ["control"], "summary": summary,
+        "operationId": operation_id,
+        "tags": ["control"],
+        "summary": summary,
         # Open (no token) on a loopback host; a bearer token where one is configured.
         "security": [{}, {ADMIN_SCHEME: []}],
         # Fresh dicts per operation: apispec resolves (and consumes) each parameter's schema in place.
@@ -59,40 +66,74 @@ def _operation(operation_id, summary, statuses, parameters, ok=None, **extra):
 
 
 def _array_of(schema, description):
-    return {"description": description,
-            "content": {"application/json": {"schema": {"type": "array", "items": schema}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"type": "array", "items": schema}}},
+    }
 
 
 def describe_control(spec):
     """Add the control API's paths, schemas, tag and security scheme to `spec` (an apispec APISpec)."""
     spec.tag(TAG)
-    spec.components.security_scheme(ADMIN_SCHEME, {
-        "type": "http", "scheme": "bearer",
-        "description": "The server's admin_token (--admin-token / MOCK_ADMIN_TOKEN); not needed when none is set.",
-    })
+    spec.components.security_scheme(
+        ADMIN_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The server's admin_token (--admin-token / MOCK_ADMIN_TOKEN); "
+            "not needed when none is set.",
+        },
+    )
     spec.components.schema("JournalEntry", schema=JournalEntrySchema)
     chatbot = [{"in": "path", "schema": ChatbotPathSchema}]
-    spec.path(path=f"{CONTROL_PREFIX}/chatbots/{{chatbot_id}}/conversations", operations={
-        "put": _operation(
-            "setConversations", "Make a chatbot answer exactly these conversations in this namespace",
-            (204, 400, 413), chatbot,
-            description="The body is checked as fixture files are (the same schemas); nothing changes when "
-            "any conversation is refused. Answers 204; from then on the API answers these, newest first, paged "
-            "and filtered, in every worker.",
-            requestBody={"required": True, "content": {"application/json": {
-                "schema": {"type": "array", "items": "Conversation"}}}},
-        ),
-        "get": _operation("getSetConversations", "The conversations set for a chatbot in this namespace",
-                          (404,), chatbot, ok=_array_of("Conversation", "What is set, newest first.")),
-        "delete": _operation("forgetConversations", "Return a chatbot to its fixture's or generated conversations",
-                             (204,), chatbot),
-    })
-    spec.path(path=f"{CONTROL_PREFIX}/requests", operations={
-        "get": _operation("listRequests", "The requests this namespace received, newest first",
-                          (), [{"in": "query", "schema": JournalQuerySchema}],
-                          ok=_array_of("JournalEntry", "The journal, newest first; API keys masked.")),
-        "delete": _operation("clearRequests", "Empty this namespace's journal", (204,), []),
-    })
-    spec.path(path=f"{CONTROL_PREFIX}/reset", operations={
-        "post": _operation("reset", "Forget this namespace's chatbots and journal", (204,), []),
-    })
+    spec.path(
+        path=f"{CONTROL_PREFIX}/chatbots/{{chatbot_id}}/conversations",
+        operations={
+            "put": _operation(
+                "setConversations",
+                "Make a chatbot answer exactly these conversations in this namespace",
+                (204, 400, 413),
+                chatbot,
+                description="The body is checked as fixture files are (the same schemas); nothing changes "
+                "when any conversation is refused. Answers 204; from then on the API answers these, newest "
+                "first, paged "
+                "and filtered, in every worker.",
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "array", "items": "Conversation"}}},
+                },
+            ),
+            "get": _operation(
+                "getSetConversations",
+                "The conversations set for a chatbot in this namespace",
+                (404,),
+                chatbot,
+                ok=_array_of("Conversation", "What is set, newest first."),
+            ),
+            "delete": _operation(
+                "forgetConversations",
+                "Return a chatbot to its fixture's or generated conversations",
+                (204,),
+                chatbot,
+            ),
+        },
+    )
+    spec.path(
+        path=f"{CONTROL_PREFIX}/requests",
+        operations={
+            "get": _operation(
+                "listRequests",
+                "The requests this namespace received, newest first",
+                (),
+                [{"in": "query", "schema": JournalQuerySchema}],
+                ok=_array_of("JournalEntry", "The journal, newest first; API keys masked."),
+            ),
+            "delete": _operation("clearRequests", "Empty this namespace's journal", (204,), []),
+        },
+    )
+    spec.path(
+        path=f"{CONTROL_PREFIX}/reset",
+        operations={
+            "post": _operation("reset", "Forget this namespace's chatbots and journal", (204,), []),
+        },
+    )

@@ -1,4 +1,4 @@
-"""Stored chatbots over the catalogue: no store round trip while the generation stands, fresh data once it moves."""
+"""Stored chatbots over the catalogue: no store read while the generation stands, fresh data once it moves."""
 
 import orjson
 
@@ -21,8 +21,9 @@ class CountingStore(EmbeddedStore):
 
 
 def stored(count):
-    loaded = ChatbotFixtureSchema().load({"id": GENERATED_CHATBOT,
-                                          "conversations": sample_conversations(GENERATED_CHATBOT, count)})
+    loaded = ChatbotFixtureSchema().load(
+        {"id": GENERATED_CHATBOT, "conversations": sample_conversations(GENERATED_CHATBOT, count)}
+    )
     return orjson.dumps(ordered_dump(loaded["conversations"]))
 
 

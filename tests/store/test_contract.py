@@ -1,4 +1,4 @@
-"""The Store contract (app/store/__init__.py), held by every kind of store the `store_factory` fixture makes."""
+"""The Store contract (app/store/__init__.py), held by every kind of store `store_factory` makes."""
 
 import multiprocessing
 import uuid
@@ -60,9 +60,11 @@ def test_reset_forgets_data_and_journal_of_one_namespace(store, ns):
 def test_generation_changes_on_every_data_write(store, ns, write):
     store.put_chatbot(ns, CHATBOT, DATA)
     before = store.generation()
-    {"put": lambda: store.put_chatbot(ns, CHATBOT, b"[]"),
-     "delete": lambda: store.delete_chatbot(ns, CHATBOT),
-     "reset": lambda: store.reset(ns)}[write]()
+    {
+        "put": lambda: store.put_chatbot(ns, CHATBOT, b"[]"),
+        "delete": lambda: store.delete_chatbot(ns, CHATBOT),
+        "reset": lambda: store.reset(ns),
+    }[write]()
     assert store.generation() != before
 
 

@@ -1,4 +1,4 @@
-"""The control API (/__mock): set a chatbot's conversations, read them back, forget them, reset; its refusals."""
+"""The control API (/__mock): set a chatbot's conversations, read, forget, reset; and its refusals."""
 
 import json
 
@@ -6,7 +6,13 @@ import pytest
 
 from conversations_mock import ConfigError, create_app
 from conversations_mock.store import StoreUnavailable
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, requests_behind, sample_conversations
+from tests.helpers import (
+    API_KEY,
+    DOCUMENTED_CHATBOT,
+    GENERATED_CHATBOT,
+    requests_behind,
+    sample_conversations,
+)
 
 CONTROL = f"/__mock/chatbots/{GENERATED_CHATBOT}/conversations"
 LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
@@ -74,17 +80,24 @@ def test_the_fast_path_never_answers_what_a_write_replaced(make_app, write):
     api_get(client)
     api_get(client)
     assert behind.count(LISTING) == 1  # the second answer came from the fast path
-    {"put": lambda: client.put(CONTROL, json=sample_conversations(GENERATED_CHATBOT, 5)),
-     "delete": lambda: client.delete(CONTROL),
-     "reset": lambda: client.post("/__mock/reset")}[write]()
+    {
+        "put": lambda: client.put(CONTROL, json=sample_conversations(GENERATED_CHATBOT, 5)),
+        "delete": lambda: client.delete(CONTROL),
+        "reset": lambda: client.post("/__mock/reset"),
+    }[write]()
     after = api_get(client)
     assert len(after.json) == (5 if write == "put" else 10)
     assert behind.count(LISTING) == 1  # and the fast path answered it, from the new data
 
 
 def test_a_chatbot_id_in_any_spelling_sets_the_canonical_one(client):
-    client.put(CONTROL.upper().replace("__MOCK", "__mock").replace("CHATBOTS", "chatbots")
-               .replace("CONVERSATIONS", "conversations"), json=sample_conversations(GENERATED_CHATBOT, 1))
+    client.put(
+        CONTROL.upper()
+        .replace("__MOCK", "__mock")
+        .replace("CHATBOTS", "chatbots")
+        .replace("CONVERSATIONS", "conversations"),
+        json=sample_conversations(GENERATED_CHATBOT, 1),
+    )
     assert len(api_get(client).json) == 1
 
 
@@ -100,7 +113,9 @@ BAD_ITEMS = [
 
 
 @pytest.mark.parametrize("fault, spoil, key", BAD_ITEMS, ids=[fault for fault, _, _ in BAD_ITEMS])
-def test_a_conversation_that_breaks_the_schema_is_422_naming_item_and_field_and_changes_nothing(client, fault, spoil, key):
+def test_a_conversation_that_breaks_the_schema_is_422_naming_item_and_field_and_changes_nothing(
+    client, fault, spoil, key
+):
     kept = sample_conversations(GENERATED_CHATBOT, 1)
     client.put(CONTROL, json=kept)
     body = sample_conversations(GENERATED_CHATBOT, 3)
@@ -112,14 +127,17 @@ def test_a_conversation_that_breaks_the_schema_is_422_naming_item_and_field_and_
     assert [c["id"] for c in client.get(CONTROL).json] == [kept[0]["id"]]
 
 
-@pytest.mark.parametrize("body, status, words", [
-    (b"[{", 400, "does not parse as JSON"),
-    (b"", 400, "The body is empty"),
-    (b"\xff\xfe", 400, "does not parse as JSON"),
-    (b"[" * 100_000 + b"]" * 100_000, 400, "does not parse as JSON"),
-    (b'{"conversations": []}', 422, "must be a JSON array"),
-    (b'"text"', 422, "must be a JSON array"),
-])
+@pytest.mark.parametrize(
+    "body, status, words",
+    [
+        (b"[{", 400, "does not parse as JSON"),
+        (b"", 400, "The body is empty"),
+        (b"\xff\xfe", 400, "does not parse as JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "does not parse as JSON"),
+        (b'{"conversations": []}', 422, "must be a JSON array"),
+        (b'"text"', 422, "must be a JSON array"),
+    ],
+)
 def test_a_body_that_is_no_array_of_conversations_is_refused(client, body, status, words):
     response = client.put(CONTROL, data=body, content_type="application/json")
     assert response.status_code == status and words in response.json["detail"]
@@ -137,11 +155,14 @@ def test_a_body_past_max_body_is_413(make_app):
     assert response.status_code == 413 and "1000 bytes" in response.json["detail"]
 
 
-@pytest.mark.parametrize("method, path, allowed", [
-    ("POST", CONTROL, {"GET", "PUT", "DELETE"}),
-    ("PATCH", "/__mock/requests", {"GET", "DELETE"}),
-    ("GET", "/__mock/reset", {"POST"}),
-])
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("POST", CONTROL, {"GET", "PUT", "DELETE"}),
+        ("PATCH", "/__mock/requests", {"GET", "DELETE"}),
+        ("GET", "/__mock/reset", {"POST"}),
+    ],
+)
 def test_a_wrong_method_is_405_with_allow(client, method, path, allowed):
     response = client.open(path, method=method)
     assert response.status_code == 405 and response.content_type == "application/problem+json"
@@ -162,10 +183,16 @@ def test_control_requests_need_no_api_key_and_api_requests_still_do(client):
     assert client.get(LISTING).status_code == 401
 
 
-@pytest.mark.parametrize("authorization, status", [
-    (None, 401), ("Bearer wrong-token-0123456789", 401), (f"Basic {TOKEN}", 401), (f"Bearer {TOKEN}", 204),
-    (f"bearer {TOKEN}", 204),
-])
+@pytest.mark.parametrize(
+    "authorization, status",
+    [
+        (None, 401),
+        ("Bearer wrong-token-0123456789", 401),
+        (f"Basic {TOKEN}", 401),
+        (f"Bearer {TOKEN}", 204),
+        (f"bearer {TOKEN}", 204),
+    ],
+)
 def test_with_an_admin_token_the_control_api_requires_it(make_app, authorization, status):
     client = make_app({"admin_token": TOKEN}).test_client()
     headers = {"Authorization": authorization} if authorization else {}
@@ -197,13 +224,17 @@ def test_the_base_path_may_not_take_the_control_apis_place(base_path):
         create_app({"base_path": base_path}, environ={})
 
 
-@pytest.mark.parametrize("location, words", [
-    ("redis://127.0.0.1:6390/0", "Redis support is not available"),
-    ("memcached://x", "redis://"),
-])
+@pytest.mark.parametrize(
+    "location, words",
+    [
+        ("redis://127.0.0.1:6390/0", "Redis support is not available"),
+        ("memcached://x", "redis://"),
+    ],
+)
 def test_a_store_this_build_cannot_open_stops_startup(location, words):
     try:
         import conversations_mock.store.redis  # noqa: F401 - the Redis helper's module, when merged
+
         pytest.skip("Redis support is in this build")
     except ImportError:
         pass
@@ -233,17 +264,23 @@ class FlakyStore:
 def flaky(any_app):
     """(client, FlakyStore) of an app whose store can be taken down and brought back."""
     flaky = FlakyStore(any_app.extensions["store"])
-    any_app.extensions["store"] = any_app.extensions["stored"].store = any_app.extensions["layers"]["namespaces"].store = flaky
+    any_app.extensions["store"] = any_app.extensions["stored"].store = any_app.extensions["layers"][
+        "namespaces"
+    ].store = flaky
     return any_app.test_client(), flaky
 
 
-@pytest.mark.parametrize("request_", [
-    lambda c: api_get(c, LISTING, **{"X-Mock-Namespace": "new"}),
-    lambda c: c.put(CONTROL, json=[]),
-    lambda c: c.get(CONTROL),
-    lambda c: c.get("/__mock/requests"),
-    lambda c: c.post("/__mock/reset"),
-], ids=["api", "put", "get", "journal", "reset"])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        lambda c: api_get(c, LISTING, **{"X-Mock-Namespace": "new"}),
+        lambda c: c.put(CONTROL, json=[]),
+        lambda c: c.get(CONTROL),
+        lambda c: c.get("/__mock/requests"),
+        lambda c: c.post("/__mock/reset"),
+    ],
+    ids=["api", "put", "get", "journal", "reset"],
+)
 def test_an_unreachable_store_is_503_naming_it_and_recovers_by_itself(flaky, request_):
     client, store = flaky
     store.down = True
@@ -258,5 +295,7 @@ def test_a_stored_chatbot_is_never_answered_without_its_data_while_the_store_is_
     client, store = flaky
     client.put(CONTROL, json=sample_conversations(GENERATED_CHATBOT, 2), headers={"X-Mock-Namespace": "a"})
     store.down = True
-    store.store.put_chatbot("a", GENERATED_CHATBOT, json.dumps(sample_conversations(GENERATED_CHATBOT, 1)).encode())
+    store.store.put_chatbot(
+        "a", GENERATED_CHATBOT, json.dumps(sample_conversations(GENERATED_CHATBOT, 1)).encode()
+    )
     assert api_get(client, **{"X-Mock-Namespace": "a"}).status_code == 503
