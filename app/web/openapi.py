@@ -40,7 +40,7 @@ TIMESTAMP_EXAMPLE = "2025-03-07T04:56:09.200005+00:00"
 SECURITY_SCHEME = "ApiKey"
 
 # Error statuses the endpoint answers, with an example of the `errors` member where it has one.
-ERROR_STATUSES = (400, 401, 404, 405, 413, 422, 500)
+ERROR_STATUSES = (400, 401, 404, 405, 413, 422, 500, 503)  # 503: also when the store cannot be reached
 # Statuses only a `Prefer: code=NNN` request gets.
 SCENARIO_ONLY_STATUSES = tuple(code for code in SCENARIO_CODES if code != 200 and code not in ERROR_STATUSES)
 RETRY_AFTER_STATUSES = (429, 503)
