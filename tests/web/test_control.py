@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conversations_mock import ConfigError, create_app
 from conversations_mock.store import StoreUnavailable
@@ -299,3 +301,20 @@ def test_a_stored_chatbot_is_never_answered_without_its_data_while_the_store_is_
         "a", GENERATED_CHATBOT, json.dumps(sample_conversations(GENERATED_CHATBOT, 1)).encode()
     )
     assert api_get(client, **{"X-Mock-Namespace": "a"}).status_code == 503
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
+    max_leaves=30,
+)
+APP = create_app({}, environ={})
+
+
+@given(body=st.lists(JSON_VALUES | st.fixed_dictionaries({}, optional={"id": st.uuids().map(str)}), max_size=4))
+@settings(max_examples=150, derandomize=True, deadline=None)
+def test_any_json_body_is_a_204_or_a_problem_never_a_500(body):
+    response = APP.test_client().put(CONTROL, json=body)
+    assert response.status_code in (204, 422), response.data
+    if response.status_code == 422:
+        assert response.content_type == "application/problem+json" and response.json["errors"]
