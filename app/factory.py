@@ -7,10 +7,23 @@ from flask import Flask
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
-from conversations_mock.settings import load_settings
-from conversations_mock.web import conversations, cors, docs, home, openapi, problems, safety
+from conversations_mock.data.stored import StoredChatbots
+from conversations_mock.settings import SETTINGS, ConfigError, load_settings
+from conversations_mock.store import StoreConfigError, open_store
+from conversations_mock.web import (
+    control,
+    conversations,
+    cors,
+    docs,
+    home,
+    namespaces,
+    openapi,
+    problems,
+    safety,
+)
 from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.fast import FastPages
+from conversations_mock.web.namespaces import STORED, Namespaces
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
 from conversations_mock.web.safety import SafetyHeaders
 from conversations_mock.web.scenarios import chaos
@@ -19,16 +32,6 @@ from conversations_mock.web.scenarios import chaos
 LAYERS = "layers"
 # Every route answering pages of a list: the fast path serves each as its view has taught it.
 PAGE_ROUTES = [conversations.ROUTE]
-
-
-def build_store(settings):
-    """The store the `store` setting names: a RedisStore for a redis:// URL, else None (the embedded store)."""
-    url = settings["store"]
-    if not url:
-        return None
-    from conversations_mock.store.redis import RedisStore  # redis-py is imported only when a server uses it
-
-    return RedisStore(url)
 
 
 def build_catalogue(settings, extra_dirs=(), clock=None):
@@ -70,11 +73,17 @@ def create_app(config=None, environ=None):
     app.json.sort_keys = False
     # Every answer reads the catalogue from here, so a reload (or the pytest plugin) can swap it whole.
     catalogue = app.extensions["catalogue"] = build_catalogue(settings)
-    # Namespaces' chatbot data and journal; opened lazily, so the master connects to nothing before forking.
-    app.extensions["store"] = build_store(settings)
     admission = app.extensions[ADMISSION] = Admission(PAGE_ROUTES, settings["base_path"])
+    # Made here, in gunicorn's master before the fork, so that every worker shares it.
+    try:
+        store = app.extensions[control.STORE] = open_store(settings["store"], settings["journal_size"])
+    except StoreConfigError as error:
+        raise ConfigError(f"Setting {SETTINGS['store'].label()}: {error}") from error
+    app.extensions[STORED] = StoredChatbots(store)
     problems.init_app(app)
     safety.init_app(app)
+    namespaces.init_app(app)
+    app.register_blueprint(control.blueprint)
     app.register_blueprint(conversations.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
     app.register_blueprint(openapi.blueprint)
@@ -87,6 +96,8 @@ def create_app(config=None, environ=None):
     reload, fast = settings["reload"], not chaos(settings)  # chaos is drawn per request by the view
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
+        ("namespaces", Namespaces,
+         {"store": store, "logger": app.logger, "journal": settings["journal_size"] > 0}),
         # A reload rebuilds the catalogue with the app's clock: a running clock goes on, never back.
         ("reload", FixtureReload, {"reloader": FixtureReloader(app, partial(build_catalogue, clock=catalogue.clock))})
         if reload else None,

@@ -83,10 +83,11 @@ class ConversationsMockServer:
         self._thread.start()
 
     def stop(self):
-        """Stop serving and close the socket."""
+        """Stop serving, close the socket and the store (its temporary files go)."""
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+        self.app.extensions["store"].close()
 
 
 class ConversationsMock:
@@ -162,7 +163,8 @@ class ConversationsMock:
         self._fixture_dirs.append(directory)
 
     def reset(self):
-        """Back to the session's data and seed, with an empty journal."""
+        """Back to the session's data and seed, with an empty journal (what the control API set goes too)."""
+        self._server.app.extensions["store"].reset("default")
         self._server.app.extensions["catalogue"] = self._server.default_catalogue
         self._seed = self._server.settings["seed"]
         self._fixture_dirs = []

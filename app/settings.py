@@ -5,6 +5,7 @@ rules, its flag, its environment variable and its help. SETTINGS reads that desc
 command line, the gunicorn settings file, the error messages and the tests.
 """
 
+import ipaddress
 import os
 from dataclasses import dataclass
 
@@ -66,5 +67,23 @@ def load_settings(overrides=None, environ=None) -> dict:
         name, messages = sorted(error.messages.items())[0]
         message = messages[0] if isinstance(messages, list) else messages
         given = raw.get(name)
-        shown = "" if name == "api_keys" or given is None else f" (got {given!r})"
+        shown = "" if name in ("api_keys", "admin_token") or given is None else f" (got {given!r})"
         raise ConfigError(f"Setting {SETTINGS[name].label()}{shown}: {message}") from error
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host`: 127.0.0.0/8, ::1 or localhost."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower().rstrip(".") == "localhost"
+
+
+def check_control_access(settings: dict):
+    """Refuse to serve the control API open to other machines: a host past loopback needs admin_token."""
+    if settings["admin_token"] is None and not is_loopback(settings["host"]):
+        raise ConfigError(
+            f"Setting {SETTINGS['admin_token'].label()}: the host {settings['host']} lets other machines connect, "
+            "and the control API (/__mock) lets whoever connects replace chatbots' data and read the journal; "
+            "give a token, or bind a loopback host such as 127.0.0.1."
+        )

@@ -50,6 +50,10 @@ class Words(fields.Field):
         return tuple(word.strip() for word in value if word.strip())
 
 
+# The first path segment of the control API: no API path may start with it.
+CONTROL_SEGMENT = "__mock"
+
+
 def _existing_directory(path):
     if not os.path.isdir(path):
         raise ValidationError(f"No directory at {path!r}.")
@@ -172,14 +176,18 @@ class SettingsSchema(Schema):
                      "1 under --clock now unless given", "0"),
     )
 
-    store = fields.String(
-        load_default="",
-        validate=validate.Regexp(
-            r"(rediss?://\S+)?\Z", error="Must be empty (the embedded store) or a Redis URL such as redis://host:6379/0."
-        ),
-        **_described("--store", "MOCK_STORE", "where namespaces' data and journal live: empty for the embedded store, "
-                     "or redis://host:port/db", "embedded"),
-    )
+    store = fields.String(load_default="", validate=validate.Regexp(
+        r"(embedded|rediss?://[^\s/]+(/[0-9]{1,2})?)?\Z",
+        error="Give 'embedded' (or nothing) for the embedded store, or a URL like redis://127.0.0.1:6379/0.",
+    ), **_described("--store", "MOCK_STORE", "where control data and the journal live: embedded, or redis://HOST:PORT/DB",
+                    "embedded: shared by this server's workers"))
+    journal_size = _whole_number(1000, 0, 1_000_000, **_described(
+        "--journal-size", "MOCK_JOURNAL_SIZE", "requests each namespace's journal keeps, 0 for none"))
+    admin_token = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
+        r"[\x21-\x7e]{16,256}\Z", error="Give 16 to 256 printable ASCII characters without spaces."
+    ), **_described("--admin-token", "MOCK_ADMIN_TOKEN",
+                    "token the control API (/__mock) requires as 'Authorization: Bearer TOKEN'",
+                    "none: the control API is open, which only a loopback host allows"))
 
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):
@@ -188,3 +196,5 @@ class SettingsSchema(Schema):
             raise ValidationError("At most 1000000000 conversations per chatbot.", "conversations")
         if data["latency"][1] > 60_000:
             raise ValidationError("At most 60000 milliseconds.", "latency")
+        if data["base_path"].split("/")[1:2] == [CONTROL_SEGMENT]:
+            raise ValidationError(f"/{CONTROL_SEGMENT} is the control API's; give another base path.", "base_path")

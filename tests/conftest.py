@@ -127,27 +127,6 @@ def redis_url(redis_server):
     return redis_server.url
 
 
-@pytest.fixture(params=["redis"])
-def store_factory(request):
-    """Make stores of one kind, all sharing the same data (journal_size as given); each is closed after the test."""
-    stores = []
-
-    def _make(journal_size=None):
-        from conversations_mock.store import JOURNAL_SIZE
-
-        size = JOURNAL_SIZE if journal_size is None else journal_size
-        if request.param == "redis":
-            from conversations_mock.store.redis import RedisStore
-
-            store = RedisStore(request.getfixturevalue("redis_url"), journal_size=size)
-        stores.append(store)
-        return store
-
-    yield _make
-    for store in stores:
-        store.close()
-
-
 @pytest.fixture
 def cluster(redis_server, redis_url, live_server, tmp_path):
     """Three servers started as the container starts them, sharing the session's Redis, behind nginx.

@@ -234,3 +234,22 @@ def container_command() -> list[str]:
     entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))
     command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
     return entrypoint + command
+
+
+def sample_conversations(chatbot_id, count=3, states=("in_progress", "resolved", "closed")):
+    """`count` conversations in the API's shape for `chatbot_id`, oldest first, made from the documented ones.
+
+    Conversation i is created i minutes after 2025-03-01 00:00 UTC, has id 00000000-0000-4000-0000-{i:012x}
+    and state states[i % len(states)].
+    """
+    import json
+    import uuid
+
+    fixture = json.loads((REPO / "fixtures" / "documented-example.json").read_text(encoding="utf-8"))
+    documented = fixture["chatbots"][0]["conversations"]
+    return [
+        {**documented[i % len(documented)], "chatbot_id": chatbot_id, "id": str(uuid.UUID(int=(0x4000 << 64) | i)),
+         "created_at": f"2025-03-01T{i // 60 % 24:02d}:{i % 60:02d}:00.000000+00:00",
+         "state": states[i % len(states)], "active": states[i % len(states)] == "in_progress"}
+        for i in range(count)
+    ]

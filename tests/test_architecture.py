@@ -14,7 +14,8 @@ FORBIDDEN = {
     "app/data": ("flask", "werkzeug", "webargs", "conversations_mock.web", "conversations_mock.commands"),
     "app/web": ("conversations_mock.commands",),
     # Stores are plain Python over their backends: no web framework, no HTTP layer, no commands.
-    "app/store": ("flask", "werkzeug", "webargs", "conversations_mock.web", "conversations_mock.commands"),
+    "app/store": ("flask", "werkzeug", "webargs", "conversations_mock.web", "conversations_mock.commands",
+                  "conversations_mock.data", "conversations_mock.factory"),
     # The folders' own names are not packages once installed: conversations_mock is the only one.
     "app": ("app", "schemas", "fixtures"),
     "tests": ("app", "schemas", "fixtures"),

@@ -225,3 +225,18 @@ def test_the_plugins_own_constants_equal_the_apps():
     from conversations_mock.schemas.request import MAX_SEED
 
     assert (pytest_plugin.DOCUMENTED_API_KEY, pytest_plugin.MAX_SEED) == (DOCUMENTED_KEY, MAX_SEED)
+
+
+@pytest.mark.parametrize("turn", ["sets", "finds it gone"])
+def test_what_a_test_sets_through_the_control_api_is_gone_in_the_next(conversations_mock, turn):
+    from tests.helpers import sample_conversations
+
+    url = f"{conversations_mock.url}/__mock/chatbots/{GENERATED_CHATBOT}/conversations"
+    if turn == "sets":
+        request = urllib.request.Request(url, data=json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode(),
+                                         method="PUT", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
+        assert len(fetch(conversations_mock, GENERATED_CHATBOT)[2]) == 2
+    else:
+        assert len(fetch(conversations_mock, GENERATED_CHATBOT)[2]) == 10

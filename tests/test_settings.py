@@ -189,3 +189,19 @@ def test_serve_help_gives_each_settings_flag_variable_and_default(name):
     serve = build_parser()._subparsers._group_actions[0].choices["serve"]
     [action] = [action for action in serve._actions if setting.flag in action.option_strings]
     assert action.help == f"{setting.help} (default {setting.default}); env {setting.variable}"
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True),
+                                            ("localhost", True), ("0.0.0.0", False), ("::", False),
+                                            ("api.example.test", False)])
+def test_only_a_loopback_host_serves_the_control_api_without_a_token(host, loopback):
+    from conversations_mock.settings import check_control_access, is_loopback
+
+    assert is_loopback(host) is loopback
+    settings = load_settings({"host": host}, environ={})
+    if loopback:
+        check_control_access(settings)
+    else:
+        with pytest.raises(ConfigError, match="admin_token"):
+            check_control_access(settings)
+        check_control_access(load_settings({"host": host, "admin_token": "t" * 16}, environ={}))

@@ -12,7 +12,7 @@ import conversations_mock
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.commands import gunicorn_conf
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT, DOCUMENTED_KEY
-from conversations_mock.settings import SETTINGS
+from conversations_mock.settings import SETTINGS, check_control_access
 
 
 class MockServer(BaseApplication):
@@ -92,6 +92,7 @@ def serve(overrides=None):
         app = create_app(overrides)
         settings = app.config["SETTINGS"]
         _check_address(settings["host"], settings["port"])
+        check_control_access(settings)
     except (ConfigError, FixtureError) as error:
         for line in str(error).splitlines():  # a fixture file's problems, one to a line
             print(f"conversations-mock: {line}", file=sys.stderr)

@@ -27,22 +27,30 @@ class FixtureError(Exception):
 
 
 class ListedHistory:
-    """A chatbot whose conversations a fixture file lists, served newest first.
+    """A chatbot whose conversations a fixture file (or a control request) lists, served newest first.
 
     As written under every clock; with `shift`, every moment moves by the same amount so the
     file's latest one (a created_at or updated_at) falls just before the clock's instant.
     """
 
     def __init__(self, chatbot_id: str, conversations: list, shift: bool = False):
-        # Stable sort: conversations created at the same moment keep the file's order.
-        ordered = sorted(conversations, key=lambda c: c["created_at"], reverse=True)
+        self._index(chatbot_id, ordered_dump(conversations), shift)
+
+    @classmethod
+    def of_dumped(cls, chatbot_id: str, dumped: list) -> "ListedHistory":
+        """A history of conversations already dumped by the schema and ordered newest first (stored ones)."""
+        history = cls.__new__(cls)
+        history._index(chatbot_id, dumped, shift=False)
+        return history
+
+    def _index(self, chatbot_id, dumped, shift):
         self.chatbot_id = chatbot_id
         self.follows_clock = shift
-        self._all = [_conversation_schema.dump(c) for c in ordered]
+        self._all = dumped
         self._by_state = {}
         for conversation in self._all:
             self._by_state.setdefault(conversation["state"], []).append(conversation)
-        moments = [instant_us(c[field]) for c in self._all for field in ("created_at", "updated_at")]
+        moments = [instant_us(c[field]) for c in self._all for field in ("created_at", "updated_at")] if shift else []
         self._latest_us = max(moments, default=ANCHOR_US)
 
     def total(self, state: str | None = None, at: int | None = None) -> int:
@@ -59,6 +67,13 @@ class ListedHistory:
 
     def _matching(self, state):
         return self._all if state is None else self._by_state.get(state, [])
+
+
+def ordered_dump(conversations: list) -> list:
+    """Conversations loaded by the schema, dumped as the API shows them, newest created_at first."""
+    # Stable sort: conversations created at the same moment keep the given order.
+    ordered = sorted(conversations, key=lambda c: c["created_at"], reverse=True)
+    return [_conversation_schema.dump(c) for c in ordered]
 
 
 def _shifted(conversation: dict, by: int) -> dict:

@@ -63,3 +63,27 @@ class Store(ABC):
 
     def close(self) -> None:
         """Release connections and files; the store is not used afterwards."""
+
+
+class StoreConfigError(ValueError):
+    """A store setting that names no store this build can open; the message says why."""
+
+
+def open_store(location: str = "", journal_size: int = JOURNAL_SIZE) -> Store:
+    """The store a `store` setting names: "" or "embedded" (the default), or "redis://host:port/db"."""
+    if location in ("", "embedded"):
+        from conversations_mock.store.embedded import EmbeddedStore
+
+        return EmbeddedStore(journal_size)
+    if location.startswith(("redis://", "rediss://")):
+        try:
+            from conversations_mock.store.redis import RedisStore
+        except ImportError as error:
+            raise StoreConfigError(
+                f"Redis support is not available in this build ({error}); leave the setting empty for "
+                "the embedded store."
+            ) from error
+        return RedisStore(location, journal_size=journal_size)
+    raise StoreConfigError(
+        "Give 'embedded' (or nothing) for the embedded store, or a URL like redis://127.0.0.1:6379/0."
+    )

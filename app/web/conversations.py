@@ -16,6 +16,7 @@ from conversations_mock.schemas import (
 )
 from conversations_mock.web import scenarios
 from conversations_mock.web.admission import ADMISSION
+from conversations_mock.web.namespaces import catalogue_for
 from conversations_mock.web.pages import PageRoute, page_headers
 from conversations_mock.web.problems import Problem, api_key_challenge
 from conversations_mock.web.safety import has_body
@@ -106,6 +107,6 @@ def list_conversations(chatbot_id):
         parser.load_json(request, ROUTE.query_schema)
     # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
     scenario = scenarios.prepare()
-    total, body = scenario.page(ROUTE, current_app.extensions["catalogue"], values, query)
+    total, body = scenario.page(ROUTE, catalogue_for(current_app, environ), values, query)
     response = Response(body, headers=page_headers(request.base_url, query, total, body))
     return scenario.finish(response)

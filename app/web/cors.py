@@ -6,7 +6,8 @@ from flask_cors import CORS
 from conversations_mock.data.cache import BoundedCache
 
 # What a browser client sends beyond the CORS-safelisted headers, and what its script may read.
-ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID")
+# X-Mock-Namespace and Authorization: a browser app picks its namespace, a browser test drives the control API.
+ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID", "X-Mock-Namespace", "Authorization")
 EXPOSE_HEADERS = ("X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After")
 # Browsers cache a preflight this long (seconds), so each page load costs one request, not two.
 PREFLIGHT_MAX_AGE = 600
@@ -27,7 +28,7 @@ def init_app(app):
         send_wildcard=any_origin,
         allow_headers=list(ALLOW_HEADERS),
         expose_headers=list(EXPOSE_HEADERS),
-        methods=["GET", "HEAD", "OPTIONS"],
+        methods=["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST"],  # the last three: the control API
         max_age=PREFLIGHT_MAX_AGE,
         # Error responses come from our handlers; flask-cors must add its headers to those too.
         intercept_exceptions=True,

@@ -14,6 +14,8 @@ Usage, as create_app stacks it::
     FastPages(flask_wsgi_app, app=app, admission=admission, cors_headers=learnt_cors_headers)
 """
 
+from conversations_mock.store import StoreUnavailable
+from conversations_mock.web.namespaces import REFUSED_KEY, catalogue_for
 from conversations_mock.web.pages import page_headers
 from conversations_mock.web.safety import has_body
 
@@ -23,7 +25,8 @@ def is_ordinary(environ) -> bool:
 
     werkzeug's router refuses a websocket upgrade to the page's route with a 400: Flask answers it.
     """
-    return not ("HTTP_PREFER" in environ or "HTTP_UPGRADE" in environ or has_body(environ))
+    return not ("HTTP_PREFER" in environ or "HTTP_UPGRADE" in environ or REFUSED_KEY in environ
+                or has_body(environ))
 
 
 class FastPages:
@@ -49,6 +52,8 @@ class FastPages:
             return self.wsgi_app(environ, start_response)
         try:
             answer = self.answer(environ)
+        except StoreUnavailable:
+            answer = None  # Flask's path answers 503 naming the store
         except Exception:  # noqa: BLE001 - Flask's path answers the request, as a problem if it fails too
             if not self._failed:  # said once: under load a broken fast path would fill the log
                 self._failed = True
@@ -72,5 +77,5 @@ class FastPages:
         if cors is None:
             return None
         route, values, base_url = path
-        total, body = route.page(self.app.extensions["catalogue"], values, query)
+        total, body = route.page(catalogue_for(self.app, environ), values, query)
         return [*page_headers(base_url, query, total, body), *cors], body

@@ -22,6 +22,7 @@ from conversations_mock.schemas import (
     MessageSchema,
     ProblemSchema,
 )
+from conversations_mock.schemas.control import NamespaceHeaderSchema
 from conversations_mock.schemas.conversation import LastMessage, StrictBoolean, Timestamp
 from conversations_mock.schemas.preferences import (
     PREFER_HEADER,
@@ -31,6 +32,7 @@ from conversations_mock.schemas.preferences import (
 )
 from conversations_mock.schemas.request import WholeNumber
 from conversations_mock.settings import ConfigError, load_settings
+from conversations_mock.web.openapi_control import describe_control
 from conversations_mock.web.problems import problem_document, simulated_detail
 
 OPENAPI_VERSION = "3.0.3"  # Swagger UI 4, which /docs serves, renders 3.0 but not 3.1.
@@ -38,7 +40,7 @@ TIMESTAMP_EXAMPLE = "2025-03-07T04:56:09.200005+00:00"
 SECURITY_SCHEME = "ApiKey"
 
 # Error statuses the endpoint answers, with an example of the `errors` member where it has one.
-ERROR_STATUSES = (400, 401, 404, 405, 413, 422, 500)
+ERROR_STATUSES = (400, 401, 404, 405, 413, 422, 500, 503)  # 503: also when the store cannot be reached
 # Statuses only a `Prefer: code=NNN` request gets.
 SCENARIO_ONLY_STATUSES = tuple(code for code in SCENARIO_CODES if code != 200 and code not in ERROR_STATUSES)
 RETRY_AFTER_STATUSES = (429, 503)
@@ -220,11 +222,15 @@ def _build(base_path):
                     {"in": "path", "schema": ChatbotPathSchema},
                     {"in": "query", "schema": ConversationsQuerySchema},
                     _prefer_parameter(plugin.converter),
+                    {"in": "header", "schema": NamespaceHeaderSchema},
                 ],
                 "responses": responses,
             }
         },
     )
+    # The API's tag first: Swagger UI lists tags in the document's order, and the API is what /docs is for.
+    spec.tag({"name": "conversations", "description": "The Get Conversations API."})
+    describe_control(spec)
     document = spec.to_dict()
     document = {"openapi": document.pop("openapi"), **document}
     _add_parameter_examples(document["paths"][path]["get"]["parameters"])

@@ -11,6 +11,7 @@ from flask import Response, current_app
 from werkzeug.exceptions import HTTPException
 
 from conversations_mock.schemas import API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemSchema
+from conversations_mock.store import StoreUnavailable
 
 _problem_schema = ProblemSchema()
 
@@ -108,6 +109,14 @@ def _from_http(error: HTTPException):
     return problem_response(error.code or 500, detail, headers=headers)
 
 
+def _from_store(error: StoreUnavailable):
+    # Never an answer without the data a test set: the client retries, and the store may be back.
+    current_app.logger.error("The store cannot be reached: %s", error)
+    return problem_response(
+        503, f"The store ({error}) cannot be reached, so the data set for this namespace cannot be read; "
+        f"retry after {RETRY_AFTER_SECONDS} second.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def _from_unexpected(error: Exception):
     current_app.logger.exception("Unexpected failure")
     return problem_response(500, describe(500) + LOGGED)
@@ -117,4 +126,5 @@ def init_app(app):
     """Answer every error the app can raise with a problem document."""
     app.register_error_handler(Problem, _from_problem)
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(StoreUnavailable, _from_store)
     app.register_error_handler(Exception, _from_unexpected)

@@ -126,3 +126,14 @@ def test_every_problem_of_a_fixture_file_is_a_line(tmp_path):
         f"conversations-mock: {path}: chatbots[0].id: Not a valid UUID.",
         f"conversations-mock: {path}: chatbots[1]: Give exactly one of 'conversations' or 'generated'.",
     ]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_host_past_loopback_without_an_admin_token_does_not_start(host):
+    line = _assert_one_clear_line(_serve("--host", host, "--port", "0"), "Setting admin_token (--admin-token / MOCK_ADMIN_TOKEN)")
+    assert f"the host {host} lets other machines connect" in line and "control API" in line
+
+
+def test_a_store_this_build_cannot_open_is_named():
+    line = _assert_one_clear_line(_serve("--port", "0", "--store", "nosuch://x"), "Setting store (--store / MOCK_STORE)")
+    assert "redis://" in line

@@ -7,13 +7,10 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
-
 from conversations_mock.store.redis import RedisStore
 from tests.helpers import API_KEY, GENERATED_CHATBOT
 
 PAGE = f"/chatbots/{GENERATED_CHATBOT}/conversations"
-NEEDS_CONTROL = pytest.mark.xfail(strict=True, reason="needs the control API from branch control (pages read the store)")
 CONVERSATION = {
     "id": "9f0c3c1e-2b7a-4c55-8d0e-1a2b3c4d5e6f", "chatbot_id": GENERATED_CHATBOT, "platform": "web",
     "sns_user_id": "0e8a3e55-2f3c-4d5e-8f9a-0b1c2d3e4f50", "user_id": None, "state": "resolved", "active": False,
@@ -42,7 +39,6 @@ def test_nginx_takes_turns_among_the_three_servers(cluster):
     assert min(served) >= 10, served
 
 
-@NEEDS_CONTROL
 def test_every_server_serves_what_was_written_through_another(cluster):
     store = RedisStore(cluster.store_url)
     store.put_chatbot("default", GENERATED_CHATBOT, json.dumps([CONVERSATION]).encode())
@@ -51,7 +47,6 @@ def test_every_server_serves_what_was_written_through_another(cluster):
     assert all(json.loads(body) == [CONVERSATION] for _, body in answers)
 
 
-@NEEDS_CONTROL
 def test_the_journal_holds_the_requests_every_server_received(cluster):
     for _ in range(30):
         assert get(cluster.nginx.url + PAGE, {"X-Mock-Namespace": "cluster"})[0] == 200
@@ -85,7 +80,6 @@ def test_a_server_stopped_during_a_burst_loses_no_request(cluster):
     assert sum(server.log().count(PAGE) for server in cluster.servers[1:]) > 0
 
 
-@NEEDS_CONTROL
 def test_a_paused_redis_is_a_503_within_seconds_and_service_returns_with_the_data(cluster):
     store = RedisStore(cluster.store_url)
     store.put_chatbot("default", GENERATED_CHATBOT, json.dumps([CONVERSATION]).encode())
@@ -99,8 +93,13 @@ def test_a_paused_redis_is_a_503_within_seconds_and_service_returns_with_the_dat
             time.sleep(0.1)
     finally:
         cluster.redis.resume()
-    started = time.monotonic()
-    while get(cluster.nginx.url + PAGE)[0] != 200:
-        assert time.monotonic() - started < 8
-        time.sleep(0.1)
-    assert all(json.loads(get(cluster.nginx.url + PAGE)[1]) == [CONVERSATION] for _ in range(9))
+    # Each worker recovers on its own: until then it answers 503, never a page without the data set.
+    started, in_a_row = time.monotonic(), 0
+    while in_a_row < 12:
+        status, body = get(cluster.nginx.url + PAGE)[:2]
+        assert status in (200, 503)
+        if status == 200:
+            assert json.loads(body) == [CONVERSATION]
+        in_a_row = in_a_row + 1 if status == 200 else 0
+        assert time.monotonic() - started < 10
+        time.sleep(0.02)

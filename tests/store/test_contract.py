@@ -1,132 +1,153 @@
-"""The Store contract (app/store/__init__.py), held by every store kind `store_factory` makes."""
+"""The Store contract (app/store/__init__.py), held by every kind of store `store_factory` makes."""
 
 import multiprocessing
+import uuid
 
+import orjson
 import pytest
 
 from conversations_mock.store import Store
 
-BOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
-OTHER_BOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
-CONVERSATIONS = b'[{"id": "c1"}]'
+CHATBOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+OTHER = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+DATA = orjson.dumps([{"id": "a"}])
 
 
-def test_a_store_keeps_the_contract(store_factory):
-    assert isinstance(store_factory(), Store)
+@pytest.fixture
+def ns():
+    """A namespace of this test's own, so stores shared between tests (a Redis server) never mix them."""
+    return f"t-{uuid.uuid4().hex[:12]}"
 
 
-def test_put_then_get(store_factory):
-    store = store_factory()
-    assert store.get_chatbot("ns", BOT) is None
-    store.put_chatbot("ns", BOT, CONVERSATIONS)
-    store.put_chatbot("ns", OTHER_BOT, b"[]")
-    assert store.get_chatbot("ns", BOT) == CONVERSATIONS
-    assert store.chatbots("ns") == {BOT: CONVERSATIONS, OTHER_BOT: b"[]"}
-    store.put_chatbot("ns", BOT, b"[]")
-    assert store.get_chatbot("ns", BOT) == b"[]"
+def entry(path, n):
+    return {"method": "GET", "path": path, "query": {}, "status": 200, "n": n}
 
 
-def test_delete(store_factory):
-    store = store_factory()
-    store.put_chatbot("ns", BOT, CONVERSATIONS)
-    assert store.delete_chatbot("ns", BOT) is True
-    assert store.delete_chatbot("ns", BOT) is False
-    assert store.get_chatbot("ns", BOT) is None
-    assert store.chatbots("ns") == {}
+def test_a_store_keeps_the_contract(store):
+    assert isinstance(store, Store)
 
 
-def test_reset_clears_data_and_journal(store_factory):
-    store = store_factory()
-    store.put_chatbot("ns", BOT, CONVERSATIONS)
-    store.record("ns", {"path": "/a"})
-    store.put_chatbot("kept", BOT, CONVERSATIONS)
-    store.record("kept", {"path": "/b"})
-    store.reset("ns")
-    assert (store.chatbots("ns"), store.journal("ns")) == ({}, [])
-    assert (store.chatbots("kept"), store.journal("kept")) == ({BOT: CONVERSATIONS}, [{"path": "/b"}])
+def test_put_then_get_returns_the_bytes(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    assert store.get_chatbot(ns, CHATBOT) == DATA
+    assert store.get_chatbot(ns, OTHER) is None
 
 
-@pytest.mark.parametrize("write", [
-    lambda store: store.put_chatbot("ns", BOT, CONVERSATIONS),
-    lambda store: store.put_chatbot("ns", BOT, b"[]"),
-    lambda store: store.delete_chatbot("ns", OTHER_BOT),
-    lambda store: store.reset("ns"),
-], ids=["put", "put-again", "delete", "reset"])
-def test_generation_changes_on_every_write(store_factory, write):
-    store = store_factory()
-    store.put_chatbot("ns", OTHER_BOT, CONVERSATIONS)
+def test_put_replaces(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.put_chatbot(ns, CHATBOT, b"[]")
+    assert store.get_chatbot(ns, CHATBOT) == b"[]"
+
+
+def test_delete_says_whether_anything_was_set(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    assert store.delete_chatbot(ns, CHATBOT) is True
+    assert store.get_chatbot(ns, CHATBOT) is None
+    assert store.delete_chatbot(ns, CHATBOT) is False
+
+
+def test_chatbots_lists_a_namespace(store, ns):
+    assert store.chatbots(ns) == {}
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.put_chatbot(ns, OTHER, b"[]")
+    assert store.chatbots(ns) == {CHATBOT: DATA, OTHER: b"[]"}
+
+
+def test_reset_forgets_data_and_journal_of_one_namespace(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.record(ns, entry("/a", 1))
+    store.put_chatbot(ns + "x", CHATBOT, DATA)
+    store.reset(ns)
+    assert (store.chatbots(ns), store.journal(ns)) == ({}, [])
+    assert store.chatbots(ns + "x") == {CHATBOT: DATA}
+
+
+@pytest.mark.parametrize("write", ["put", "delete", "reset"])
+def test_generation_changes_on_every_data_write(store, ns, write):
+    store.put_chatbot(ns, CHATBOT, DATA)
     before = store.generation()
-    write(store)
+    {
+        "put": lambda: store.put_chatbot(ns, CHATBOT, b"[]"),
+        "delete": lambda: store.delete_chatbot(ns, CHATBOT),
+        "reset": lambda: store.reset(ns),
+    }[write]()
     assert store.generation() != before
 
 
-def test_generation_stays_while_nothing_is_written(store_factory):
-    store = store_factory()
+def test_generation_stays_while_only_the_journal_changes(store, ns):
     before = store.generation()
-    store.record("ns", {"path": "/a"})
-    store.get_chatbot("ns", BOT)
+    store.record(ns, entry("/a", 1))
+    store.journal(ns)
     assert store.generation() == before
 
 
-@pytest.mark.parametrize("size, recorded", [(1, 3), (5, 5), (5, 12)])
-def test_journal_is_a_bounded_ring_newest_first(store_factory, size, recorded):
-    store = store_factory(journal_size=size)
-    for number in range(recorded):
-        store.record("ns", {"path": "/a", "n": number})
-    assert [entry["n"] for entry in store.journal("ns")] == list(range(recorded - 1, -1, -1))[:size]
-    assert [entry["n"] for entry in store.journal("ns", limit=2)] == list(range(recorded - 1, -1, -1))[:min(2, size)]
-    store.clear_journal("ns")
-    assert store.journal("ns") == []
+def test_journal_is_a_bounded_ring_newest_first(store_factory, ns):
+    store = store_factory(journal_size=3)
+    for n in range(5):
+        store.record(ns, entry("/a", n))
+    assert [e["n"] for e in store.journal(ns)] == [4, 3, 2]
+    assert [e["n"] for e in store.journal(ns, limit=2)] == [4, 3]
 
 
-def test_journal_filters_by_path(store_factory):
-    store = store_factory()
-    for number, path in enumerate(["/a", "/b", "/a", "/c", "/a"]):
-        store.record("ns", {"path": path, "n": number})
-    assert [entry["n"] for entry in store.journal("ns", path="/a")] == [4, 2, 0]
-    assert [entry["n"] for entry in store.journal("ns", path="/a", limit=2)] == [4, 2]
-    assert store.journal("ns", path="/none") == []
+def test_journal_filters_by_path(store, ns):
+    for n, path in enumerate(["/a", "/b", "/a"]):
+        store.record(ns, entry(path, n))
+    assert [e["n"] for e in store.journal(ns, path="/a")] == [2, 0]
+    assert store.journal(ns, path="/c") == []
 
 
-def test_namespaces_never_see_each_other(store_factory):
-    store = store_factory()
-    store.put_chatbot("one", BOT, CONVERSATIONS)
-    store.record("one", {"path": "/a"})
-    assert (store.get_chatbot("two", BOT), store.chatbots("two"), store.journal("two")) == (None, {}, [])
-    store.reset("two")
-    store.clear_journal("two")
-    assert store.delete_chatbot("two", BOT) is False
-    assert (store.chatbots("one"), store.journal("one")) == ({BOT: CONVERSATIONS}, [{"path": "/a"}])
+def test_clear_journal_keeps_data(store, ns):
+    store.put_chatbot(ns, CHATBOT, DATA)
+    store.record(ns, entry("/a", 1))
+    store.clear_journal(ns)
+    assert store.journal(ns) == [] and store.get_chatbot(ns, CHATBOT) == DATA
 
 
-def _reader(store, pipe):
-    """A forked worker: reports its generation and what it reads, each time the parent asks."""
-    while pipe.recv() == "read":
-        pipe.send((store.generation(), store.get_chatbot("ns", BOT), store.journal("ns")))
-    store.close()
+def test_namespaces_never_see_each_other(store, ns):
+    store.put_chatbot(ns + "-a", CHATBOT, DATA)
+    store.record(ns + "-a", entry("/a", 1))
+    assert store.get_chatbot(ns + "-b", CHATBOT) is None
+    assert store.chatbots(ns + "-b") == {} and store.journal(ns + "-b") == []
 
 
-def test_read_your_writes_across_processes(store_factory):
-    # As gunicorn does: the store is made before the workers are forked, and each worker uses its copy.
-    store = store_factory()
-    parent, child = multiprocessing.get_context("fork").Pipe()
-    worker = multiprocessing.get_context("fork").Process(target=_reader, args=(store, child), daemon=True)
-    worker.start()
+def test_each_namespace_has_its_own_ring(store_factory, ns):
+    store = store_factory(journal_size=2)
+    for n in range(3):
+        store.record(ns + "-a", entry("/a", n))
+    store.record(ns + "-b", entry("/b", 9))
+    assert [e["n"] for e in store.journal(ns + "-a")] == [2, 1]
+    assert [e["n"] for e in store.journal(ns + "-b")] == [9]
+
+
+def _child(store, ns, commands, answers):
+    # In another process: do what the parent asks, and answer what it reads.
+    for command, *args in iter(commands.get, None):
+        if command == "put":
+            store.put_chatbot(ns, CHATBOT, args[0])
+            answers.put("done")
+        else:
+            answers.put((store.generation(), store.get_chatbot(ns, CHATBOT), len(store.journal(ns))))
+
+
+def test_a_write_in_one_process_is_read_in_another_as_soon_as_it_returns(store, ns):
+    context = multiprocessing.get_context("fork")  # as gunicorn forks its workers
+    commands, answers = context.Queue(), context.Queue()
+    child = context.Process(target=_child, args=(store, ns, commands, answers))
+    child.start()
     try:
-        parent.send("read")
-        assert parent.poll(10)
-        before, data, journal = parent.recv()
-        assert (data, journal) == (None, [])
-        for written in (CONVERSATIONS, b"[]"):
-            store.put_chatbot("ns", BOT, written)
-            store.record("ns", {"path": "/p", "body": written.decode()})
-            parent.send("read")  # at once: no waiting between the write's return and the other's read
-            assert parent.poll(10)
-            generation, data, journal = parent.recv()
-            assert generation != before and data == written
-            assert journal[0] == {"path": "/p", "body": written.decode()}
-            before = generation
+        for n in range(20):
+            body = orjson.dumps([n])
+            commands.put(("put", body))
+            assert answers.get(timeout=10) == "done"
+            assert store.get_chatbot(ns, CHATBOT) == body  # the child wrote, the parent reads
+            generation = store.generation()
+            store.put_chatbot(ns, CHATBOT, body + b" ")
+            store.record(ns, entry("/a", n))
+            commands.put(("read",))
+            seen_generation, seen, journalled = answers.get(timeout=10)
+            assert (seen, journalled) == (body + b" ", min(n + 1, 1000))
+            assert seen_generation != generation
     finally:
-        parent.send("stop")
-        worker.join(10)
-    assert worker.exitcode == 0
+        commands.put(None)
+        child.join(10)
+    assert child.exitcode == 0

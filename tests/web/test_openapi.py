@@ -39,7 +39,9 @@ def test_document_is_valid_openapi_3(make_app, base_path):
     assert document["openapi"].startswith("3.")
     # Relative to the server that serves the document, so Swagger UI calls that server.
     assert document["servers"] == [{"url": base_path or "/", "description": "This server"}]
-    assert list(document["paths"]) == [PATH]
+    # The control API keeps its place at the root, whatever the base path.
+    assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/requests",
+                                       "/__mock/reset"]
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
@@ -49,7 +51,7 @@ def test_documented_request_works_on_the_server(make_app, base_path):
     document = client.get("/openapi.json").json
     params = {p["name"]: p for p in _operation(document)["parameters"]}
     url = document["servers"][0]["url"].rstrip("/") + PATH.format(chatbot_id=params["chatbot_id"]["example"])
-    [scheme] = document["components"]["securitySchemes"].values()
+    scheme = document["components"]["securitySchemes"]["ApiKey"]
     [key] = re.findall(r"`([0-9a-f]{48})`", scheme["description"])
     response = client.get(url, headers={scheme["name"]: key})
     assert response.status_code == 200
@@ -60,12 +62,14 @@ def test_parameters_state_the_rules_the_server_applies():
     params = {(p["in"], p["name"]): p for p in _operation(build_document())["parameters"]}
     assert set(params) == {
         ("header", "Prefer"),
+        ("header", "X-Mock-Namespace"),
         ("path", "chatbot_id"),
         ("query", "page"),
         ("query", "page_size"),
         ("query", "state"),
     }
     assert params["path", "chatbot_id"]["required"] is True
+    assert params["header", "X-Mock-Namespace"]["schema"]["pattern"] == "^[A-Za-z0-9._-]{1,64}$"
     assert params["path", "chatbot_id"]["schema"] == {
         "type": "string",
         "format": "uuid",
@@ -278,3 +282,19 @@ def test_command_reports_an_unwritable_path(tmp_path, capsys):
     out = tmp_path / "missing" / "openapi.json"
     assert main(["openapi", "--out", str(out)]) == 1
     assert f"cannot write {out}: No such file or directory" in capsys.readouterr().err
+
+
+def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
+    document = build_document()
+    control = {(path, method): operation for path, item in document["paths"].items()
+               for method, operation in item.items() if path.startswith("/__mock")}
+    assert len(control) == 6 and all(op["tags"] == ["control"] for op in control.values())
+    assert "control" in {tag["name"] for tag in document["tags"]}
+    put = control[("/__mock/chatbots/{chatbot_id}/conversations", "put")]
+    assert put["requestBody"]["content"]["application/json"]["schema"] == {
+        "type": "array", "items": {"$ref": "#/components/schemas/Conversation"}}
+    assert {"204", "400", "413", "422", "503"} <= set(put["responses"])
+    assert put["security"] == [{}, {"AdminToken": []}]
+    journal = control[("/__mock/requests", "get")]
+    assert {p["name"] for p in journal["parameters"]} == {"X-Mock-Namespace", "path", "namespace", "limit"}
+    assert set(document["components"]["schemas"]["JournalEntry"]["properties"]) >= {"method", "path", "status"}

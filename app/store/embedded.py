@@ -1,0 +1,196 @@
+"""The embedded store: SQLite (WAL), an mmap'd generation and journal files, in a private temp directory.
+
+Nothing to install or start. create_app makes it in gunicorn's master, before the fork, so every
+worker of one server shares the directory: each process opens its own SQLite connection on first
+use (a connection never crosses a fork), and all of them map the same 8-byte counter, which a
+reader reads in about 0.2 us (docs/benchmarks.md). The directory is removed at exit by the
+process that made it.
+"""
+
+import mmap
+import os
+import shutil
+import sqlite3
+import struct
+import tempfile
+import threading
+import weakref
+
+from conversations_mock.store import JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store.journal_files import JournalFiles
+
+_COUNTER = struct.Struct("<q")
+# Seconds a write waits for another process's write to finish before the store counts as unavailable.
+BUSY_TIMEOUT = 5.0
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chatbots (
+    namespace TEXT NOT NULL, chatbot_id TEXT NOT NULL, conversations BLOB NOT NULL,
+    PRIMARY KEY (namespace, chatbot_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS generation (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
+INSERT OR IGNORE INTO generation VALUES (1, 0);
+"""
+
+
+def _remove(directory, owner_pid, mapped):
+    # Forked workers inherit this finalizer: only the process that made the directory removes it.
+    if os.getpid() == owner_pid:
+        shutil.rmtree(directory, ignore_errors=True)
+    try:
+        mapped.close()
+    except (BufferError, ValueError):
+        pass
+
+
+class EmbeddedStore(Store):
+    """A Store for the processes of one server (one machine): SQLite in WAL mode, a shared-memory generation.
+
+    :param journal_size: entries each namespace's journal keeps (0: none are kept)
+    :param directory: where to keep the files (default: a new private temporary directory, removed at exit)
+    """
+
+    def __init__(self, journal_size: int = JOURNAL_SIZE, directory: str | None = None):
+        self.journal_size = journal_size
+        self.directory = directory or tempfile.mkdtemp(prefix="conversations-mock-store-")
+        self.path = os.path.join(self.directory, "store.sqlite3")
+        counter = os.path.join(self.directory, "generation")
+        if not os.path.exists(counter):
+            with open(counter, "wb") as file:
+                file.write(bytes(_COUNTER.size))
+        descriptor = os.open(counter, os.O_RDWR)
+        try:
+            self._counter = mmap.mmap(descriptor, _COUNTER.size)
+        finally:
+            os.close(descriptor)
+        self._pid = None
+        self._connection = None
+        self._lock = None
+        self._inherited = []  # connections opened before a fork: never used or closed again in the child
+        self._journal = JournalFiles(os.path.join(self.directory, "journal"), journal_size)
+        # The schema is made now, by the process that calls create_app, on a connection closed before a fork.
+        with sqlite3.connect(self.path) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(_SCHEMA)
+        connection.close()
+        owned = directory is None
+        self._finalizer = weakref.finalize(
+            self, _remove, self.directory if owned else None, os.getpid() if owned else -1, self._counter
+        )
+
+    def __repr__(self):
+        return f"embedded store at {self.path}"
+
+    def _connect(self):
+        """This process's connection and lock, opened on first use after a fork."""
+        if self._pid != os.getpid():
+            if self._connection is not None:
+                self._inherited.append(self._connection)
+            self._lock = threading.RLock()
+            # check_same_thread=False: one connection per process, shared by its threads or greenlets
+            # under the lock; no statement yields (gevent) while it is held.
+            self._connection = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+            # The data lives as long as the server: durability across a power cut buys nothing here.
+            self._connection.execute("PRAGMA synchronous=OFF")
+            self._pid = os.getpid()
+        return self._connection, self._lock
+
+    def _run(self, work, write=False):
+        """work(connection) under this process's lock, in one transaction; sqlite errors are StoreUnavailable.
+
+        `write`: take the write lock up front (BEGIN IMMEDIATE), for work that reads before it writes.
+        """
+        try:
+            connection, lock = self._connect()
+            with lock:
+                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    result = work(connection)
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+                return result
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"{self!r}: {error}") from error
+
+    def _write_data(self, work):
+        """A write of chatbot data: the generation moves in the same transaction, then is published."""
+
+        def bump(connection):
+            result = work(connection)
+            generation = connection.execute(
+                "UPDATE generation SET value = value + 1 RETURNING value"
+            ).fetchone()[0]
+            return result, generation
+
+        result, generation = self._run(bump, write=True)
+        # Published after the commit: a reader that sees the new number finds the new data. Each
+        # number is written once, by the one write that made it, so a number never comes back.
+        _COUNTER.pack_into(self._counter, 0, generation)
+        return result
+
+    def put_chatbot(self, namespace, chatbot_id, conversations):
+        self._write_data(
+            lambda c: c.execute(
+                "INSERT OR REPLACE INTO chatbots VALUES (?, ?, ?)", (namespace, chatbot_id, conversations)
+            )
+        )
+
+    def get_chatbot(self, namespace, chatbot_id):
+        row = self._run(
+            lambda c: c.execute(
+                "SELECT conversations FROM chatbots WHERE namespace = ? AND chatbot_id = ?",
+                (namespace, chatbot_id),
+            ).fetchone()
+        )
+        return None if row is None else bytes(row[0])
+
+    def delete_chatbot(self, namespace, chatbot_id):
+        return self._write_data(
+            lambda c: (
+                c.execute(
+                    "DELETE FROM chatbots WHERE namespace = ? AND chatbot_id = ?", (namespace, chatbot_id)
+                ).rowcount
+                > 0
+            )
+        )
+
+    def chatbots(self, namespace):
+        rows = self._run(
+            lambda c: c.execute(
+                "SELECT chatbot_id, conversations FROM chatbots WHERE namespace = ?", (namespace,)
+            ).fetchall()
+        )
+        return {chatbot_id: bytes(conversations) for chatbot_id, conversations in rows}
+
+    def reset(self, namespace):
+        self._write_data(lambda c: c.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,)))
+        self.clear_journal(namespace)
+
+    def generation(self):
+        return _COUNTER.unpack_from(self._counter, 0)[0]
+
+    def record(self, namespace, entry):
+        try:
+            self._journal.record(namespace, entry)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: journal: {error}") from error
+
+    def journal(self, namespace, path=None, limit=None):
+        try:
+            return self._journal.read(namespace, path, limit)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: journal: {error}") from error
+
+    def clear_journal(self, namespace):
+        try:
+            self._journal.clear(namespace)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: journal: {error}") from error
+
+    def close(self):
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = self._pid = None
+        self._finalizer()

@@ -1,0 +1,139 @@
+"""The control API's part of the OpenAPI document (tag "control"), from the schemas in schemas/control.py."""
+
+from conversations_mock.schemas import PROBLEM_CONTENT_TYPE, ChatbotPathSchema
+from conversations_mock.schemas.control import (
+    CONTROL_PREFIX,
+    NAMESPACE_HEADER,
+    JournalEntrySchema,
+    JournalQuerySchema,
+    NamespaceHeaderSchema,
+)
+from conversations_mock.web.problems import describe
+
+TAG = {
+    "name": "control",
+    "description": "Set what the mock answers, per namespace, and read what it received "
+    f"(open on a loopback host; elsewhere `Authorization: Bearer <admin token>`). A namespace is chosen "
+    f"with the {NAMESPACE_HEADER} header or a `{CONTROL_PREFIX}/ns/{{namespace}}` prefix before any path.",
+}
+ADMIN_SCHEME = "AdminToken"
+# Every control operation may answer these, besides its own.
+COMMON_STATUSES = (401, 403, 422, 503)
+_DETAILS = {
+    204: "Done.",
+    401: "An admin token is configured and the request did not send it as 'Authorization: Bearer <token>'.",
+    403: "No admin token is configured, and the request came from another machine.",
+    404: "No conversations are set for this chatbot in this namespace.",
+    422: "A parameter (the namespace, the chatbot id, a query parameter) or a conversation is not valid; "
+    "errors names each, conversations by index, e.g. '[3].platform'.",
+    503: "The store cannot be reached; retry.",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": 'Bearer realm="conversations-mock control".'},
+    405: {"Allow": "The methods the path allows."},
+    503: {"Retry-After": "Seconds to wait before trying again."},
+}
+
+
+def _response(status):
+    if status == 204:
+        return {"description": _DETAILS[204]}
+    return {
+        "description": _DETAILS.get(status, describe(status)),
+        "headers": {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in _HEADERS.get(status, {}).items()
+        },
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": "Problem"}},
+    }
+
+
+def _operation(operation_id, summary, statuses, parameters, ok=None, **extra):
+    responses = {str(status): _response(status) for status in sorted({*statuses, *COMMON_STATUSES})}
+    if ok:
+        responses["200"] = ok
+    return {
+        "operationId": operation_id,
+        "tags": ["control"],
+        "summary": summary,
+        # Open (no token) on a loopback host; a bearer token where one is configured.
+        "security": [{}, {ADMIN_SCHEME: []}],
+        # Fresh dicts per operation: apispec resolves (and consumes) each parameter's schema in place.
+        "parameters": [{"in": "header", "schema": NamespaceHeaderSchema}, *(dict(p) for p in parameters)],
+        "responses": responses,
+        **extra,
+    }
+
+
+def _array_of(schema, description):
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"type": "array", "items": schema}}},
+    }
+
+
+def describe_control(spec):
+    """Add the control API's paths, schemas, tag and security scheme to `spec` (an apispec APISpec)."""
+    spec.tag(TAG)
+    spec.components.security_scheme(
+        ADMIN_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The server's admin_token (--admin-token / MOCK_ADMIN_TOKEN); "
+            "not needed when none is set.",
+        },
+    )
+    spec.components.schema("JournalEntry", schema=JournalEntrySchema)
+    chatbot = [{"in": "path", "schema": ChatbotPathSchema}]
+    spec.path(
+        path=f"{CONTROL_PREFIX}/chatbots/{{chatbot_id}}/conversations",
+        operations={
+            "put": _operation(
+                "setConversations",
+                "Make a chatbot answer exactly these conversations in this namespace",
+                (204, 400, 413),
+                chatbot,
+                description="The body is checked as fixture files are (the same schemas); nothing changes "
+                "when any conversation is refused. Answers 204; from then on the API answers these, newest "
+                "first, paged "
+                "and filtered, in every worker.",
+                requestBody={
+                    "required": True,
+                    "content": {"application/json": {"schema": {"type": "array", "items": "Conversation"}}},
+                },
+            ),
+            "get": _operation(
+                "getSetConversations",
+                "The conversations set for a chatbot in this namespace",
+                (404,),
+                chatbot,
+                ok=_array_of("Conversation", "What is set, newest first."),
+            ),
+            "delete": _operation(
+                "forgetConversations",
+                "Return a chatbot to its fixture's or generated conversations",
+                (204,),
+                chatbot,
+            ),
+        },
+    )
+    spec.path(
+        path=f"{CONTROL_PREFIX}/requests",
+        operations={
+            "get": _operation(
+                "listRequests",
+                "The requests this namespace received, newest first",
+                (),
+                [{"in": "query", "schema": JournalQuerySchema}],
+                ok=_array_of("JournalEntry", "The journal, newest first; API keys masked."),
+            ),
+            "delete": _operation("clearRequests", "Empty this namespace's journal", (204,), []),
+        },
+    )
+    spec.path(
+        path=f"{CONTROL_PREFIX}/reset",
+        operations={
+            "post": _operation("reset", "Forget this namespace's chatbots and journal", (204,), []),
+        },
+    )

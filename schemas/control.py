@@ -1,0 +1,86 @@
+"""The control API's inputs and outputs: namespaces, a chatbot's conversations as set, and the journal."""
+
+import re
+
+from marshmallow import Schema, fields, validate
+
+from conversations_mock.schemas.request import WholeNumber
+
+NAMESPACE_HEADER = "X-Mock-Namespace"
+# A short name: it travels in a header and a path segment, and names a key in the store.
+NAMESPACE_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+NAMESPACE_RULE = "Must be 1 to 64 letters, digits, '.', '_' or '-'."
+# Where the control API lives; no API path may start with it (the base_path setting refuses it).
+CONTROL_PREFIX = "/__mock"
+# The base-path form of a namespace: /__mock/ns/{namespace} in front of any path.
+NAMESPACE_PREFIX = CONTROL_PREFIX + "/ns/"
+# The most journal entries one request may list (the journal_size setting's own bound).
+MAX_JOURNAL_SIZE = 1_000_000
+
+
+def _namespace_field(**kwargs):
+    return fields.String(
+        validate=validate.Regexp(NAMESPACE_PATTERN.pattern + r"\Z", error=NAMESPACE_RULE),
+        metadata={"pattern": "^" + NAMESPACE_PATTERN.pattern + "$", **kwargs.pop("metadata", {})},
+        **kwargs,
+    )
+
+
+def valid_namespace(name: str) -> bool:
+    """Whether `name` is a namespace's name."""
+    return NAMESPACE_PATTERN.fullmatch(name) is not None
+
+
+class NamespaceHeaderSchema(Schema):
+    """The X-Mock-Namespace header: which namespace's data and journal a request uses (absent: default)."""
+
+    namespace = _namespace_field(
+        data_key=NAMESPACE_HEADER,
+        metadata={
+            "description": "The namespace whose data and journal this request uses; absent: 'default'. "
+            "The same as the path prefix /__mock/ns/{namespace}.",
+        },
+    )
+
+
+class JournalQuerySchema(Schema):
+    """GET /__mock/requests: which entries of the namespace's journal to list."""
+
+    error_messages = {"unknown": "Unknown query parameter; the journal takes path, namespace and limit."}
+
+    path = fields.String(
+        validate=validate.Regexp(r"/[^\s?#]{0,4093}\Z", error="Must be a path starting with '/'."),
+        metadata={
+            "description": "Only requests to this path (without the query), "
+            "e.g. /chatbots/{chatbot_id}/conversations."
+        },
+    )
+    namespace = _namespace_field(
+        metadata={"description": "The namespace whose journal to list; wins over X-Mock-Namespace."}
+    )
+    limit = WholeNumber(
+        validate=validate.Range(1, MAX_JOURNAL_SIZE),
+        metadata={"description": "At most this many entries, newest first."},
+    )
+
+
+class JournalEntrySchema(Schema):
+    """One request the mock received, as the journal lists it (API keys masked, as in the log)."""
+
+    time = fields.String(required=True, metadata={"description": "When it was answered, UTC, ISO 8601."})
+    method = fields.String(required=True)
+    path = fields.String(required=True, metadata={"description": "The API path, without a namespace prefix."})
+    query = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Each query parameter's first value."},
+    )
+    target = fields.String(
+        required=True, metadata={"description": "Path and query as the access log shows them."}
+    )
+    status = fields.Integer(required=True)
+    request_id = fields.String(required=True)
+    namespace = fields.String(required=True)
+    worker = fields.Integer(required=True, metadata={"description": "The pid of the worker that answered."})
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)

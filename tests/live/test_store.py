@@ -1,0 +1,79 @@
+"""Through a real gunicorn server with two workers: what the control API sets is what every worker answers."""
+
+import json
+import subprocess
+import urllib.request
+
+from tests.helpers import API_KEY, GENERATED_CHATBOT, REPO, sample_conversations
+
+LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+
+
+def call(url, method="GET", body=None, **headers):
+    """(status, parsed body or None) of one request, on a new connection."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **headers}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            content = response.read()
+            return response.status, json.loads(content) if content else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_put_to_one_worker_is_answered_by_both_and_journalled(live_server):
+    server = live_server("--workers", "2")
+    workers = set()
+    for count in (
+        3,
+        7,
+        4,
+        9,
+        5,
+    ):  # rounds, until both workers have answered (they share the listening socket)
+        conversations = sample_conversations(GENERATED_CHATBOT, count)
+        assert (
+            call(server.url + "/__mock" + LISTING, "PUT", conversations, **{"X-Mock-Namespace": "live"})[0]
+            == 204
+        )
+        assert call(server.url + "/__mock/requests", "DELETE", **{"X-Mock-Namespace": "live"})[0] == 204
+        expected = [c["id"] for c in reversed(conversations)]
+        for n in range(40):
+            status, page = call(
+                f"{server.url}{LISTING}?page_size=100",
+                **{"X-API-Key": API_KEY, "X-Mock-Namespace": "live", "X-Request-ID": f"live-{count}-{n}"},
+            )
+            assert (status, [c["id"] for c in page]) == (200, expected)
+        status, entries = call(server.url + "/__mock/requests", **{"X-Mock-Namespace": "live"})
+        assert [entry["request_id"] for entry in entries] == [
+            f"live-{count}-{n}" for n in reversed(range(40))
+        ]
+        assert {entry["status"] for entry in entries} == {200}
+        workers |= {entry["worker"] for entry in entries}
+        if len(workers) == 2:
+            break
+    assert len(workers) == 2, workers
+    assert call(server.url + "/__mock" + LISTING, "DELETE", **{"X-Mock-Namespace": "live"})[0] == 204
+    for _ in range(10):
+        status, page = call(
+            f"{server.url}{LISTING}?page_size=100", **{"X-API-Key": API_KEY, "X-Mock-Namespace": "live"}
+        )
+        assert status == 200 and len(page) > 20  # generated again
+    assert server.stop() == 0
+
+
+def test_the_readmes_curl_example_runs_as_printed(live_server):
+    server = live_server("--workers", "2")
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    script = text.split("<!-- control-example -->\n```sh\n", 1)[1].split("```", 1)[0]
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", server.url)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"namespace":"team-a"' in result.stdout and '"status":200' in result.stdout
+    assert "X-Total-Count: 1" in result.stdout

@@ -1,0 +1,40 @@
+"""Store factories the contract tests run over: each param names one kind of store."""
+
+import pytest
+
+from conversations_mock.store.embedded import EmbeddedStore
+
+
+def _embedded(request, journal_size):
+    return EmbeddedStore(journal_size)
+
+
+def _redis(request, journal_size):
+    from conversations_mock.store.redis import RedisStore
+
+    # The session's redis-server (tests/conftest.py), emptied for this test; it fails, naming it, if missing.
+    return RedisStore(request.getfixturevalue("redis_url"), journal_size=journal_size)
+
+
+# name -> factory(request, journal_size) -> Store.
+STORE_FACTORIES = {"embedded": _embedded, "redis": _redis}
+
+
+@pytest.fixture(params=list(STORE_FACTORIES))
+def store_factory(request):
+    """Make stores of one kind (a journal size may be given); each is closed after the test."""
+    made = []
+
+    def _make(journal_size=1000):
+        store = STORE_FACTORIES[request.param](request, journal_size)
+        made.append(store)
+        return store
+
+    yield _make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture
+def store(store_factory):
+    return store_factory()

@@ -1,0 +1,209 @@
+"""Namespaces (X-Mock-Namespace or a /__mock/ns/{namespace} prefix) and the journal of requests received."""
+
+import pytest
+
+from tests.helpers import (
+    API_KEY,
+    DOCUMENTED_CHATBOT,
+    GENERATED_CHATBOT,
+    requests_behind,
+    sample_conversations,
+)
+
+CONTROL = f"/__mock/chatbots/{GENERATED_CHATBOT}/conversations"
+LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+
+
+@pytest.fixture(params=["fast", "flask"])
+def any_client(request, make_app, make_flask_app):
+    return (make_app if request.param == "fast" else make_flask_app)().test_client()
+
+
+def api_get(client, path=LISTING, namespace=None, **headers):
+    if namespace:
+        headers["X-Mock-Namespace"] = namespace
+    return client.get(path, headers={"X-API-Key": API_KEY, **headers})
+
+
+def journal(client, query="", namespace=None):
+    response = client.get(
+        "/__mock/requests" + query, headers={"X-Mock-Namespace": namespace} if namespace else {}
+    )
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_namespaces_never_see_each_others_data(any_client):
+    generated = api_get(any_client).data
+    any_client.put(
+        CONTROL, json=sample_conversations(GENERATED_CHATBOT, 2), headers={"X-Mock-Namespace": "team-a"}
+    )
+    for _ in range(2):  # the fast path too, once taught
+        assert len(api_get(any_client, namespace="team-a").json) == 2
+        assert api_get(any_client, namespace="team-b").data == generated
+        assert api_get(any_client).data == generated
+
+
+def test_the_path_prefix_is_the_same_namespace_as_the_header(any_client):
+    any_client.put(
+        CONTROL, json=sample_conversations(GENERATED_CHATBOT, 12), headers={"X-Mock-Namespace": "ci.job_7"}
+    )
+    by_header = api_get(any_client, namespace="ci.job_7")
+    by_path = api_get(any_client, f"/__mock/ns/ci.job_7{LISTING}?page=2")
+    assert by_header.json[:2] != by_path.json[:2] and len(by_path.json) == 2
+    assert by_path.headers["X-Total-Count"] == "12"
+    # The Link header keeps the prefix: a client following it stays in its namespace.
+    assert (
+        f'<http://localhost/__mock/ns/ci.job_7{LISTING}?page=1&page_size=10>; rel="first"'
+        in by_path.headers["Link"]
+    )
+
+
+def test_the_prefix_works_for_the_control_api_and_under_a_base_path(make_app):
+    client = make_app({"base_path": "/v1"}).test_client()
+    assert (
+        client.put(f"/__mock/ns/a{CONTROL}", json=sample_conversations(GENERATED_CHATBOT, 1)).status_code
+        == 204
+    )
+    assert len(api_get(client, f"/__mock/ns/a/v1{LISTING}").json) == 1
+    assert len(api_get(client, f"/v1{LISTING}").json) == 10
+
+
+@pytest.mark.parametrize(
+    "path, headers, field",
+    [
+        (LISTING, {"X-Mock-Namespace": "a b"}, "X-Mock-Namespace"),
+        (LISTING, {"X-Mock-Namespace": ""}, "X-Mock-Namespace"),
+        (LISTING, {"X-Mock-Namespace": "x" * 65}, "X-Mock-Namespace"),
+        (f"/__mock/ns/a%20b{LISTING}", {}, "namespace"),
+        (f"/__mock/ns/{'x' * 65}{LISTING}", {}, "namespace"),
+        (f"/__mock/ns/a{LISTING}", {"X-Mock-Namespace": "b"}, "X-Mock-Namespace"),
+        ("/__mock/requests", {"X-Mock-Namespace": "é"}, "X-Mock-Namespace"),
+    ],
+)
+def test_a_bad_namespace_is_422_naming_where_it_came_from(any_client, path, headers, field):
+    response = api_get(any_client, path, **headers)
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    assert (
+        list(response.json["errors"]) == [field]
+        and "1 to 64" in response.json["detail"]
+        or "path says" in response.json["detail"]
+    )
+
+
+def test_the_journal_lists_api_requests_newest_first_with_what_was_answered(make_app):
+    app = make_app()
+    behind = requests_behind(app, "fast")
+    client = app.test_client()
+    api_get(client, LISTING + "?page=2", **{"X-Request-ID": "first-one"})
+    api_get(client, LISTING + "?page=2")  # the fast path answers this one
+    api_get(client, LISTING + "?page=0")
+    client.get(LISTING)  # no key
+    assert behind.count(LISTING) == 3
+    entries = journal(client)
+    assert [(e["method"], e["path"], e["query"], e["status"]) for e in entries] == [
+        ("GET", LISTING, {}, 401),
+        ("GET", LISTING, {"page": "0"}, 422),
+        ("GET", LISTING, {"page": "2"}, 200),
+        ("GET", LISTING, {"page": "2"}, 200),
+    ]
+    oldest = entries[-1]
+    assert oldest["request_id"] == "first-one" and oldest["namespace"] == "default"
+    assert oldest["target"] == LISTING + "?page=2" and oldest["headers"]["X-Api-Key"] == "***"
+    assert set(oldest) == {
+        "time",
+        "method",
+        "path",
+        "query",
+        "target",
+        "status",
+        "request_id",
+        "namespace",
+        "worker",
+        "headers",
+    }
+    assert oldest["time"].endswith("Z") and oldest["time"] <= entries[0]["time"]
+
+
+def test_the_journal_masks_keys_as_the_log_does(client):
+    api_get(
+        client,
+        LISTING + f"?api_key={API_KEY}&token=abc",
+        Authorization="Bearer xyz",
+        **{"X-Other": f"v {API_KEY}"},
+    )
+    [entry] = journal(client)
+    assert API_KEY not in str(entry) and "abc" not in str(entry) and "xyz" not in str(entry)
+    assert entry["query"] == {"api_key": "***", "token": "***"}
+    assert entry["headers"]["Authorization"] == "Bearer ***"
+    assert entry["headers"]["X-Other"] == "v ***"
+
+
+def test_the_journal_filters_by_path_limit_and_namespace(any_client):
+    other = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
+    for path in (LISTING, other, LISTING):
+        api_get(any_client, path)
+    api_get(any_client, other, namespace="b")
+    assert [e["path"] for e in journal(any_client, f"?path={LISTING}")] == [LISTING, LISTING]
+    assert [e["path"] for e in journal(any_client, "?limit=1")] == [LISTING]
+    assert [e["namespace"] for e in journal(any_client, "?namespace=b")] == ["b"]
+    assert [e["namespace"] for e in journal(any_client, namespace="b")] == ["b"]
+    assert journal(any_client, f"?path={LISTING}", namespace="b") == []
+
+
+def test_the_prefix_form_is_journalled_under_the_api_path_in_its_namespace(client):
+    api_get(client, f"/__mock/ns/a{LISTING}")
+    [entry] = journal(client, namespace="a")
+    assert (entry["path"], entry["namespace"], entry["target"]) == (LISTING, "a", f"/__mock/ns/a{LISTING}")
+    assert journal(client) == []
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("?limit=0", "limit"),
+        ("?path=chatbots", "path"),
+        ("?bogus=1", "bogus"),
+        ("?namespace=a%20b", "namespace"),
+        ("?limit=1&limit=2", "limit"),
+    ],
+)
+def test_a_bad_journal_query_is_422(client, query, field):
+    response = client.get("/__mock/requests" + query)
+    assert response.status_code == 422 and list(response.json["errors"]) == [field]
+
+
+def test_the_journal_is_bounded_per_namespace(make_app):
+    client = make_app({"journal_size": 3}).test_client()
+    for page in range(1, 6):
+        api_get(client, f"{LISTING}?page={page}")
+    assert [e["query"]["page"] for e in journal(client)] == ["5", "4", "3"]
+
+
+def test_journal_size_zero_records_nothing(make_app):
+    client = make_app({"journal_size": 0}).test_client()
+    api_get(client)
+    assert journal(client) == []
+
+
+def test_control_requests_are_not_journalled_and_delete_clears_it(client):
+    api_get(client)
+    client.put(CONTROL, json=[])
+    client.get("/__mock/requests")
+    assert [e["path"] for e in journal(client)] == [LISTING]
+    assert client.delete("/__mock/requests").status_code == 204
+    assert journal(client) == []
+    assert client.get(CONTROL).status_code == 200  # the data stays
+
+
+def test_reset_clears_one_namespaces_data_and_journal(client):
+    for namespace in ("a", "b"):
+        client.put(CONTROL, json=[], headers={"X-Mock-Namespace": namespace})
+        api_get(client, namespace=namespace)
+    assert client.post("/__mock/reset", headers={"X-Mock-Namespace": "a"}).status_code == 204
+    assert (
+        journal(client, namespace="a") == []
+        and client.get(CONTROL, headers={"X-Mock-Namespace": "a"}).status_code == 404
+    )
+    assert len(journal(client, namespace="b")) == 1
+    assert client.get(CONTROL, headers={"X-Mock-Namespace": "b"}).status_code == 200
