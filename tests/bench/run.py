@@ -27,6 +27,7 @@ API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 DOCUMENTED = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
 GENERATED = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
 BIG = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
+SET = "3c1f7a52-8e0b-4d6a-9b2c-6f4e1d8a7c35"  # the chatbot whose conversations the bench sets by PUT
 SMALL_SIZE = 50  # the reference size of the scale target: page 1 of a 50-conversation chatbot
 PATH = "/chatbots/{}/conversations"
 
@@ -49,6 +50,7 @@ SCENARIOS = [
     # The same mock with --store redis://... and no data set: the store must add no round trip per request.
     ("(f) Redis store, no data: documented chatbot", "mock-redis", PATH.format(DOCUMENTED)),
     ("(f) Redis store, no data: never-requested 1M pages", "mock-redis", "lua:pages"),
+    (f"(f) Redis store, {SMALL_SIZE} conversations set by PUT, page 1", "mock-redis", PATH.format(SET)),
 ]
 # Each (e) row beside the row of the same pages under the fixed clock.
 UNDER_FIXED = {
@@ -78,6 +80,16 @@ def fetch(url, timeout=2.0):
         return error.code, dict(error.headers), error.read()
     except (OSError, urllib.error.URLError):
         return 0, {}, b""
+
+
+def put_conversations(source, target):
+    """Set SET's conversations on `target` through its control API: SMALL_SIZE of `source`'s generated ones."""
+    status, _, body = fetch(f"{source.url}{PATH.format(SET)}?page_size={SMALL_SIZE}")
+    items = [{**item, "chatbot_id": SET} for item in json.loads(body)]
+    request = urllib.request.Request(f"{target.url}/__mock{PATH.format(SET)}", data=json.dumps(items).encode(),
+                                     method="PUT", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert status == 200 and response.status in (200, 204), (status, response.status)
 
 
 class Server:
@@ -217,6 +229,7 @@ def measure_throughput(args, workdir, fixtures, env, source, redis):
             "mock-redis", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers,
                                            redis_port),
             {**mock_env, "MOCK_STORE": redis.url}, redis_port, workdir, PATH.format(DOCUMENTED), cwd=source)
+        put_conversations(mock, servers["mock-redis"])
         status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
         page = {"body": body.decode(), "headers": {k: headers[k] for k in ("X-Total-Count", "Link")}}
         (Path(workdir) / "floor-page.json").write_text(json.dumps(page), encoding="utf-8")
