@@ -7,7 +7,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, _moment
+from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, timestamp_text
 from conversations_mock.data.messages import SHARED_POOLS
 from conversations_mock.schemas import STATES, ConversationSchema
 
@@ -63,7 +63,7 @@ def test_walking_every_page_at_one_instant_gives_each_conversation_once_newest_f
 @given(seeds, chatbots, st.integers(1, 10**6), instants, st.integers(0, 200))
 def test_lives_are_consistent_at_any_instant(seed, chatbot_id, count, at, offset):
     history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
-    now = datetime.fromisoformat(_moment(at))
+    now = datetime.fromisoformat(timestamp_text(at))
     for conversation in json.loads(orjson.dumps(history.page(None, offset, 20, at))):
         assert SCHEMA.validate(conversation) == {}
         assert datetime.fromisoformat(conversation["created_at"]) <= datetime.fromisoformat(
