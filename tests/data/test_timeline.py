@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, timestamp_text
 from conversations_mock.data.messages import SHARED_POOLS
+from conversations_mock.data.states import ENDING_ORDER, LifeLayout
 from conversations_mock.schemas import STATES, ConversationSchema
 
 IDENTITY = ("id", "chatbot_id", "created_at", "platform", "sns_user_id", "user_id", "metadata", "voice_path",
@@ -97,3 +98,11 @@ def test_an_in_progress_conversation_gains_messages_then_ends():
     assert updates == sorted(updates) and len(set(updates)) > 2
     assert len({json.dumps(c["last_message"]) for c in seen}) > 1
     assert seen[0]["state"] == "in_progress" and seen[-1]["state"] == history.lives.life(n).final
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_kinds_end_in_ending_order(key):
+    # Snapshot.spans takes the stretches between kinds' ends in ENDING_ORDER: longest kind first, none tied.
+    durations = LifeLayout(key).durations
+    assert [durations[kind] for kind in ENDING_ORDER] == sorted(durations.values(), reverse=True)
+    assert len(set(durations.values())) == len(durations)
