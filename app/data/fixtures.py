@@ -6,7 +6,7 @@ from pathlib import Path
 from marshmallow import ValidationError
 
 import conversations_mock.fixtures
-from conversations_mock.data.generator import ANCHOR_US, _moment
+from conversations_mock.data.generator import ANCHOR_US, timestamp_text
 from conversations_mock.schemas import ConversationSchema, FixtureFileSchema
 from conversations_mock.schemas.clock import instant_us
 
@@ -80,8 +80,8 @@ def _shifted(conversation: dict, by: int) -> dict:
     """The conversation with created_at and updated_at moved by `by` microseconds."""
     return {
         **conversation,
-        "created_at": _moment(instant_us(conversation["created_at"]) + by),
-        "updated_at": _moment(instant_us(conversation["updated_at"]) + by),
+        "created_at": timestamp_text(instant_us(conversation["created_at"]) + by),
+        "updated_at": timestamp_text(instant_us(conversation["updated_at"]) + by),
     }
 
 

@@ -45,7 +45,7 @@ _CLOCK = tuple(f"{minute // 60:02d}:{minute % 60:02d}:" for minute in range(1440
 _SECONDS = tuple(f"{second:02d}" for second in range(60))
 
 
-def _moment(microseconds: int) -> str:
+def timestamp_text(microseconds: int) -> str:
     """format_timestamp(EPOCH + microseconds), by integer arithmetic and small tables."""
     seconds, fraction = divmod(microseconds, 10**6)
     day, second = divmod(seconds, 86400)
@@ -172,7 +172,7 @@ class GeneratedHistory:
         return {
             "active": in_progress,
             "chatbot_id": self.chatbot_id,
-            "created_at": _moment(created_us),
+            "created_at": timestamp_text(created_us),
             "id": uuid4_text(head[0:16]),
             "is_human_mode": in_progress and human < 13,
             "last_message": last_message,
@@ -182,7 +182,7 @@ class GeneratedHistory:
             "session_token": None,
             "sns_user_id": sns_user_id(platform, head[16:32]),
             "state": state,
-            "updated_at": _moment(updated_us),
+            "updated_at": timestamp_text(updated_us),
             "user_id": user_id,
             "voice_path": voice_path,
         }

@@ -12,12 +12,15 @@ whole blocks and a block or two, whatever the length of the history.
 from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import blake2b
-from itertools import cycle, islice
+from itertools import compress, cycle, islice
 
 BLOCK = 10
 _HOUR_US = 3600 * 10**6
 OPEN, VOICE, QUICK, HOURS, DAYS = "open", "voice", "quick", "hours", "days"
 FINITE_KINDS = (VOICE, QUICK, HOURS, DAYS)
+# The finite kinds, longest first: their ranges of durations (LifeLayout) do not overlap, so at any
+# instant each kind has ended for no later an arrival than the next one has.
+ENDING_ORDER = (DAYS, HOURS, QUICK, VOICE)
 # Fisher-Yates from the last place down: (place, how many places it may swap with).
 _SWAPS = tuple((top, top + 1) for top in range(BLOCK - 1, 0, -1))
 
@@ -61,17 +64,47 @@ def _shuffle(hasher, composition: tuple, number: int) -> list:
 
 
 @lru_cache(maxsize=4096)
-def _block(key: bytes, composition: tuple, number: int) -> tuple:
+def _block(key: bytes, composition: "Composition", number: int) -> tuple:
     """The lives of block `number`, a seeded shuffle of `composition`."""
-    return tuple(_shuffle(_block_hasher(key), composition, number))
+    return tuple(_shuffle(_block_hasher(key), composition.lives, number))
 
 
-def composition(open_lives: int, resolved: int, turn: int) -> tuple:
-    """A block's lives: `open_lives` open, a voice call, then quick/hours/quick/days chats; `resolved` ending ones resolved."""
-    # The ending lives from the `turn`-th on (round the block) end resolved, the others closed.
-    kinds = [VOICE, *islice(cycle((QUICK, HOURS, QUICK, DAYS)), BLOCK - 1 - open_lives)]
-    finals = ["resolved" if (place - turn) % len(kinds) < resolved else "closed" for place in range(len(kinds))]
-    return (life(OPEN, "in_progress"),) * open_lives + tuple(map(life, kinds, finals))
+# Compared and hashed by identity, like Life (the block cache's key holds it); composition() makes one per shape.
+class Composition:
+    """A block's lives before its shuffle, and what counts of them read: computed once per shape."""
+
+    def __init__(self, open_lives: int, resolved: int, turn: int):
+        # `open_lives` open, a voice call, then quick/hours/quick/days chats; the ending lives from
+        # the `turn`-th on (round the block) end resolved, `resolved` of them, the others closed.
+        kinds = [VOICE, *islice(cycle((QUICK, HOURS, QUICK, DAYS)), BLOCK - 1 - open_lives)]
+        finals = ["resolved" if (place - turn) % len(kinds) < resolved else "closed" for place in range(len(kinds))]
+        self.lives = (life(OPEN, "in_progress"),) * open_lives + tuple(map(life, kinds, finals))
+        self.distinct = tuple(dict.fromkeys(self.lives))
+        self._per_block = {}
+        # For each state, the lives in it in stretch i: where kinds ENDING_ORDER[i:] have ended.
+        endings = [ENDING_ORDER[i:] for i in range(len(ENDING_ORDER) + 1)]
+        self.by_stretch = {
+            state: tuple(frozenset(life for life in self.distinct if life.matches(state, life.kind in ended))
+                         for ended in endings)
+            for state in {life.final for life in self.distinct}
+        }
+
+    def per_block(self, lives: frozenset) -> int:
+        """How many of a block's lives are among `lives` (a few sets per shape are ever asked)."""
+        counted = self._per_block.get(lives)
+        if counted is None:
+            counted = self._per_block[lives] = sum(map(lives.__contains__, self.lives))
+        return counted
+
+
+def composition(open_lives: int, resolved: int, turn: int) -> Composition:
+    """The one Composition of `open_lives` open lives and `resolved` ending ones resolved, from the `turn`-th."""
+    return _composition(open_lives, resolved, turn % (BLOCK - open_lives))
+
+
+@lru_cache(maxsize=None)  # 4 * 4 * 9 shapes at most
+def _composition(open_lives: int, resolved: int, turn: int) -> Composition:
+    return Composition(open_lives, resolved, turn)
 
 
 class LifeLayout:
@@ -82,8 +115,7 @@ class LifeLayout:
         self._key = key
         # 1-4 open and 1-4 resolved per block: at least two ending closed, so every state recurs.
         self.composition = composition(1 + mix[0] % 4, 1 + mix[1] % 4, mix[2])
-        self.lives = tuple(dict.fromkeys(self.composition))
-        self.per_block = {life: self.composition.count(life) for life in self.lives}
+        self.lives = self.composition.distinct
         draw = [int.from_bytes(mix[i : i + 2], "big") for i in range(3, 11, 2)]
         self.durations = {  # each a 16-bit draw scaled over its range
             VOICE: 1_000_000 + draw[0] * 4_000_000 // 65_536,  # 1 to 5 seconds
@@ -103,19 +135,18 @@ class LifeLayout:
     def count(self, lives: frozenset, end: int) -> int:
         """How many of arrivals 0..end-1 have one of `lives`."""
         whole, rest = divmod(end, BLOCK)
-        counted = whole * sum(self.per_block[life] for life in lives)
-        return counted + (sum(life in lives for life in self.block(whole)[:rest]) if rest else 0)
+        counted = whole * self.composition.per_block(lives)
+        return counted + (sum(map(lives.__contains__, self.block(whole)[:rest])) if rest else 0)
 
     def find(self, lives: frozenset, rank: int, end: int, wanted: int) -> list:
         """Arrival numbers below `end` of the rank-th, rank+1-th, ... (up to `wanted`) arrivals with one of `lives`."""
-        per_block = sum(self.per_block[life] for life in lives)
         # Block b holds ranks b*per_block .. (b+1)*per_block-1 of these lives: start at the rank's.
-        number, skip = divmod(rank, per_block)
-        # Shuffled afresh, not cached: a deep page's blocks are seldom asked for again.
-        hasher, found = _block_hasher(self._key), []
+        number, skip = divmod(rank, self.composition.per_block(lives))
+        # Blocks through the cache: the page's conversations look their lives up in them next.
+        found = []
         while len(found) < skip + wanted and number * BLOCK < end:
             base = number * BLOCK
-            found += [base + place for place, life in enumerate(_shuffle(hasher, self.composition, number))
-                      if life in lives and base + place < end]
+            found += compress(range(base, base + BLOCK), map(lives.__contains__, self.block(number)))
             number += 1
-        return found[skip : skip + wanted]
+        # Arrival numbers grow along `found`, so those past `end` (of its last block) trail it.
+        return [n for n in found[skip : skip + wanted] if n < end]

@@ -7,7 +7,7 @@ by divmod within that stretch.
 """
 
 from conversations_mock.data.arrivals import Arrivals
-from conversations_mock.data.states import OPEN, LifeLayout
+from conversations_mock.data.states import ENDING_ORDER, OPEN, LifeLayout
 
 
 class Snapshot:
@@ -19,8 +19,6 @@ class Snapshot:
         # Arrival n of a kind lasting d has ended at `at` exactly when it arrived by at - d.
         self.ended = {kind: arrivals.arrived(at - duration) for kind, duration in lives.durations.items()}
         self._lives = lives
-        cuts = sorted({0, self.arrived, *self.ended.values()})
-        self._stretches = list(zip(cuts, cuts[1:]))
         self._spans = {}
 
     def state(self, n: int, life) -> str:
@@ -30,26 +28,27 @@ class Snapshot:
         return "in_progress"
 
     def spans(self, state: str) -> list:
-        """[(first, end, lives)]: the stretches of arrivals, oldest first, where exactly `lives` are in `state`."""
+        """[(first, end, lives, before, inside)]: the stretches of arrivals, oldest first, where exactly
+        `lives` are in `state`; `before` arrivals with those lives precede the stretch, `inside` are in it."""
         spans = self._spans.get(state)
         if spans is None:
-            spans = []
-            for first, end in self._stretches:
-                lives = frozenset(
-                    life for life in self._lives.lives
-                    if life.matches(state, life.kind != OPEN and end <= self.ended[life.kind])
-                )
-                if lives:
-                    spans.append((first, end, lives))
-            self._spans[state] = spans
+            # Counted once per snapshot and state: total() and every page of the state read them.
+            spans = self._spans[state] = []
+            layout = self._lives
+            # Kinds stop having ended in ENDING_ORDER: stretch i, from ended[ENDING_ORDER[i-1]] (0 for
+            # the first) to ended[ENDING_ORDER[i]] (`arrived` for the last), is where ENDING_ORDER[i:] have.
+            cuts = [0, *(self.ended[kind] for kind in ENDING_ORDER), self.arrived]
+            for first, end, lives in zip(cuts, cuts[1:], layout.composition.by_stretch.get(state, ())):
+                if lives and first < end:
+                    before = layout.count(lives, first)
+                    spans.append((first, end, lives, before, layout.count(lives, end) - before))
         return spans
 
     def total(self, state: str | None = None) -> int:
         """How many conversations exist at the instant, or how many are in `state`."""
         if state is None:
             return self.arrived
-        count = self._lives.count
-        return sum(count(lives, end) - count(lives, first) for first, end, lives in self.spans(state))
+        return sum(span[4] for span in self.spans(state))
 
     def positions(self, state: str | None, offset: int, limit: int) -> list:
         """Arrival numbers of the conversations offset..offset+limit-1 (newest first) of `state` (None: all)."""
@@ -61,9 +60,7 @@ class Snapshot:
         if state is None:
             return list(range(high - 1, low - 1, -1))
         found, rank, wanted = [], low, high - low
-        for first, end, lives in self.spans(state):
-            before = self._lives.count(lives, first)
-            inside = self._lives.count(lives, end) - before
+        for first, end, lives, before, inside in self.spans(state):
             if rank >= inside:
                 rank -= inside
                 continue

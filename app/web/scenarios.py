@@ -18,7 +18,7 @@ from werkzeug.http import parse_list_header, unquote_header_value
 
 from conversations_mock.data.catalogue import items_of
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, ListedHistory, read_fixture_file
-from conversations_mock.data.generator import _moment
+from conversations_mock.data.generator import timestamp_text
 from conversations_mock.schemas import PageQuery
 from conversations_mock.schemas.clock import INSTANT_EXAMPLE
 from conversations_mock.schemas.preferences import (
@@ -58,7 +58,7 @@ class Scenario:
             self.applied.append(f"seed={seed}")
         if at is not None and catalogue.follows_clock(chatbot_id):
             # Quoted: an instant's colons are not token characters (RFC 7240 values are tokens or quoted).
-            self.applied.append(f'clock="{_moment(at)}"')
+            self.applied.append(f'clock="{timestamp_text(at)}"')
         return catalogue.page(chatbot_id, query, seed=seed, at=at)
 
     def finish(self, response):

@@ -48,11 +48,20 @@ def page_costs(pools):
             return orjson.dumps(history.page(state, (page - 1) * 10, 10, **at))
         return build
 
+    def moving(state, page):
+        history = GeneratedHistory(BIG, 1, 1_000_000, pools)
+
+        def build(i):  # one history, the instant a second later each time, as `--clock now` asks again
+            return orjson.dumps(history.page(state, (page - 1) * 10, 10, at=now["at"] + i * 10**6))
+        return build
+
     functions = {
         "50 conversations, page 1": small,
         "1,000,000, page 1": big(None, 1),
         "1,000,000, page 99,999": big(None, 99_999),
         "1,000,000, state=resolved page 5000": big("resolved", 5000),
+        "1,000,000, state=closed page 5000": big("closed", 5000),
+        "1,000,000, state=in_progress page 5000": big("in_progress", 5000),
     }
     if now:
         functions.update({
@@ -60,6 +69,8 @@ def page_costs(pools):
             "now: 1,000,000, page 1": big(None, 1, **now),
             "now: 1,000,000, page 99,999": big(None, 99_999, **now),
             "now: 1,000,000, state=resolved page 5000": big("resolved", 5000, **now),
+            "now, one history, a new instant each time: state=resolved page 5000": moving("resolved", 5000),
+            "now, one history, a new instant each time: page 99,999": moving(None, 99_999),
         })
     return costs(functions)
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
-from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, _moment
+from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, timestamp_text
 from conversations_mock.schemas import STATES, ConversationSchema, PageQuery
 
 # One catalogue for the module: hypothesis runs many examples per test, and the message pools are shared.
@@ -40,7 +40,7 @@ def test_any_conversation_of_any_history_validates_at_any_instant(seed, chatbot_
     n = data.draw(st.integers(0, arrived - 1), label="n")
     conversation = _validated(history.conversation(n, at))
     assert conversation["chatbot_id"] == chatbot_id
-    assert datetime.fromisoformat(conversation["updated_at"]) <= datetime.fromisoformat(_moment(at))
+    assert datetime.fromisoformat(conversation["updated_at"]) <= datetime.fromisoformat(timestamp_text(at))
     assert history.conversation(n, at) == conversation  # the same on every call
 
 

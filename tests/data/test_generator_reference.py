@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations_mock.data.generator import ANCHOR_US, DAY_US, EPOCH, GeneratedHistory, _moment
+from conversations_mock.data.generator import ANCHOR_US, DAY_US, EPOCH, GeneratedHistory, timestamp_text
 from conversations_mock.data.messages import SHARED_POOLS, MessagePools
 from conversations_mock.data.platforms import (
     ALL_LOCALES,
@@ -33,7 +33,7 @@ MICROSECONDS = st.one_of(
 
 @given(MICROSECONDS)
 def test_timestamps_match_format_timestamp(microseconds):
-    assert _moment(microseconds) == format_timestamp(EPOCH + timedelta(microseconds=microseconds))
+    assert timestamp_text(microseconds) == format_timestamp(EPOCH + timedelta(microseconds=microseconds))
 
 
 @given(st.binary(min_size=16, max_size=16))

@@ -7,8 +7,9 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, _moment
+from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, timestamp_text
 from conversations_mock.data.messages import SHARED_POOLS
+from conversations_mock.data.states import ENDING_ORDER, LifeLayout
 from conversations_mock.schemas import STATES, ConversationSchema
 
 IDENTITY = ("id", "chatbot_id", "created_at", "platform", "sns_user_id", "user_id", "metadata", "voice_path",
@@ -63,7 +64,7 @@ def test_walking_every_page_at_one_instant_gives_each_conversation_once_newest_f
 @given(seeds, chatbots, st.integers(1, 10**6), instants, st.integers(0, 200))
 def test_lives_are_consistent_at_any_instant(seed, chatbot_id, count, at, offset):
     history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
-    now = datetime.fromisoformat(_moment(at))
+    now = datetime.fromisoformat(timestamp_text(at))
     for conversation in json.loads(orjson.dumps(history.page(None, offset, 20, at))):
         assert SCHEMA.validate(conversation) == {}
         assert datetime.fromisoformat(conversation["created_at"]) <= datetime.fromisoformat(
@@ -97,3 +98,11 @@ def test_an_in_progress_conversation_gains_messages_then_ends():
     assert updates == sorted(updates) and len(set(updates)) > 2
     assert len({json.dumps(c["last_message"]) for c in seen}) > 1
     assert seen[0]["state"] == "in_progress" and seen[-1]["state"] == history.lives.life(n).final
+
+
+@given(st.binary(min_size=32, max_size=32))
+def test_kinds_end_in_ending_order(key):
+    # Snapshot.spans takes the stretches between kinds' ends in ENDING_ORDER: longest kind first, none tied.
+    durations = LifeLayout(key).durations
+    assert [durations[kind] for kind in ENDING_ORDER] == sorted(durations.values(), reverse=True)
+    assert len(set(durations.values())) == len(durations)

@@ -13,9 +13,21 @@ ERROR_CODES = [code for code in SCENARIO_CODES if code != 200]
 
 @pytest.fixture
 def sleeps(monkeypatch):
-    """Record the seconds the mock sleeps instead of sleeping."""
-    calls = []
-    monkeypatch.setattr(scenarios.time, "sleep", calls.append)
+    """Record the seconds the mock sleeps in this test's thread instead of sleeping.
+
+    time.sleep is patched for the whole process: background threads (a store's listener) keep sleeping.
+    """
+    import threading
+
+    calls, real_sleep, this_thread = [], scenarios.time.sleep, threading.current_thread()
+
+    def sleep(seconds):
+        if threading.current_thread() is this_thread:
+            calls.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(scenarios.time, "sleep", sleep)
     return calls
 
 
