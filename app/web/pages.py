@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, fields
 from urllib.parse import urlencode
 
@@ -38,6 +39,7 @@ class PageRoute:
         ))
 
 
+@lru_cache(maxsize=4096)
 def link_header(base_url: str, query: PageQuery, total: int) -> str:
     """The Link header of a page: first, prev, next and last, each keeping the query's other parameters."""
     last = max(1, -(-total // query.page_size))
@@ -73,10 +75,14 @@ def page_headers(base_url: str, query: PageQuery, total: int, body: bytes) -> li
 def _kept_parameters(query: PageQuery) -> str:
     """'&name=value' for every parameter of the query but the page, in its order; unset ones left out."""
     kept = []
-    for field in fields(query):
-        value = getattr(query, field.name)
-        if field.name == "page" or value is None:
+    for name in _KEPT:
+        value = getattr(query, name)
+        if value is None:
             continue
         # Whole numbers need no encoding: urlencode per parameter would cost more than the page.
-        kept.append(f"&{field.name}={value}" if isinstance(value, int) else "&" + urlencode({field.name: value}))
+        kept.append(f"&{name}={value}" if isinstance(value, int) else "&" + urlencode({name: value}))
     return "".join(kept)
+
+
+# Every parameter of a PageQuery but the page, in its order: what each Link URL keeps.
+_KEPT = tuple(field.name for field in fields(PageQuery) if field.name != "page")

@@ -35,18 +35,27 @@ _SAFE_QUERY = _SAFE_PATH + "?"
 _PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
 
 
-# The words _NAMED_SECRET needs. In ASCII text (every log target: it is percent-encoded) the
-# regex's case-insensitive match is plain ASCII case, so a substring test on lower() is exact and
-# skips the regex when none is there (docs/benchmarks.md); other text always goes through the regex.
-_SECRET_WORDS = ("key", "token", "secret", "passw", "auth")
+# mask_secrets tests for the words _NAMED_SECRET needs (key, token, secret, passw, auth) before
+# running it. In ASCII text (every log target: it is percent-encoded) the regex's case-insensitive
+# match is plain ASCII case, so a substring test on lower() is exact; other text always goes
+# through the regex.
+_KEY_LENGTH = 48  # the shortest text _HEX_SECRET can match
 
 
 def mask_secrets(text: str) -> str:
     """`text` with API keys and values of secret-looking parameters replaced by ***."""
-    lowered = text.lower()
-    if not text.isascii() or any(word in lowered for word in _SECRET_WORDS):
-        text = _NAMED_SECRET.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
-    return _HEX_SECRET.sub(MASK, text)
+    if not text.isascii():
+        text = _NAMED_SECRET.sub(_masked, text)
+    else:
+        lowered = text.lower()
+        if "key" in lowered or "token" in lowered or "secret" in lowered or "passw" in lowered or "auth" in lowered:
+            text = _NAMED_SECRET.sub(_masked, text)
+    # Shorter text cannot hold a key of the documented shape: most header values and targets are.
+    return _HEX_SECRET.sub(MASK, text) if len(text) >= _KEY_LENGTH else text
+
+
+def _masked(match) -> str:
+    return match.group(1) + match.group(2) + MASK
 
 
 def has_body(environ) -> bool:
