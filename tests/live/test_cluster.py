@@ -8,7 +8,7 @@ import urllib.error
 import urllib.request
 
 from conversations_mock.store.redis import RedisStore
-from tests.helpers import API_KEY, GENERATED_CHATBOT
+from tests.helpers import API_KEY, GENERATED_CHATBOT, sample_conversations
 
 PAGE = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 CONVERSATION = {
@@ -47,12 +47,32 @@ def test_every_server_serves_what_was_written_through_another(cluster):
     assert all(json.loads(body) == [CONVERSATION] for _, body in answers)
 
 
+def test_a_put_through_nginx_is_seen_by_every_following_get_in_its_namespace_only(cluster):
+    conversations = sample_conversations(GENERATED_CHATBOT, 4)
+    headers = {"Content-Type": "application/json", "X-Mock-Namespace": "team-a"}
+    put = urllib.request.Request(cluster.nginx.url + "/__mock" + PAGE, data=json.dumps(conversations).encode(),
+                                 method="PUT", headers=headers)
+    with urllib.request.urlopen(put, timeout=10) as response:
+        assert response.status == 204
+    expected = [c["id"] for c in reversed(conversations)]  # newest first
+    seen = [get(cluster.nginx.url + PAGE, {"X-Mock-Namespace": "team-a"}) for _ in range(60)]
+    assert all(status == 200 and [c["id"] for c in json.loads(body)] == expected for status, body in seen)
+    for other in ({"X-Mock-Namespace": "team-b"}, {}):  # another namespace, and the default one
+        status, body = get(cluster.nginx.url + PAGE, other)
+        assert status == 200 and not {c["id"] for c in json.loads(body)} & set(expected)
+
+
 def test_the_journal_holds_the_requests_every_server_received(cluster):
     for _ in range(30):
         assert get(cluster.nginx.url + PAGE, {"X-Mock-Namespace": "cluster"})[0] == 200
     store = RedisStore(cluster.store_url)
     assert len(store.journal("cluster", path=PAGE)) == 30
     store.close()
+    for server in cluster.servers:  # the journal read from any one server lists what all three served
+        status, body = get(server.url + "/__mock/requests?path=" + PAGE, {"X-Mock-Namespace": "cluster"})
+        entries = json.loads(body)
+        assert status == 200 and len(entries) == 30
+        assert len({entry["worker"] for entry in entries}) >= 3
 
 
 def test_a_server_stopped_during_a_burst_loses_no_request(cluster):
