@@ -1,0 +1,87 @@
+"""The README's Playwright (TypeScript) test, run as printed by Node's Playwright runner against a live mock.
+
+The page under test is a small app of the kind the example has in mind: given the namespace's
+base URL, it lists the conversations the backend returns. Playwright comes from the npm registry
+(@playwright/test, never its own browser download) and drives Debian's chromium.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.helpers import API_KEY, REPO
+from tests.live.test_browser import CHROMIUM_ARGS, _chromium_path
+
+PLAYWRIGHT = "@playwright/test@1"
+# The app under test: reads its backend's base URL from ?api=, lists the chatbot's conversations.
+APP = """<!DOCTYPE html>
+<html><body><ul id="conversations"></ul>
+<script>
+const api = new URLSearchParams(location.search).get("api");
+fetch(`${api}/chatbots/0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11/conversations?page=1`, {headers: {"X-API-Key": "%s"}})
+  .then((response) => response.json())
+  .then((conversations) => {
+    for (const conversation of conversations) {
+      const item = document.createElement("li");
+      item.textContent = conversation.id;
+      document.getElementById("conversations").append(item);
+    }
+  });
+</script></body></html>
+""" % API_KEY
+CONFIG = """import { defineConfig } from "@playwright/test";
+export default defineConfig({
+  testDir: "tests",
+  timeout: 30000,
+  use: { launchOptions: { executablePath: %s, args: %s } },
+});
+"""
+
+
+def readme_example() -> str:
+    """The TypeScript block of the README's "A Playwright test (TypeScript)" section."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("### A Playwright test (TypeScript)", 1)[1]
+    return re.search(r"```ts\n(.*?)```", section, re.S).group(1)
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """The app under test, served from a directory of its own on 127.0.0.1."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "index.html").write_text(APP, encoding="utf-8")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://localhost:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_readmes_playwright_example_passes(live_server, app_server, tmp_path):
+    npm, chromium = shutil.which("npm"), _chromium_path()
+    if npm is None or not os.path.exists(chromium):
+        pytest.fail(f"the example needs Node's npm and Debian's chromium (found npm={npm}, chromium at {chromium}: "
+                    ".ci/run installs chromium; npm comes with the machine's Node.js)")
+    mock = live_server("--workers", "1")
+    project = tmp_path / "client"
+    (project / "tests").mkdir(parents=True)
+    spec = readme_example().replace("http://127.0.0.1:8000", mock.url).replace("http://localhost:5173", app_server)
+    (project / "tests" / "conversations.spec.ts").write_text(spec, encoding="utf-8")
+    (project / "playwright.config.ts").write_text(
+        CONFIG % (repr(chromium).replace("'", '"'), str(CHROMIUM_ARGS).replace("'", '"')), encoding="utf-8")
+    (project / "package.json").write_text('{"private": true}\n', encoding="utf-8")
+    env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1", "CI": "1"}
+    installed = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", PLAYWRIGHT], cwd=project,
+                               env=env, capture_output=True, text=True, timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    run = subprocess.run([os.path.join("node_modules", ".bin", "playwright"), "test", "--reporter=line"],
+                         cwd=project, env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
