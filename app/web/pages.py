@@ -2,8 +2,8 @@
 
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from marshmallow import Schema

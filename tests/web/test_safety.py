@@ -191,3 +191,13 @@ def test_masking_still_masks_odd_spellings(text):
     from conversations_mock.web.safety import mask_secrets
 
     assert mask_secrets(text).endswith("=***")
+
+
+def test_a_fresh_request_id_is_a_version_4_uuid():
+    import uuid
+
+    from conversations_mock.web.safety import request_id
+
+    ids = [request_id({}) for _ in range(200)]
+    assert len(set(ids)) == 200
+    assert all(uuid.UUID(hex=rid).version == 4 and uuid.UUID(hex=rid).hex == rid for rid in ids)
