@@ -11,6 +11,7 @@ import struct
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from hashlib import blake2b
+from itertools import repeat
 
 from conversations_mock.data.arrivals import Arrivals
 from conversations_mock.data.messages import MessagePools
@@ -76,6 +77,7 @@ class GeneratedHistory:
         self.chatbot_id = chatbot_id
         self.key = chatbot_key(seed, chatbot_id)
         self.lives = LifeLayout(self.key)
+        self._durations = self.lives.durations
         self._pools = pools
         # Keyed hashers with the key absorbed, copied per conversation: the same digests as
         # blake2b(n, key=...) each time, without setting the key up again.
@@ -109,42 +111,44 @@ class GeneratedHistory:
     def page(self, state: str | None, offset: int, limit: int, at: int | None = None) -> list:
         """Conversations offset..offset+limit-1 (newest first) among those in `state` (None: all) at `at`."""
         snapshot = self.snapshot(at)
-        build = self._build
-        return [build(n, snapshot) for n in snapshot.positions(state, offset, limit)]
+        positions = snapshot.positions(state, offset, limit)
+        return list(map(self._build, positions, self.lives.lives_of(positions), repeat(snapshot.at)))
 
     def conversation(self, n: int, at: int | None = None) -> dict:
         """Arrival n (0 the oldest) as the API prints it at `at`; it must have arrived by then."""
         snapshot = self.snapshot(at)
         if not 0 <= n < snapshot.arrived:
             raise IndexError(f"conversation {n} has not arrived at that instant")
-        return self._build(n, snapshot)
+        return self._build(n, self.lives.life(n), snapshot.at)
 
-    def _build(self, n: int, snapshot: Snapshot) -> dict:
-        at = n.to_bytes(8, "big")
+    def _build(self, n: int, life, at: int) -> dict:
+        """Arrival n, whose life is `life`, at instant `at` (it has arrived by then)."""
+        number = n.to_bytes(8, "big")
         hasher = self._head.copy()
-        hasher.update(at)
+        hasher.update(number)
         head = hasher.digest()
         pick, draw, length, signed_in, shape, language, text, human, room = _FIELDS.unpack_from(head, 32)
-        life = self.lives.life(n)
-        state = snapshot.state(n, life)
         created_us = self.arrivals.moment(n, draw)
+        kind = life.kind
         user_id = last_message = voice_path = None
-        if life.kind == VOICE:  # a block's one voice call gives voice its tenth of the platforms
-            platform, duration, events = "voice", self.lives.durations[VOICE], 1
+        if kind == VOICE:  # a block's one voice call gives voice its tenth of the platforms
+            platform, duration, events = "voice", self._durations[VOICE], 1
             metadata = {"type": "voice_chat"}
             voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
         else:
             platform = TEXT_PLATFORM_TABLE[pick % len(TEXT_PLATFORM_TABLE)]
             # Scaled, not reduced modulo the span, so the six-hour and three-day spans are reached.
-            duration = (length * _SPANS_US[length % 10] >> 32) if life.kind == OPEN else self.lives.durations[life.kind]
+            duration = (length * _SPANS_US[length % 10] >> 32) if kind == OPEN else self._durations[kind]
             events = 2 + room % 7
+        # Ended exactly when Snapshot.ended counts it (arrival moments increase), read without those counts.
+        in_progress = kind == OPEN or created_us + duration > at
         # Messages come every `gap` from the start; an ended conversation was last updated when it ended.
-        gap = max(1, duration // events)
-        if state != "in_progress":
-            event, updated_us = events, created_us + duration
-        else:
-            event = min((snapshot.at - created_us) // gap, events)
+        if in_progress:
+            gap = max(1, duration // events)
+            event = min((at - created_us) // gap, events)
             updated_us = created_us + event * gap
+        else:
+            event, updated_us = events, created_us + duration
         if platform != "voice":
             anonymous = signed_in < 218  # about 85% of users never sign in, as in the document
             metadata = {"anonymous": anonymous}
@@ -152,7 +156,7 @@ class GeneratedHistory:
             bot = shape >= 2 and event % 2 == 1
             if not anonymous or bot:  # a second digest holds the user's and the messages' ids
                 hasher = self._tail.copy()
-                hasher.update(at)
+                hasher.update(number)
                 tail = hasher.digest()
                 if not anonymous:
                     user_id = uuid4_text(tail[16:32])
@@ -168,7 +172,6 @@ class GeneratedHistory:
                         "id": uuid4_text(tail[0:12] + (int.from_bytes(tail[12:16], "big") ^ event).to_bytes(4, "big")),
                         "sender_type": "bot",
                     }
-        in_progress = state == "in_progress"
         return {
             "active": in_progress,
             "chatbot_id": self.chatbot_id,
@@ -181,7 +184,7 @@ class GeneratedHistory:
             "platform": platform,
             "session_token": None,
             "sns_user_id": sns_user_id(platform, head[16:32]),
-            "state": state,
+            "state": "in_progress" if in_progress else life.final,
             "updated_at": timestamp_text(updated_us),
             "user_id": user_id,
             "voice_path": voice_path,

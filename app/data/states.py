@@ -9,6 +9,7 @@ number in a state at an instant, and the position of the j-th one, come from a f
 whole blocks and a block or two, whatever the length of the history.
 """
 
+import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from hashlib import blake2b
@@ -22,6 +23,8 @@ FINITE_KINDS = (VOICE, QUICK, HOURS, DAYS)
 # instant each kind has ended for no later an arrival than the next one has.
 ENDING_ORDER = (DAYS, HOURS, QUICK, VOICE)
 # Fisher-Yates from the last place down: (place, how many places it may swap with).
+# Four 16-bit draws of durations, bytes 3..11 of the layout's digest.
+_DRAWS = struct.Struct(">4H")
 _SWAPS = tuple((top, top + 1) for top in range(BLOCK - 1, 0, -1))
 
 
@@ -116,7 +119,7 @@ class LifeLayout:
         # 1-4 open and 1-4 resolved per block: at least two ending closed, so every state recurs.
         self.composition = composition(1 + mix[0] % 4, 1 + mix[1] % 4, mix[2])
         self.lives = self.composition.distinct
-        draw = [int.from_bytes(mix[i : i + 2], "big") for i in range(3, 11, 2)]
+        draw = _DRAWS.unpack_from(mix, 3)
         self.durations = {  # each a 16-bit draw scaled over its range
             VOICE: 1_000_000 + draw[0] * 4_000_000 // 65_536,  # 1 to 5 seconds
             QUICK: (5 + draw[1] % 36) * 60 * 10**6,  # 5 to 40 minutes
@@ -131,6 +134,14 @@ class LifeLayout:
     def life(self, n: int) -> Life:
         """The life of arrival n."""
         return self.block(n // BLOCK)[n % BLOCK]
+
+    def lives_of(self, numbers: list) -> list:
+        """The lives of arrivals `numbers`, each block looked up once (a page falls in one to a few)."""
+        blocks = {}
+        for n in numbers:
+            if n // BLOCK not in blocks:
+                blocks[n // BLOCK] = self.block(n // BLOCK)
+        return [blocks[n // BLOCK][n % BLOCK] for n in numbers]
 
     def count(self, lives: frozenset, end: int) -> int:
         """How many of arrivals 0..end-1 have one of `lives`."""

@@ -16,10 +16,20 @@ class Snapshot:
     def __init__(self, lives: LifeLayout, arrivals: Arrivals, at: int):
         self.at = at
         self.arrived = arrivals.arrived(at)
-        # Arrival n of a kind lasting d has ended at `at` exactly when it arrived by at - d.
-        self.ended = {kind: arrivals.arrived(at - duration) for kind, duration in lives.durations.items()}
+        self._arrivals = arrivals
         self._lives = lives
+        self._ended = None
         self._spans = {}
+
+    @property
+    def ended(self) -> dict:
+        """{kind: how many arrivals of that kind's lasting have ended}, counted on first use: a page of
+        every state tells each conversation's end from its own start, so it never pays these four hashes."""
+        if self._ended is None:
+            # Arrival n of a kind lasting d has ended at `at` exactly when it arrived by at - d.
+            self._ended = {kind: self._arrivals.arrived(self.at - duration)
+                           for kind, duration in self._lives.durations.items()}
+        return self._ended
 
     def state(self, n: int, life) -> str:
         """The state of arrival n (below `arrived`), whose life is `life`."""
