@@ -10,6 +10,8 @@ from bisect import bisect_right
 from functools import lru_cache
 from hashlib import blake2b
 
+from conversations_mock.data.platforms import HOME_LOCALES, UTC_OFFSETS
+
 HOUR_US = 3600 * 10**6
 DAY_US = 24 * HOUR_US
 # How busy an hour is by how many hours it lies from the chatbot's peak hour (UTC): a day and a night.
@@ -41,6 +43,18 @@ class Rhythm:
         return day * DAY_US + hour * HOUR_US + (rest - self.starts[hour]) // self.weights[hour]
 
 
+def peak_hour(timeline: bytes) -> int:
+    """The UTC hour a chatbot is busiest: early to late afternoon where its users live.
+
+    Its home is one of its platforms' locales (data/platforms.py), drawn as often as that platform's
+    users write in it, so a LINE chatbot in Japan peaks in Tokyo's afternoon and a WhatsApp one in
+    Brazil in Sao Paulo's.
+    """
+    home = HOME_LOCALES[int.from_bytes(timeline[1:3], "big") % len(HOME_LOCALES)]
+    local = 13 + timeline[3] % 5  # 13:00 to 17:00 local time
+    return (local - UTC_OFFSETS[home]) % 24
+
+
 @lru_cache(maxsize=None)  # 24 peaks: a new chatbot reads its rhythm, not builds it (a fifth of its setup)
 def daily_rhythm(peak: int) -> Rhythm:
     """The one Rhythm peaking at hour `peak`."""
@@ -56,7 +70,7 @@ class Arrivals:
 
     def __init__(self, key: bytes, count: int, anchor_us: int, draw):
         timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
-        self.rhythm = rhythm = daily_rhythm(timeline[1] % 24)
+        self.rhythm = rhythm = daily_rhythm(peak_hour(timeline))
         self.count = count
         self._draw = draw
         days = 30 + timeline[0] % 90  # the span of the first `count` arrivals

@@ -28,6 +28,18 @@ PLATFORM_LOCALES = {
     "voice": (),
 }
 ALL_LOCALES = tuple(sorted({loc for locales in PLATFORM_LOCALES.values() for loc in locales}))
+# A chatbot's home: one of its platforms' locales, as often as that platform's users write in it.
+HOME_LOCALES = tuple(
+    locale
+    for platform, weight in PLATFORM_WEIGHTS.items()
+    for locale in PLATFORM_LOCALES[platform]
+    for _ in range(weight)
+)
+# Each locale's offset from UTC in whole hours (standard time): where its afternoon falls.
+UTC_OFFSETS = {
+    "en_US": -5, "en_GB": 0, "de_DE": 1, "fr_FR": 1, "es_ES": 1, "pt_BR": -3, "en_IN": 5, "id_ID": 7,
+    "vi_VN": 7, "th_TH": 7, "ja_JP": 9, "zh_TW": 8, "ko_KR": 9,
+}
 
 # WhatsApp ids are E.164 numbers without the '+': country code, then the subscriber digits.
 WHATSAPP_NUMBERING = (("55", 11), ("52", 10), ("91", 10), ("62", 11), ("1", 10), ("34", 9), ("44", 10))

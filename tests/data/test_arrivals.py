@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from conversations_mock.data.arrivals import DAY_US, HOUR_US, HOURLY_PROFILE, Arrivals, Rhythm
 from conversations_mock.data.generator import ANCHOR_US
+from conversations_mock.data.platforms import ALL_LOCALES, HOME_LOCALES, UTC_OFFSETS
 
 moments = st.integers(ANCHOR_US - 3650 * DAY_US, ANCHOR_US + 3650 * DAY_US)
 
@@ -42,3 +43,29 @@ def test_count_have_arrived_at_the_anchor_and_arrivals_are_strictly_ordered(key,
     assert moment < arrivals.moment(n + 1, draw(n + 1))
     # Arrival n is counted from its own moment on, and not a microsecond before.
     assert arrivals.arrived(moment) == n + 1 and arrivals.arrived(moment - 1) == n
+
+
+# (home locale, the UTC hours of its afternoon, 13:00 to 17:00 local): where a chatbot's peak may fall.
+AFTERNOONS = {locale: {(hour - offset) % 24 for hour in range(13, 18)} for locale, offset in UTC_OFFSETS.items()}
+
+
+def test_every_home_locale_has_its_offset():
+    assert set(HOME_LOCALES) == set(UTC_OFFSETS) == set(ALL_LOCALES)
+
+
+def test_a_chatbots_conversations_peak_in_its_home_afternoon():
+    """Arrivals counted by UTC hour: the busiest hour is an afternoon hour of one of its locales."""
+    from collections import Counter
+
+    from conversations_mock.data.generator import GeneratedHistory
+    from conversations_mock.data.messages import SHARED_POOLS
+
+    possible = set().union(*AFTERNOONS.values())
+    peaks = set()
+    for number in range(12):
+        history = GeneratedHistory(f"{number:08x}-0000-4000-8000-{number:012x}", 7, 4000, SHARED_POOLS)
+        hours = Counter(int(item["created_at"][11:13]) for item in history.page(None, 0, 4000, ANCHOR_US))
+        busiest = max(hours, key=hours.get)
+        assert busiest in possible or (busiest - 1) % 24 in possible or (busiest + 1) % 24 in possible
+        peaks.add(busiest)
+    assert len(peaks) >= 3  # chatbots of different homes peak at different hours

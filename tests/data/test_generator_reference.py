@@ -17,6 +17,8 @@ from conversations_mock.data.platforms import (
     ALL_LOCALES,
     PLATFORM_LOCALES,
     PLATFORM_TABLE,
+    PLATFORM_WEIGHTS,
+    UTC_OFFSETS,
     sns_user_id,
     uuid4_text,
 )
@@ -71,8 +73,8 @@ def test_message_texts_do_not_depend_on_the_clock(monkeypatch):
 # the fixed clock's instant and a year after it): a faster path prints the same bytes. Pinned before
 # the speed-ups of the third and fourth rounds (b77f5669...), again when text conversations'
 # durations were fixed to reach hours and days (733dfcc8...), and again when conversations were
-# numbered by arrival and given lives that follow the clock.
-PINNED_DIGEST = "52245417e604cda2f4f67522100e530afea3054a83bb11861f8c5b982ab9aca5"
+# numbered by arrival and given lives that follow the clock (its daily rhythm from its home locale).
+PINNED_DIGEST = "ea916c7f18dc5dcc8097acaab414bdad8cb02ff2b7a42372758502d7cdee84c0"
 INSTANTS = (ANCHOR_US, ANCHOR_US + 365 * DAY_US)
 
 
@@ -113,7 +115,11 @@ class Reference:
         self.chatbot_id, self.count = chatbot_id, count
         key = self.key = _key(seed, chatbot_id)
         timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
-        peak = timeline[1] % 24
+        # Its home locale, drawn over every platform's locales weighted by the platform; its afternoon.
+        homes = [locale for platform, weight in PLATFORM_WEIGHTS.items() for locale in PLATFORM_LOCALES[platform]
+                 for _ in range(weight)]
+        home = homes[int.from_bytes(timeline[1:3], "big") % len(homes)]
+        peak = (13 + timeline[3] % 5 - UTC_OFFSETS[home]) % 24
         self.weights = [PROFILE[min(abs(hour - peak), 24 - abs(hour - peak))] for hour in range(24)]
         self.day = sum(self.weights) * 3600 * 10**6
         self.slot = max(2 * max(self.weights), (30 + timeline[0] % 90) * self.day // max(count, 1))
