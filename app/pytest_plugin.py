@@ -15,8 +15,7 @@ import pytest
 
 # Copies of conversations_mock.data.fixtures.DOCUMENTED_KEY and conversations_mock.schemas.request.MAX_SEED:
 # importing those modules would load marshmallow into every pytest run of a project that merely has the
-# package installed
-# (tests/test_pytest_plugin.py checks both copies are equal to the originals).
+# package installed (tests/test_pytest_plugin.py checks both copies are equal to the originals).
 # The API document's example key: accepted whenever the settings configure no keys.
 DOCUMENTED_API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
 MAX_SEED = 2**63 - 1
