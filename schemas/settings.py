@@ -170,16 +170,17 @@ class SettingsSchema(Schema):
         allow_none=True,
         allow_nan=False,
         validate=validate.Range(0, MAX_CLOCK_SPEED, error="Must be a number from {min} to {max}."),
-        error_messages={key: f"Must be a number from 0 to {MAX_CLOCK_SPEED}, e.g. 60." for key in ("invalid", "special")},
+        error_messages={key: f"Must be a number from 0 to {MAX_CLOCK_SPEED}, e.g. 60."
+                        for key in ("invalid", "special")},
         **_described("--clock-speed", "MOCK_CLOCK_SPEED",
                      f"clock seconds per real second from the server's start, 0 to {MAX_CLOCK_SPEED}; "
                      "1 under --clock now unless given", "0"),
     )
-
     store = fields.String(load_default="", validate=validate.Regexp(
         r"(embedded|rediss?://[^\s/]+(/[0-9]{1,2})?)?\Z",
         error="Give 'embedded' (or nothing) for the embedded store, or a URL like redis://127.0.0.1:6379/0.",
-    ), **_described("--store", "MOCK_STORE", "where control data and the journal live: embedded, or redis://HOST:PORT/DB",
+    ), **_described("--store", "MOCK_STORE",
+                    "where control data and the journal live: embedded, or redis://HOST:PORT/DB",
                     "embedded: shared by this server's workers"))
     journal_size = _whole_number(1000, 0, 1_000_000, **_described(
         "--journal-size", "MOCK_JOURNAL_SIZE", "requests each namespace's journal keeps, 0 for none"))

@@ -205,3 +205,12 @@ def test_only_a_loopback_host_serves_the_control_api_without_a_token(host, loopb
         with pytest.raises(ConfigError, match="admin_token"):
             check_control_access(settings)
         check_control_access(load_settings({"host": host, "admin_token": "t" * 16}, environ={}))
+
+
+@pytest.mark.parametrize("token", ["short", "has a space in it, so no", "x" * 257])
+def test_a_bad_admin_token_is_refused_without_echoing_it(token):
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"admin_token": token}, environ={})
+    message = str(caught.value)
+    assert message.startswith("Setting admin_token (--admin-token / MOCK_ADMIN_TOKEN)")
+    assert token not in message and "16 to 256" in message
