@@ -68,14 +68,20 @@ class NamespaceCatalogue:
         """Whether the chatbot's conversations are a list (stored, or a fixture's): no seed changes them."""
         return chatbot_id in self._stored.raw or self._catalogue.is_listed(chatbot_id)
 
+    def follows_clock(self, chatbot_id: str) -> bool:
+        """Whether the clock changes the chatbot's conversations: never a stored chatbot's, as set."""
+        return chatbot_id not in self._stored.raw and self._catalogue.follows_clock(chatbot_id)
+
     def history(self, chatbot_id: str, seed: int | None = None):
         """The stored history of a chatbot, or the catalogue's."""
         return self._stored.history(chatbot_id) or self._catalogue.history(chatbot_id, seed)
 
-    def page(self, chatbot_id: str, query: PageQuery, seed: int | None = None) -> tuple[int, bytes]:
-        """(total matching, JSON bytes of the page): a stored chatbot's (any seed) else the catalogue's."""
+    def page(self, chatbot_id: str, query: PageQuery, seed: int | None = None, at: int | None = None
+             ) -> tuple[int, bytes]:
+        """(total matching, JSON bytes of the page): a stored chatbot's (any seed, any instant), else the
+        catalogue's."""
         if chatbot_id not in self._stored.raw:
-            return self._catalogue.page(chatbot_id, query, seed)
+            return self._catalogue.page(chatbot_id, query, seed, at)
         key = (chatbot_id, query)
         cached = self._stored.pages.recall(key)
         if cached is None:

@@ -42,11 +42,7 @@ def catalogue_for(app, environ):
     """
     stored = app.extensions.get(STORED)
     catalogue = app.extensions["catalogue"]
-    return (
-        catalogue
-        if stored is None
-        else stored.catalogue(catalogue, environ.get(NAMESPACE_KEY, DEFAULT_NAMESPACE))
-    )
+    return catalogue if stored is None else stored.catalogue(catalogue, namespace_of(environ))
 
 
 def is_control(path: str) -> bool:

@@ -50,6 +50,17 @@ def test_a_chatbot_answers_exactly_what_was_put_newest_first_paged_and_filtered(
     assert resolved.headers["X-Total-Count"] == "2"
 
 
+@pytest.mark.parametrize("prefer", ["seed=7", "clock=2026-06-01T12:00:00Z", "seed=7, clock=2030-01-01T00:00:00Z"])
+def test_a_seed_or_clock_preference_leaves_a_set_chatbot_as_set(client, prefer):
+    # What was set is a list: no seed or instant changes it, and neither is echoed as applied.
+    conversations = sample_conversations(GENERATED_CHATBOT, 4)
+    assert client.put(CONTROL, json=conversations).status_code == 204
+    page = api_get(client, Prefer=prefer)
+    assert (page.status_code, ids(page)) == (200, [c["id"] for c in reversed(conversations)])
+    assert "Preference-Applied" not in page.headers
+    assert ids(api_get(client, f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", Prefer=prefer))  # the others still
+
+
 def test_get_shows_what_is_set_and_404_when_nothing_is(client):
     missing = client.get(CONTROL)
     assert missing.status_code == 404 and missing.content_type == "application/problem+json"
