@@ -253,3 +253,25 @@ def sample_conversations(chatbot_id, count=3, states=("in_progress", "resolved",
          "state": states[i % len(states)], "active": states[i % len(states)] == "in_progress"}
         for i in range(count)
     ]
+
+
+# How the tests start Debian's chromium headless (never Playwright's own browser download): as root,
+# without the sandbox, and with nothing that reaches for the network on its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    """The chromium the browser tests drive: $CHROMIUM, else Debian's."""
+    import os
+    import shutil
+
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

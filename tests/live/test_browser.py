@@ -6,27 +6,16 @@ can start, the tests skip and say why; .ci/run installs chromium before the suit
 
 import json
 import os
-import shutil
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
+from tests.helpers import API_KEY, CHROMIUM_ARGS, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, chromium_path
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Bounds for what a page may take: a stuck page fails the test instead of hanging the suite.
 TIMEOUT_MS = 20_000
 LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations?page=2&page_size=4"
@@ -66,14 +55,10 @@ main().catch(error => { document.getElementById("status").textContent = "failed:
 """
 
 
-def _chromium_path():
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Headless chromium, or a skip naming why there is none."""
-    executable = _chromium_path()
+    executable = chromium_path()
     if not os.path.exists(executable):
         pytest.skip(f"no chromium at {executable}: install Debian's chromium package (.ci/run does)")
     with sync_api.sync_playwright() as playwright:

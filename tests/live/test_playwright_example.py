@@ -15,8 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.helpers import API_KEY, REPO
-from tests.live.test_browser import CHROMIUM_ARGS, _chromium_path
+from tests.helpers import API_KEY, CHROMIUM_ARGS, REPO, chromium_path
 
 PLAYWRIGHT = "@playwright/test@1"
 # The app under test: reads its backend's base URL from ?api=, lists the chatbot's conversations.
@@ -66,7 +65,7 @@ def app_server(tmp_path):
 
 
 def test_the_readmes_playwright_example_passes(live_server, app_server, tmp_path):
-    npm, chromium = shutil.which("npm"), _chromium_path()
+    npm, chromium = shutil.which("npm"), chromium_path()
     if npm is None or not os.path.exists(chromium):
         pytest.fail(f"the example needs Node's npm and Debian's chromium (found npm={npm}, chromium at {chromium}: "
                     ".ci/run installs chromium; npm comes with the machine's Node.js)")
