@@ -8,6 +8,8 @@ from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT
 from conversations_mock.schemas import API_KEY_HEADER, CONVERSATIONS_PATH
 
 blueprint = Blueprint("home", __name__)
+# Container and load-balancer probes ask here every few seconds.
+HEALTH_PATH = "/healthz"
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -57,7 +59,7 @@ def index():
     return response
 
 
-@blueprint.get("/healthz")
+@blueprint.get(HEALTH_PATH)
 def healthz():
     """The server is up and answering; nothing is read or computed."""
     response = jsonify(status="ok", version=conversations_mock.__version__)

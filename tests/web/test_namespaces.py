@@ -186,11 +186,13 @@ def test_journal_size_zero_records_nothing(make_app):
     assert journal(client) == []
 
 
-def test_control_requests_are_not_journalled_and_delete_clears_it(client):
+def test_control_requests_and_health_probes_are_not_journalled_and_delete_clears_it(client):
     api_get(client)
     client.put(CONTROL, json=[])
     client.get("/__mock/requests")
-    assert [e["path"] for e in journal(client)] == [LISTING]
+    assert client.get("/healthz").status_code == 200
+    client.get("/openapi.json")
+    assert [e["path"] for e in journal(client)] == ["/openapi.json", LISTING]
     assert client.delete("/__mock/requests").status_code == 204
     assert journal(client) == []
     assert client.get(CONTROL).status_code == 200  # the data stays
