@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 
 from conversations_mock.commands.verify_checks import Mismatch, Reply, error_reply, list_reply, order_problem
 from conversations_mock.schemas import API_KEY_HEADER, CONVERSATIONS_PATH, STATES, canonical_chatbot_id
+from conversations_mock.settings import is_loopback
 
 DEFAULT_MAX_PAGES = 50
 DEFAULT_TIMEOUT = 10.0
@@ -20,7 +21,6 @@ DEFAULT_TIMEOUT = 10.0
 MAX_BODY = 16 * 1024 * 1024
 MOCK_REFUSAL = 422
 SHOWN_PER_CHECK = 5
-LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 # What a header value can carry: printable ASCII, spaces inside only (HTTP trims them at the ends).
 KEY_PATTERN = re.compile(r"[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?")
 
@@ -49,7 +49,7 @@ class Client:
         self.timeout = timeout
         self.count = 0
         # Proxies from the environment are for the outside world, never for this machine.
-        local = urlsplit(base_url).hostname in LOOPBACK
+        local = is_loopback(urlsplit(base_url).hostname or "")
         handlers = [_NoRedirects()] + ([ProxyHandler({})] if local else [])
         self._opener = build_opener(*handlers)
 

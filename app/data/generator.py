@@ -18,8 +18,8 @@ from conversations_mock.data.messages import MessagePools
 from conversations_mock.data.platforms import PLATFORM_LOCALES, TEXT_PLATFORM_TABLE, sns_user_id, uuid4_text
 from conversations_mock.data.states import OPEN, VOICE, LifeLayout
 from conversations_mock.data.timeline import Snapshot
+from conversations_mock.schemas.clock import EPOCH
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # The `fixed` clock's instant: a generated chatbot's configured count of conversations have arrived by then.
 ANCHOR_US = int((datetime(2025, 3, 7, 6, 0, tzinfo=timezone.utc) - EPOCH).total_seconds()) * 10**6
 DAY_US = 24 * 3600 * 10**6

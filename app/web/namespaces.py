@@ -24,7 +24,7 @@ from conversations_mock.schemas.control import (
 from conversations_mock.store import DEFAULT_NAMESPACE, StoreUnavailable
 from conversations_mock.web.home import HEALTH_PATH
 from conversations_mock.web.problems import Problem
-from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, TARGET_KEY, mask_secrets
+from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, SAFE_PATH, TARGET_KEY, mask_secrets
 
 NAMESPACE_KEY = "mock.namespace"
 # A Problem an outer layer found; Flask raises it before anything else (the fast path leaves such requests).
@@ -33,7 +33,6 @@ REFUSED_KEY = "mock.refused"
 STORED = "stored"
 # Headers whose whole value is a credential: the journal shows the scheme at most.
 _SECRET_HEADERS = {"HTTP_X_API_KEY", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"}
-_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 
 
 def catalogue_for(app, environ):
@@ -168,7 +167,7 @@ def shown_entry(kept: dict) -> dict:
     return {
         **kept,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment % 1 * 1000):03d}Z",
-        "path": quote(kept["path"].encode("latin-1", "replace"), safe=_SAFE_PATH),
+        "path": quote(kept["path"].encode("latin-1", "replace"), safe=SAFE_PATH),
         "query": first_values,
     }
 

@@ -30,8 +30,8 @@ _NAMED_SECRET = re.compile(
     r"(\s{0,5}(?:=|%3D|:)\s{0,5}(?:(?:bearer|basic)\s{1,5})?)[^&\s\"',;]+"
 )
 # Percent-encode everything but printable ASCII, so no path can add a line or a quote to the log.
-_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
-_SAFE_QUERY = _SAFE_PATH + "?"
+SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+_SAFE_QUERY = SAFE_PATH + "?"
 _PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
 
 
@@ -65,7 +65,7 @@ def has_body(environ) -> bool:
 
 def log_target(environ) -> str:
     """The request's path and query as the access log shows them: percent-encoded, secrets masked."""
-    path = quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"), safe=_SAFE_PATH)
+    path = quote(environ.get("PATH_INFO", "").encode("latin-1", "replace"), safe=SAFE_PATH)
     query = environ.get("QUERY_STRING", "")
     if query:
         path += "?" + quote(query.encode("latin-1", "replace"), safe=_SAFE_QUERY)
