@@ -83,7 +83,8 @@ class Arrivals:
 
     def moment(self, n: int, draw: int) -> int:
         """When arrival n (0 the oldest) arrived, given its 32-bit draw."""
-        # Rhythm.moment written out: every conversation of a page asks, and a call is a fifth of the cost.
+        # Rhythm.moment written out (every conversation of a page asks); tests/data/test_arrivals.py holds
+        # the two equal.
         day, rest = divmod(self.first + n * self.slot + (draw * self._spread >> 32), self._day)
         hour = bisect_right(self._starts, rest) - 1
         return day * DAY_US + hour * HOUR_US + (rest - self._starts[hour]) // self._weights[hour]

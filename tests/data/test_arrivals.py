@@ -40,6 +40,9 @@ def test_count_have_arrived_at_the_anchor_and_arrivals_are_strictly_ordered(key,
         return
     n = data.draw(st.integers(0, count + 10**6), label="n")
     moment = arrivals.moment(n, draw(n))
+    # Arrivals.moment is Rhythm.moment written out for speed: the two must agree on its busy point.
+    busy_point = arrivals.first + n * arrivals.slot + (draw(n) * (arrivals.slot - arrivals.rhythm.heaviest) >> 32)
+    assert moment == arrivals.rhythm.moment(busy_point)
     assert moment < arrivals.moment(n + 1, draw(n + 1))
     # Arrival n is counted from its own moment on, and not a microsecond before.
     assert arrivals.arrived(moment) == n + 1 and arrivals.arrived(moment - 1) == n
