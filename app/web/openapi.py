@@ -43,7 +43,6 @@ SECURITY_SCHEME = "ApiKey"
 ERROR_STATUSES = (400, 401, 404, 405, 413, 422, 500, 503)  # 503: also when the store cannot be reached
 # Statuses only a `Prefer: code=NNN` request gets.
 SCENARIO_ONLY_STATUSES = tuple(code for code in SCENARIO_CODES if code != 200 and code not in ERROR_STATUSES)
-RETRY_AFTER_STATUSES = (429, 503)
 ERROR_EXAMPLES = {
     422: {
         "page_size": ["Must be greater than or equal to 1 and less than or equal to 100."],
