@@ -70,6 +70,17 @@ _SPANS_US = (30 * 60 * 10**6,) * 5 + (6 * 3600 * 10**6,) * 3 + (3 * DAY_US,) * 2
 _SNAPSHOTS = 8
 
 
+def _slot_draw(head):
+    """n -> arrival n's point in its slot: bytes 34..38 of its first digest (`head` is the keyed hasher)."""
+
+    def draw(n: int) -> int:
+        hasher = head.copy()
+        hasher.update(n.to_bytes(8, "big"))
+        return int.from_bytes(hasher.digest()[34:38], "big")
+
+    return draw
+
+
 class GeneratedHistory:
     """A chatbot's conversations at any instant, newest first, each computed on demand."""
 
@@ -83,16 +94,12 @@ class GeneratedHistory:
         # blake2b(n, key=...) each time, without setting the key up again.
         self._head = blake2b(key=self.key, digest_size=64)
         self._tail = blake2b(key=self.key, digest_size=32, person=b"more")
-        self.arrivals = Arrivals(self.key, count, ANCHOR_US, self._draw)
+        # Not a bound method of self: a cycle would keep every history the cache lets go of until the
+        # collector's oldest generation walks the heap (tens of ms under a stream of new chatbots).
+        self.arrivals = Arrivals(self.key, count, ANCHOR_US, _slot_draw(self._head))
         self._snapshots = {}
 
     follows_clock = True
-
-    def _draw(self, n: int) -> int:
-        """Arrival n's point in its slot: bytes 34..38 of its first digest."""
-        hasher = self._head.copy()
-        hasher.update(n.to_bytes(8, "big"))
-        return int.from_bytes(hasher.digest()[34:38], "big")
 
     def snapshot(self, at: int | None = None) -> Snapshot:
         """The history at instant `at` (microseconds since the epoch; None: the fixed clock's)."""

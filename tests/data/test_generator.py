@@ -1,8 +1,10 @@
 """Generated conversations follow the document's per-platform rules, over thousands of them."""
 
+import gc
 import json
 import re
 import unicodedata
+import weakref
 from collections import Counter
 from datetime import datetime
 
@@ -271,3 +273,22 @@ def test_fixture_seed_gives_its_own_history(tmp_path, make_app):
         pages.append(response.data)
     # The fixture's seed wins over the server's: both servers answer alike.
     assert pages[0] == pages[1]
+
+
+@pytest.mark.parametrize("count", [50, 1_000_000])
+def test_a_history_let_go_of_is_freed_at_once(count):
+    """No reference cycle: a history the cache drops goes at once, not at the collector's next full
+    walk of the heap, which paused a worker for tens of milliseconds under a stream of new chatbots."""
+    from conversations_mock.data.generator import GeneratedHistory
+    from conversations_mock.data.messages import SHARED_POOLS
+
+    gc.disable()
+    try:
+        history = GeneratedHistory(BIG, 7, count, SHARED_POOLS)
+        history.page("resolved", 0, 10)
+        history.page(None, 0, 10, at=history.snapshot().at + 10**9)
+        gone = weakref.ref(history)
+        del history
+        assert gone() is None
+    finally:
+        gc.enable()
