@@ -22,9 +22,22 @@ from conversations_mock.web.pages import PageRoute
 ADMISSION = "admission"
 # Bound on the verdicts (keys, paths, roots, query strings) each app remembers.
 ADMITTED_CACHE = 4096
-# What a route's path values and base URL depend on (the host and scheme, for the base URL).
-PATH_ENVIRON = ("PATH_INFO", "SCRIPT_NAME", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme")
-ROOT_ENVIRON = PATH_ENVIRON[1:]
+
+
+# What a route's path values and base URL depend on: the path, the mount, and the host and scheme
+# the base URL starts with. Spelt out, not looped over: every path not seen before makes both keys.
+def _root(environ) -> tuple:
+    """The memo key of the request's host and mount."""
+    get = environ.get
+    return ("root", get("SCRIPT_NAME"), get("HTTP_HOST"), get("SERVER_NAME"), get("SERVER_PORT"),
+            get("wsgi.url_scheme"))
+
+
+def _where(environ) -> tuple:
+    """The memo key of the request's path on its host and mount."""
+    get = environ.get
+    return ("path", get("PATH_INFO"), get("SCRIPT_NAME"), get("HTTP_HOST"), get("SERVER_NAME"),
+            get("SERVER_PORT"), get("wsgi.url_scheme"))
 
 
 class Admission:
@@ -53,11 +66,11 @@ class Admission:
         and mount before: Flask routed that host (werkzeug refuses some, such as an empty IDNA
         label, with a 400), and its root URL, learnt then, starts the base URL.
         """
-        where = ("path", *(environ.get(name) for name in PATH_ENVIRON))
+        where = _where(environ)
         known = self.memo.recall(where)
         if known is not None:
             return known
-        root_url = self.memo.recall(("root", *(environ.get(name) for name in ROOT_ENVIRON)))
+        root_url = self.memo.recall(_root(environ))
         if root_url is None:
             return None
         path = environ.get("PATH_INFO", "")
@@ -77,8 +90,8 @@ class Admission:
 
     def learn_path(self, environ, route: PageRoute, values: dict, base_url: str, root_url: str):
         """Remember the path as the view loaded it for `route`, and the root URL of its host."""
-        self.memo.remember(("root", *(environ.get(name) for name in ROOT_ENVIRON)), root_url)
-        self.memo.remember(("path", *(environ.get(name) for name in PATH_ENVIRON)), (route, values, base_url))
+        self.memo.remember(_root(environ), root_url)
+        self.memo.remember(_where(environ), (route, values, base_url))
 
     def learn_query(self, environ, route: PageRoute, query: PageQuery):
         """Remember the query as the view loaded it for `route`."""
