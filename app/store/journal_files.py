@@ -9,6 +9,7 @@ newest first. Each file holds at most `size` entries; the one before it is kept 
 so the newest `size` entries of every process are always there.
 """
 
+import contextlib
 import fcntl
 import glob
 import mmap
@@ -69,9 +70,7 @@ class JournalFiles:
                 self._drop_cleared()
             state = self._open.pop(namespace, None) or self._reopen(namespace)
             if state[1] >= self.size:
-                os.replace(state[2], state[2] + ".previous")
-                os.close(state[0])
-                state[0], state[1] = os.open(state[2], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), 0
+                self._rotate(state)
             os.write(state[0], line)
             state[1] += 1
             self._open[namespace] = state
@@ -86,6 +85,20 @@ class JournalFiles:
             if os.fstat(state[0]).st_nlink == 0:
                 os.close(state[0])
                 del self._open[namespace]
+
+    @staticmethod
+    def _rotate(state: list):
+        """The full file becomes `.previous` (the one before goes), and a new one is opened."""
+        previous = state[2] + ".previous"
+        # Removed first, then renamed: os.replace onto an existing file makes ext4 write the file's data
+        # out first (its auto_da_alloc), 0.5 ms against 0.1. A reader meanwhile finds the full file alone.
+        # A clear in another process may have removed either already.
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(previous)
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(state[2], previous)
+        os.close(state[0])
+        state[0], state[1] = os.open(state[2], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), 0
 
     def _reopen(self, namespace: str) -> list:
         path = f"{self._base(namespace)}.{self._pid}"

@@ -92,3 +92,14 @@ def test_every_clear_moves_the_shared_counter(tmp_path):
     other.clear("b")
     assert journal._clear_count() == other._clear_count() == 2
     assert JournalFiles(str(tmp_path), 10)._clear_count() == 2  # a new mapping keeps the count
+
+
+def test_a_full_file_rotates_even_when_a_clear_removed_the_files_unseen(tmp_path):
+    journal = JournalFiles(str(tmp_path), 2)
+    for n in range(3):
+        journal.record("a", {"n": n})  # a file and its .previous
+    for path in written(tmp_path):  # as a clear in another process, before it moves the counter
+        path.unlink()
+    journal.record("a", {"n": 3})
+    journal.record("a", {"n": 4})  # the open file, unlinked, is full: rotates with nothing to rename
+    assert [e["n"] for e in journal.read("a")] == [4]
