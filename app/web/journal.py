@@ -17,11 +17,12 @@ def journal_entry(namespace, environ, status) -> dict:
     Kept raw where that is safe (time, path, the masked query string): this runs for every request,
     and formatting waits until someone reads the journal (docs/benchmarks.md).
     """
+    query = environ.get("QUERY_STRING", "")
     return {
         "time": time.time(),
         "method": environ.get("REQUEST_METHOD", ""),
         "path": environ.get("PATH_INFO", ""),
-        "query": mask_secrets(environ.get("QUERY_STRING", "")),
+        "query": query and mask_secrets(query),  # most requests have none: "" needs no masking
         "target": environ.get(TARGET_KEY, ""),
         "status": status,
         "request_id": environ.get(REQUEST_ID_KEY, ""),
