@@ -18,7 +18,8 @@ from conversations_mock.schemas import ChatbotFixtureSchema, ChatbotPathSchema
 from conversations_mock.schemas.control import CONTROL_PREFIX, JournalQuerySchema
 from conversations_mock.settings import is_loopback
 from conversations_mock.web.conversations import parser
-from conversations_mock.web.namespaces import namespace_of, shown_entry
+from conversations_mock.web.journal import shown_entry
+from conversations_mock.web.namespaces import namespace_of
 from conversations_mock.web.problems import Problem
 
 blueprint = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)

@@ -129,6 +129,16 @@ def request_costs():
         "floor app": lambda i: call(floor, documented),
         "cached page": lambda i: call(app, generated),
     }
+    try:
+        from conversations_mock.settings import SETTINGS
+    except ImportError:
+        SETTINGS = {}
+    if "journal_size" in SETTINGS:  # the same app without its journal: the difference is the journal's cost
+        with tempfile.TemporaryDirectory(prefix="mock-bench-") as fixtures:
+            (Path(fixtures) / "big.json").write_text(json.dumps(fixture), encoding="utf-8")
+            quiet = create_app({"fixtures_dir": fixtures, "conversations": "50", "journal_size": 0})
+        call(quiet, generated)
+        functions["cached page, journal off (journal_size 0)"] = lambda i: call(quiet, generated)
     fresh_functions = {
         "never-requested page of the 1M chatbot": lambda i: call(app, fresh[i]),
         "never-requested state=resolved page of the 1M chatbot": lambda i: call(app, filtered[i]),

@@ -3,7 +3,12 @@
 import os
 
 from conversations_mock.store import journal_files
-from conversations_mock.store.journal_files import JournalFiles
+from conversations_mock.store.journal_files import CLEARS, JournalFiles
+
+
+def written(directory):
+    """The journal's own files in `directory` (not the shared clear counter)."""
+    return [path for path in directory.iterdir() if path.name != CLEARS]
 
 
 def test_each_process_keeps_at_most_two_files_of_size_entries(tmp_path):
@@ -11,8 +16,8 @@ def test_each_process_keeps_at_most_two_files_of_size_entries(tmp_path):
     for n in range(10):
         journal.record("a", {"n": n, "path": "/p"})
     assert [e["n"] for e in journal.read("a")] == [9, 8, 7]
-    lines = sum(path.read_bytes().count(b"\n") for path in tmp_path.iterdir())
-    assert len(list(tmp_path.iterdir())) == 2 and lines <= 6
+    lines = sum(path.read_bytes().count(b"\n") for path in written(tmp_path))
+    assert len(written(tmp_path)) == 2 and lines <= 6
 
 
 def test_a_writer_with_an_open_file_starts_afresh_after_a_clear(tmp_path):
@@ -45,7 +50,7 @@ def test_processes_write_their_own_files_and_are_read_together(tmp_path):
     os.waitpid(pid, 0)
     journal.record("a", {"n": 2})
     assert [e["n"] for e in journal.read("a")] == [2, 1, 0]
-    assert len(list(tmp_path.iterdir())) == 2
+    assert len(written(tmp_path)) == 2
 
 
 def test_a_namespace_is_a_file_name_whatever_it_spells(tmp_path):
@@ -53,4 +58,48 @@ def test_a_namespace_is_a_file_name_whatever_it_spells(tmp_path):
     journal.record("..", {"n": 1})
     journal.record("A.b-c_", {"n": 2})
     assert journal.read("..") == [{"n": 1}] and journal.read("a.b-c_") == []
-    assert sorted(p.parent.name for p in (tmp_path / "j").iterdir()) == ["j", "j"]
+    assert sorted(p.parent.name for p in written(tmp_path / "j")) == ["j", "j"]
+
+
+def test_a_clear_in_another_process_is_seen_by_a_writer_without_an_fstat_per_write(tmp_path, monkeypatch):
+    journal = JournalFiles(str(tmp_path), 10)
+    journal.record("a", {"n": 0})
+    journal.record("b", {"n": 0})
+    fstats = []
+    real_fstat = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: fstats.append(fd) or real_fstat(fd))
+    for n in range(1, 5):
+        journal.record("a", {"n": n})
+    assert fstats == []  # nothing cleared: the shared counter alone was read
+    pid = os.fork()
+    if pid == 0:
+        try:
+            JournalFiles(str(tmp_path), 10).clear("a")  # another process, its own instance
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    journal.record("a", {"n": 5})
+    journal.record("b", {"n": 1})
+    assert journal.read("a") == [{"n": 5}]
+    assert [e["n"] for e in journal.read("b")] == [1, 0]  # the namespace not cleared kept its file
+    assert len(fstats) == 3  # after the clear: once per open file, once opening a's new one
+
+
+def test_every_clear_moves_the_shared_counter(tmp_path):
+    journal = JournalFiles(str(tmp_path), 10)
+    other = JournalFiles(str(tmp_path), 10)  # the same directory, mapped again as another process would
+    journal.clear("a")
+    other.clear("b")
+    assert journal._clear_count() == other._clear_count() == 2
+    assert JournalFiles(str(tmp_path), 10)._clear_count() == 2  # a new mapping keeps the count
+
+
+def test_a_full_file_rotates_even_when_a_clear_removed_the_files_unseen(tmp_path):
+    journal = JournalFiles(str(tmp_path), 2)
+    for n in range(3):
+        journal.record("a", {"n": n})  # a file and its .previous
+    for path in written(tmp_path):  # as a clear in another process, before it moves the counter
+        path.unlink()
+    journal.record("a", {"n": 3})
+    journal.record("a", {"n": 4})  # the open file, unlinked, is full: rotates with nothing to rename
+    assert [e["n"] for e in journal.read("a")] == [4]
