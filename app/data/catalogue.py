@@ -65,10 +65,11 @@ class Catalogue:
         cache_key = (chatbot_id, seed)
         history = self._histories.recall(cache_key)
         if history is None:
+            key = chatbot_key(seed, chatbot_id)  # once for the count and the history
             if fixture is None:
-                count = generated_count(chatbot_key(seed, chatbot_id), *self.conversations)
+                count = generated_count(key, *self.conversations)
             history = self._histories.remember(
-                cache_key, GeneratedHistory(chatbot_id, seed, count, self.pools)
+                cache_key, GeneratedHistory(chatbot_id, seed, count, self.pools, key)
             )
         return history
 

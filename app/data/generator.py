@@ -84,9 +84,10 @@ def _slot_draw(head):
 class GeneratedHistory:
     """A chatbot's conversations at any instant, newest first, each computed on demand."""
 
-    def __init__(self, chatbot_id: str, seed: int, count: int, pools: MessagePools):
+    def __init__(self, chatbot_id: str, seed: int, count: int, pools: MessagePools, key: bytes | None = None):
+        """`key` is chatbot_key(seed, chatbot_id), where the caller has computed it already."""
         self.chatbot_id = chatbot_id
-        self.key = chatbot_key(seed, chatbot_id)
+        self.key = chatbot_key(seed, chatbot_id) if key is None else key
         self.lives = LifeLayout(self.key)
         self._durations = self.lives.durations
         self._pools = pools
