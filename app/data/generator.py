@@ -8,15 +8,21 @@ worker, run and machine computes the same values.
 """
 
 import struct
+from base64 import urlsafe_b64encode
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from hashlib import blake2b
-from itertools import repeat
 
 from conversations_mock.data.arrivals import Arrivals
 from conversations_mock.data.messages import MessagePools
-from conversations_mock.data.platforms import PLATFORM_LOCALES, TEXT_PLATFORM_TABLE, sns_user_id, uuid4_text
-from conversations_mock.data.states import OPEN, VOICE, LifeLayout
+from conversations_mock.data.platforms import (
+    PLATFORM_LOCALES,
+    TEXT_PLATFORM_TABLE,
+    UUID_VARIANT,
+    WHATSAPP_NUMBERING,
+    decimal_digits,
+    uuid4_hex,
+)
+from conversations_mock.data.states import BLOCK, OPEN, VOICE, LifeLayout
 from conversations_mock.data.timeline import Snapshot
 from conversations_mock.schemas.clock import EPOCH
 
@@ -36,28 +42,34 @@ def generated_count(key: bytes, low: int, high: int) -> int:
     return low + draw % (high - low + 1)
 
 
-@lru_cache(maxsize=1024)
+_DAYS = {}  # day since the epoch -> "YYYY-MM-DDT": a history spans a few months of days
+
+
 def _day_text(day: int) -> str:
-    """"YYYY-MM-DDT" of a day since the epoch (a history spans a few months of them)."""
-    return f"{(EPOCH + timedelta(days=day)).date().isoformat()}T"
+    """"YYYY-MM-DDT" of a day since the epoch, remembered (a dict read costs a third of lru_cache's call)."""
+    if len(_DAYS) >= 4096:
+        _DAYS.clear()
+    text = _DAYS[day] = f"{(EPOCH + timedelta(days=day)).date().isoformat()}T"
+    return text
 
 
 _CLOCK = tuple(f"{minute // 60:02d}:{minute % 60:02d}:" for minute in range(1440))  # "HH:MM:" of a day's minutes
-_SECONDS = tuple(f"{second:02d}" for second in range(60))
+_SECONDS = tuple(f"{second:02d}." for second in range(60))  # "SS.", the dot of the fraction that follows
 
 
 def timestamp_text(microseconds: int) -> str:
     """format_timestamp(EPOCH + microseconds), by integer arithmetic and small tables."""
-    seconds, fraction = divmod(microseconds, 10**6)
-    day, second = divmod(seconds, 86400)
-    minute, second = divmod(second, 60)
+    day, rest = divmod(microseconds, DAY_US)
+    minute, rest = divmod(rest, 60 * 10**6)
+    second, fraction = divmod(rest, 10**6)
     # The API prints microseconds without trailing zeros, and none at all on a whole second;
     # str(10**6 + fraction)[1:] pads to six digits at a third of the cost of a format spec.
     if fraction % 10:
-        return f"{_day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}.{str(10**6 + fraction)[1:]}+00:00"
+        return f"{_DAYS.get(day) or _day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}{str(10**6 + fraction)[1:]}+00:00"
     if fraction:
-        return f"{_day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}.{str(10**6 + fraction)[1:].rstrip('0')}+00:00"
-    return f"{_day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}+00:00"
+        fraction = str(10**6 + fraction)[1:].rstrip("0")
+        return f"{_DAYS.get(day) or _day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}{fraction}+00:00"
+    return f"{_DAYS.get(day) or _day_text(day)}{_CLOCK[minute]}{_SECONDS[second][:2]}+00:00"
 
 
 # Bytes 32..48 of a conversation's first digest, read in one call: platform, its point in its arrival
@@ -68,6 +80,41 @@ _FIELDS = struct.Struct(">HIIBBBBBH")
 _SPANS_US = (30 * 60 * 10**6,) * 5 + (6 * 3600 * 10**6,) * 3 + (3 * DAY_US,) * 2
 # Snapshots a history keeps: the instants of a page walk and of a running clock's last seconds.
 _SNAPSHOTS = 8
+
+
+# sns_user_id(platform, head[16:32]) (data/platforms.py) of each text platform, written to read a
+# conversation's head digest and its hex digits as they are: no slice or hex a platform does not
+# need, no chain of comparisons. tests/data/test_platforms.py holds them equal.
+def _web_user(head: bytes, hexed: str) -> str:
+    return uuid4_hex(hexed[32:64])
+
+
+def _whatsapp_user(head: bytes, hexed: str) -> str:
+    code, length = WHATSAPP_NUMBERING[head[16] % len(WHATSAPP_NUMBERING)]
+    return code + decimal_digits(head[17:32], length)
+
+
+def _line_user(head: bytes, hexed: str) -> str:
+    return "U" + hexed[32:64]
+
+
+def _meta_user(head: bytes, hexed: str) -> str:
+    number = int.from_bytes(head[16:32], "big")  # decimal_digits(head[16:32], 16) written out
+    return str((1 + number % 9) * 10**15 + (number // 9) % 10**15)
+
+
+def _naver_user(head: bytes, hexed: str) -> str:
+    return urlsafe_b64encode(head[16:32]).decode()[:22]
+
+
+SNS_USER_ID_OF_HEAD = {"web": _web_user, "whatsapp": _whatsapp_user, "line": _line_user, "instagram": _meta_user,
+                       "facebook-messenger": _meta_user, "navertalktalk": _naver_user}
+# TEXT_PLATFORM_TABLE with what each row's conversations read: (platform, its users' ids, the locale of
+# each value of the language byte), so a conversation indexes where it would reduce modulo and look up.
+_LOCALE_BY_LANGUAGE = {platform: tuple(locales[language % len(locales)] for language in range(256))
+                       for platform, locales in PLATFORM_LOCALES.items() if locales}
+_TEXT_PLATFORMS = tuple((platform, SNS_USER_ID_OF_HEAD[platform], _LOCALE_BY_LANGUAGE[platform])
+                        for platform in TEXT_PLATFORM_TABLE)
 
 
 def _slot_draw(head):
@@ -119,81 +166,97 @@ class GeneratedHistory:
     def page(self, state: str | None, offset: int, limit: int, at: int | None = None) -> list:
         """Conversations offset..offset+limit-1 (newest first) among those in `state` (None: all) at `at`."""
         snapshot = self.snapshot(at)
-        positions = snapshot.positions(state, offset, limit)
-        return list(map(self._build, positions, self.lives.lives_of(positions), repeat(snapshot.at)))
+        return self._build(snapshot.positions(state, offset, limit), snapshot.at)
 
     def conversation(self, n: int, at: int | None = None) -> dict:
         """Arrival n (0 the oldest) as the API prints it at `at`; it must have arrived by then."""
         snapshot = self.snapshot(at)
         if not 0 <= n < snapshot.arrived:
             raise IndexError(f"conversation {n} has not arrived at that instant")
-        return self._build(n, self.lives.life(n), snapshot.at)
+        return self._build([n], snapshot.at)[0]
 
-    def _build(self, n: int, life, at: int) -> dict:
-        """Arrival n, whose life is `life`, at instant `at` (it has arrived by then)."""
-        number = n.to_bytes(8, "big")
-        hasher = self._head.copy()
-        hasher.update(number)
-        head = hasher.digest()
-        pick, draw, length, signed_in, shape, language, text, human, room = _FIELDS.unpack_from(head, 32)
-        created_us = self.arrivals.moment(n, draw)
-        kind = life.kind
-        user_id = last_message = voice_path = None
-        if kind == VOICE:  # a block's one voice call gives voice its tenth of the platforms
-            platform, duration, events = "voice", self._durations[VOICE], 1
-            metadata = {"type": "voice_chat"}
-            voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
-        else:
-            platform = TEXT_PLATFORM_TABLE[pick % len(TEXT_PLATFORM_TABLE)]
-            # Scaled, not reduced modulo the span, so the six-hour and three-day spans are reached.
-            duration = (length * _SPANS_US[length % 10] >> 32) if kind == OPEN else self._durations[kind]
-            events = 2 + room % 7
-        # Ended exactly when Snapshot.ended counts it (arrival moments increase), read without those counts.
-        in_progress = kind == OPEN or created_us + duration > at
-        # Messages come every `gap` from the start; an ended conversation was last updated when it ended.
-        if in_progress:
-            gap = max(1, duration // events)
-            event = min((at - created_us) // gap, events)
-            updated_us = created_us + event * gap
-        else:
-            event, updated_us = events, created_us + duration
-        if platform != "voice":
-            anonymous = signed_in < 218  # about 85% of users never sign in, as in the document
-            metadata = {"anonymous": anonymous}
-            shape %= 20  # 2 in 20 conversations show no message; the others the user's and the bot's in turn
-            bot = shape >= 2 and event % 2 == 1
-            if not anonymous or bot:  # a second digest holds the user's and the messages' ids
-                hasher = self._tail.copy()
-                hasher.update(number)
-                tail = hasher.digest()
-                if not anonymous:
-                    user_id = uuid4_text(tail[16:32])
-            if shape >= 2:
-                locales = PLATFORM_LOCALES[platform]
-                user_texts, bot_texts = self._pools.get(locales[language % len(locales)])
-                if not bot:
-                    last_message = user_texts[(text + event) % len(user_texts)]
-                else:
-                    last_message = {
-                        "content": bot_texts[(text + event) % len(bot_texts)],
-                        # Each message of the conversation its own id: the event number varies the last bytes.
-                        "id": uuid4_text(tail[0:12] + (int.from_bytes(tail[12:16], "big") ^ event).to_bytes(4, "big")),
-                        "sender_type": "bot",
-                    }
-        return {
-            "active": in_progress,
-            "chatbot_id": self.chatbot_id,
-            "created_at": timestamp_text(created_us),
-            "id": uuid4_text(head[0:16]),
-            "is_human_mode": in_progress and human < 13,
-            "last_message": last_message,
-            "metadata": metadata,
-            "migrated_data": False,
-            "platform": platform,
-            "session_token": None,
-            "sns_user_id": sns_user_id(platform, head[16:32]),
-            "state": "in_progress" if in_progress else life.final,
-            "updated_at": timestamp_text(updated_us),
-            "user_id": user_id,
-            "voice_path": voice_path,
-        }
+    def _build(self, numbers: list, at: int) -> list:
+        """Arrivals `numbers` (each arrived by instant `at`) as the API prints them, in that order."""
+        # One loop for a page, what it reads bound to locals once: a page is built ten or a hundred
+        # conversations at a time, and a call and an attribute lookup per conversation add up.
+        head_copy, tail_copy, moment, block_of = self._head.copy, self._tail.copy, self.arrivals.moment, self.lives.block
+        durations, pools_get, chatbot_id = self._durations, self._pools.get, self.chatbot_id
+        unpack_from, text_platforms, stamp = _FIELDS.unpack_from, _TEXT_PLATFORMS, timestamp_text
+        lives, last_block = None, -1
+        built = []
+        for n in numbers:
+            number = n.to_bytes(8, "big")
+            hasher = head_copy()
+            hasher.update(number)
+            head = hasher.digest()
+            hexed = head.hex()  # the id and some users' ids are hex digits of it: one call for all
+            pick, draw, length, signed_in, shape, language, text, human, room = unpack_from(head, 32)
+            created_us = moment(n, draw)
+            if n // BLOCK != last_block:  # a page's arrivals are consecutive, or at least ordered: few blocks
+                last_block = n // BLOCK
+                lives = block_of(last_block)
+            life = lives[n % BLOCK]
+            kind = life.kind
+            user_id = last_message = voice_path = None
+            if kind == VOICE:  # a block's one voice call gives voice its tenth of the platforms
+                platform, duration, events, sns_user_id = "voice", durations[VOICE], 1, None
+                metadata = {"type": "voice_chat"}
+                voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
+            else:
+                platform, user_of, locale_of = text_platforms[pick % len(text_platforms)]
+                sns_user_id = user_of(head, hexed)
+                # Scaled, not reduced modulo the span, so the six-hour and three-day spans are reached.
+                duration = (length * _SPANS_US[length % 10] >> 32) if kind == OPEN else durations[kind]
+                events = 2 + room % 7
+            # Ended exactly when Snapshot.ended counts it (arrival moments increase), read without those counts.
+            in_progress = kind == OPEN or created_us + duration > at
+            # Messages come every `gap` from the start; an ended conversation was last updated when it ended.
+            if in_progress:  # (`or 1` and the test rather than max() and min(): two calls fewer)
+                gap = duration // events or 1
+                event = (at - created_us) // gap
+                if event > events:
+                    event = events
+                updated_us = created_us + event * gap
+            else:
+                event, updated_us = events, created_us + duration
+            if platform != "voice":
+                anonymous = signed_in < 218  # about 85% of users never sign in, as in the document
+                metadata = {"anonymous": anonymous}
+                shape %= 20  # 2 in 20 conversations show no message; the others the user's and the bot's in turn
+                bot = shape >= 2 and event % 2 == 1
+                if not anonymous or bot:  # a second digest holds the user's and the messages' ids
+                    hasher = tail_copy()
+                    hasher.update(number)
+                    tail = hasher.hexdigest()
+                    if not anonymous:
+                        user_id = uuid4_hex(tail[32:64])
+                if shape >= 2:
+                    user_texts, bot_texts = pools_get(locale_of[language])
+                    if not bot:
+                        last_message = user_texts[(text + event) % len(user_texts)]
+                    else:
+                        # Each message of the conversation its own id: the event number varies its last bytes.
+                        last_message = {
+                            "content": bot_texts[(text + event) % len(bot_texts)],
+                            "id": uuid4_hex(f"{tail[:24]}{int(tail[24:32], 16) ^ event:08x}"),
+                            "sender_type": "bot",
+                        }
+            built.append({
+                "active": in_progress,
+                "chatbot_id": chatbot_id,
+                "created_at": stamp(created_us),
+                # uuid4_hex(hexed[:32]) written out: every conversation has one.
+                "id": f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{UUID_VARIANT[hexed[16]]}{hexed[17:20]}-{hexed[20:32]}",
+                "is_human_mode": in_progress and human < 13,
+                "last_message": last_message,
+                "metadata": metadata,
+                "migrated_data": False,
+                "platform": platform,
+                "session_token": None,
+                "sns_user_id": sns_user_id,
+                "state": "in_progress" if in_progress else life.final,
+                "updated_at": stamp(updated_us),
+                "user_id": user_id,
+                "voice_path": voice_path,
+            })
+        return built

@@ -47,17 +47,22 @@ WHATSAPP_NUMBERING = (("55", 11), ("52", 10), ("91", 10), ("62", 11), ("1", 10),
 
 def uuid4_text(raw: bytes) -> str:
     """Format 16 bytes as a version-4 UUID string."""
+    return uuid4_hex(raw[:16].hex())
+
+
+def uuid4_hex(h: str) -> str:
+    """Format 16 bytes written as 32 hex digits as a version-4 UUID string."""
     # As uuid.UUID(bytes=raw, version=4) would, at a fraction of the cost: the version nibble
     # becomes 4 and the variant's two bits 10, so byte 8's high nibble is one of 8, 9, a, b.
-    h = raw[:16].hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[raw[8] >> 4]}{h[17:20]}-{h[20:32]}"
+    # Taking hex digits lets a caller hex a whole digest once and format several ids from it.
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{UUID_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
-_VARIANT = "89ab" * 4
+UUID_VARIANT = {digit: "89ab"[int(digit, 16) % 4] for digit in "0123456789abcdef"}
 
 
-def _digits(raw: bytes, count: int) -> str:
-    """A string of `count` decimal digits, the first not zero."""
+def decimal_digits(raw: bytes, count: int) -> str:
+    """A string of `count` decimal digits, the first not zero, drawn from `raw`."""
     number = int.from_bytes(raw, "big")
     scale = _SCALES[count]
     # first * 10**(count-1) + rest prints as the first digit, then rest padded to count-1 digits.
@@ -73,11 +78,11 @@ def sns_user_id(platform: str, raw: bytes) -> str | None:
         return uuid4_text(raw)
     if platform == "whatsapp":
         code, length = WHATSAPP_NUMBERING[raw[0] % len(WHATSAPP_NUMBERING)]
-        return code + _digits(raw[1:], length)
+        return code + decimal_digits(raw[1:], length)
     if platform == "line":
         return "U" + raw[:16].hex()
     if platform in ("instagram", "facebook-messenger"):
-        return _digits(raw, 16)
+        return decimal_digits(raw, 16)
     if platform == "navertalktalk":
         return base64.urlsafe_b64encode(raw[:16]).decode()[:22]
     return None
