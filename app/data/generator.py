@@ -46,7 +46,7 @@ _DAYS = {}  # day since the epoch -> "YYYY-MM-DDT": a history spans a few months
 
 
 def _day_text(day: int) -> str:
-    """"YYYY-MM-DDT" of a day since the epoch, remembered (a dict read costs a third of lru_cache's call)."""
+    """"YYYY-MM-DDT" of a day since the epoch, remembered in _DAYS (a dict read: lru_cache's call costs more)."""
     if len(_DAYS) >= 4096:
         _DAYS.clear()
     text = _DAYS[day] = f"{(EPOCH + timedelta(days=day)).date().isoformat()}T"
@@ -65,11 +65,12 @@ def timestamp_text(microseconds: int) -> str:
     # The API prints microseconds without trailing zeros, and none at all on a whole second;
     # str(10**6 + fraction)[1:] pads to six digits at a third of the cost of a format spec.
     if fraction % 10:
-        return f"{_DAYS.get(day) or _day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}{str(10**6 + fraction)[1:]}+00:00"
+        return (f"{_DAYS.get(day) or _day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}"
+                f"{str(10**6 + fraction)[1:]}+00:00")
+    date = _DAYS.get(day) or _day_text(day)
     if fraction:
-        fraction = str(10**6 + fraction)[1:].rstrip("0")
-        return f"{_DAYS.get(day) or _day_text(day)}{_CLOCK[minute]}{_SECONDS[second]}{fraction}+00:00"
-    return f"{_DAYS.get(day) or _day_text(day)}{_CLOCK[minute]}{_SECONDS[second][:2]}+00:00"
+        return f"{date}{_CLOCK[minute]}{_SECONDS[second]}{str(10**6 + fraction)[1:].rstrip('0')}+00:00"
+    return f"{date}{_CLOCK[minute]}{_SECONDS[second][:2]}+00:00"
 
 
 # Bytes 32..48 of a conversation's first digest, read in one call: platform, its point in its arrival
@@ -107,8 +108,8 @@ def _naver_user(head: bytes, hexed: str) -> str:
     return urlsafe_b64encode(head[16:32]).decode()[:22]
 
 
-SNS_USER_ID_OF_HEAD = {"web": _web_user, "whatsapp": _whatsapp_user, "line": _line_user, "instagram": _meta_user,
-                       "facebook-messenger": _meta_user, "navertalktalk": _naver_user}
+SNS_USER_ID_OF_HEAD = {"web": _web_user, "whatsapp": _whatsapp_user, "line": _line_user,
+                       "instagram": _meta_user, "facebook-messenger": _meta_user, "navertalktalk": _naver_user}
 # TEXT_PLATFORM_TABLE with what each row's conversations read: (platform, its users' ids, the locale of
 # each value of the language byte), so a conversation indexes where it would reduce modulo and look up.
 _LOCALE_BY_LANGUAGE = {platform: tuple(locales[language % len(locales)] for language in range(256))
@@ -179,7 +180,8 @@ class GeneratedHistory:
         """Arrivals `numbers` (each arrived by instant `at`) as the API prints them, in that order."""
         # One loop for a page, what it reads bound to locals once: a page is built ten or a hundred
         # conversations at a time, and a call and an attribute lookup per conversation add up.
-        head_copy, tail_copy, moment, block_of = self._head.copy, self._tail.copy, self.arrivals.moment, self.lives.block
+        head_copy, tail_copy, moment = self._head.copy, self._tail.copy, self.arrivals.moment
+        block_of = self.lives.block
         durations, pools_get, chatbot_id = self._durations, self._pools.get, self.chatbot_id
         unpack_from, text_platforms, stamp = _FIELDS.unpack_from, _TEXT_PLATFORMS, timestamp_text
         lives, last_block = None, -1
@@ -246,7 +248,8 @@ class GeneratedHistory:
                 "chatbot_id": chatbot_id,
                 "created_at": stamp(created_us),
                 # uuid4_hex(hexed[:32]) written out: every conversation has one.
-                "id": f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{UUID_VARIANT[hexed[16]]}{hexed[17:20]}-{hexed[20:32]}",
+                "id": f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{UUID_VARIANT[hexed[16]]}{hexed[17:20]}-"
+                      f"{hexed[20:32]}",
                 "is_human_mode": in_progress and human < 13,
                 "last_message": last_message,
                 "metadata": metadata,

@@ -1,4 +1,4 @@
-"""The generator's per-platform fast copies read a conversation's head digest as the plain functions read its bytes."""
+"""The generator's per-platform copies read a conversation's head digest as the plain functions read its bytes."""
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,7 +21,8 @@ def test_sns_user_ids_of_a_head_match_sns_user_id(head, platform):
 
 
 def test_every_text_platform_has_its_user_ids():
-    assert set(SNS_USER_ID_OF_HEAD) == set(TEXT_PLATFORM_TABLE) == {p for p, locales in PLATFORM_LOCALES.items() if locales}
+    texting = {platform for platform, locales in PLATFORM_LOCALES.items() if locales}
+    assert set(SNS_USER_ID_OF_HEAD) == set(TEXT_PLATFORM_TABLE) == texting
 
 
 @given(st.integers(0, 65535), st.integers(0, 255))
