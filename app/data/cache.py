@@ -36,8 +36,12 @@ class BoundedCache(OrderedDict):
 
     def recall(self, key):
         """The value kept under `key`, or None; marks it recently used."""
-        with self.lock:
-            value = self.get(key)
-            if value is not None:
+        # No lock: each OrderedDict call is one step under the GIL, and a request makes several
+        # recalls. Another thread may drop the key between the two; then it is simply not marked.
+        value = self.get(key)
+        if value is not None:
+            try:
                 self.move_to_end(key)
-            return value
+            except KeyError:
+                pass
+        return value
