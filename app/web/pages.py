@@ -4,6 +4,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import lru_cache
+from operator import attrgetter
 from urllib.parse import urlencode
 
 from marshmallow import Schema
@@ -48,7 +49,7 @@ def link_header(base_url: str, query: PageQuery, total: int) -> str:
         relations["prev"] = min(query.page - 1, last)
     if query.page < last:
         relations["next"] = query.page + 1
-    tail = _kept_parameters(query)
+    tail = _kept_parameters(_kept_values(query))
     return ", ".join(
         f'<{base_url}?page={relations[rel]}{tail}>; rel="{rel}"'
         for rel in ("first", "prev", "next", "last")
@@ -72,11 +73,11 @@ def page_headers(base_url: str, query: PageQuery, total: int, body: bytes) -> li
     ]
 
 
-def _kept_parameters(query: PageQuery) -> str:
-    """'&name=value' for every parameter of the query but the page, in its order; unset ones left out."""
+@lru_cache(maxsize=256)  # a few page sizes and filters are ever walked: each walk's pages share this
+def _kept_parameters(values: tuple) -> str:
+    """'&name=value' for every parameter of a query but the page (`values` in _KEPT's order); unset ones left out."""
     kept = []
-    for name in _KEPT:
-        value = getattr(query, name)
+    for name, value in zip(_KEPT, values):
         if value is None:
             continue
         # Whole numbers need no encoding: urlencode per parameter would cost more than the page.
@@ -86,3 +87,5 @@ def _kept_parameters(query: PageQuery) -> str:
 
 # Every parameter of a PageQuery but the page, in its order: what each Link URL keeps.
 _KEPT = tuple(field.name for field in fields(PageQuery) if field.name != "page")
+# A query's values of _KEPT as a tuple, read in one C call (attrgetter of a single name returns the value alone).
+_kept_values = attrgetter(*_KEPT) if len(_KEPT) > 1 else lambda query: (getattr(query, _KEPT[0]),)
