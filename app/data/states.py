@@ -146,14 +146,6 @@ class LifeLayout:
         """The life of arrival n."""
         return self.block(n // BLOCK)[n % BLOCK]
 
-    def lives_of(self, numbers: list) -> list:
-        """The lives of arrivals `numbers`, each block looked up once (a page falls in one to a few)."""
-        blocks = {}
-        for n in numbers:
-            if n // BLOCK not in blocks:
-                blocks[n // BLOCK] = self.block(n // BLOCK)
-        return [blocks[n // BLOCK][n % BLOCK] for n in numbers]
-
     def count(self, lives: frozenset, end: int) -> int:
         """How many of arrivals 0..end-1 have one of `lives`."""
         whole, rest = divmod(end, BLOCK)
