@@ -97,7 +97,7 @@ def open_store(
                 f"Redis support is not available in this build ({error}); leave the setting empty for "
                 "the embedded store."
             ) from error
-        return RedisStore(location, journal_size=journal_size)
+        return RedisStore(location, journal_size=journal_size, journal_namespaces=journal_namespaces)
     raise StoreConfigError(
         "Give 'embedded' (or nothing) for the embedded store, or a URL like redis://127.0.0.1:6379/0."
     )
