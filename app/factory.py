@@ -76,7 +76,9 @@ def create_app(config=None, environ=None):
     admission = app.extensions[ADMISSION] = Admission(PAGE_ROUTES, settings["base_path"])
     # Made here, in gunicorn's master before the fork, so that every worker shares it.
     try:
-        store = app.extensions[control.STORE] = open_store(settings["store"], settings["journal_size"])
+        store = app.extensions[control.STORE] = open_store(
+            settings["store"], settings["journal_size"], settings["journal_namespaces"]
+        )
     except StoreConfigError as error:
         raise ConfigError(f"Setting {SETTINGS['store'].label()}: {error}") from error
     app.extensions[STORED] = StoredChatbots(store)

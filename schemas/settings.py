@@ -184,6 +184,9 @@ class SettingsSchema(Schema):
                     "embedded: shared by this server's workers"))
     journal_size = _whole_number(1000, 0, 1_000_000, **_described(
         "--journal-size", "MOCK_JOURNAL_SIZE", "requests each namespace's journal keeps, 0 for none"))
+    journal_namespaces = _whole_number(100, 1, 100_000, **_described(
+        "--journal-namespaces", "MOCK_JOURNAL_NAMESPACES",
+        "namespaces whose journals are kept; the least recently journalled one's journal goes first"))
     admin_token = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(
         r"[\x21-\x7e]{16,256}\Z", error="Give 16 to 256 printable ASCII characters without spaces."
     ), **_described("--admin-token", "MOCK_ADMIN_TOKEN",

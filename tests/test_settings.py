@@ -37,6 +37,10 @@ BAD_VALUES = [
     ("error_rate", "2", "is out of range; give a share from 0 to 1"),
     ("error_rate", "nan", "not permitted"),
     ("error_rate", "often", "Not a valid number; give a share from 0 to 1"),
+    ("journal_namespaces", "0", "0 is out of range; give a whole number from 1 to 100000."),
+    ("journal_namespaces", "100001", "100001 is out of range; give a whole number from 1 to 100000."),
+    ("journal_namespaces", "many", "Not a valid integer; give a whole number from 1 to 100000."),
+    ("journal_namespaces", "1.5", "Not a valid integer; give a whole number from 1 to 100000."),
     ("max_body", "-1", "-1 is out of range; give a whole number from 0 up."),
     ("max_body", "1MB", "Not a valid integer; give a whole number from 0 up."),
     ("host", "", "Not an address or host name; give one, e.g. 127.0.0.1"),
@@ -110,6 +114,7 @@ def test_defaults():
     assert settings["host"] == "127.0.0.1" and settings["port"] == 8000
     assert settings["seed"] == 20250307 and settings["base_path"] == ""
     assert settings["api_keys"] == () and settings["fixtures_dir"] is None
+    assert settings["journal_size"] == 1000 and settings["journal_namespaces"] == 100
 
 
 def _total(app, chatbot=GENERATED_CHATBOT):

@@ -11,6 +11,9 @@ from abc import ABC, abstractmethod
 DEFAULT_NAMESPACE = "default"
 # Entries each namespace's journal keeps, newest first, by default (the journal_size setting).
 JOURNAL_SIZE = 1000
+# Namespaces whose journals are kept, by default (the journal_namespaces setting): CI jobs that take a
+# fresh namespace each would otherwise grow the journals without bound.
+JOURNAL_NAMESPACES = 100
 
 
 class StoreUnavailable(Exception):
@@ -23,6 +26,11 @@ class Store(ABC):
     Read your writes: once a write method returns, every reader of the same store, in any worker
     or server, sees it; `generation()` tells readers cheaply (no round trip per request) whether
     anything changed since they last looked. Every method may raise StoreUnavailable.
+
+    The journal is bounded twice: each namespace's keeps its newest `journal_size` entries, and the
+    journals of at most `journal_namespaces` namespaces are kept. When a request is journalled in
+    one more, the journal of the namespace least recently journalled is dropped whole, as if
+    cleared; chatbot data is never dropped (it is what a client set, and stays until reset).
     """
 
     @abstractmethod
@@ -51,7 +59,11 @@ class Store(ABC):
 
     @abstractmethod
     def record(self, namespace: str, entry: dict) -> None:
-        """Add a request to a namespace's journal (bounded: the oldest entries go first)."""
+        """Add a request to a namespace's journal (bounded: the oldest entries go first).
+
+        A namespace with no journal yet may drop the least recently journalled namespace's journal,
+        so that no more than `journal_namespaces` are kept; the check costs nothing per request.
+        """
 
     @abstractmethod
     def journal(self, namespace: str, path: str | None = None, limit: int | None = None) -> list[dict]:
@@ -59,7 +71,7 @@ class Store(ABC):
 
     @abstractmethod
     def clear_journal(self, namespace: str) -> None:
-        """Empty a namespace's journal."""
+        """Empty a namespace's journal (it no longer counts against `journal_namespaces`)."""
 
     def close(self) -> None:
         """Release connections and files; the store is not used afterwards."""
@@ -69,12 +81,14 @@ class StoreConfigError(ValueError):
     """A store setting that names no store this build can open; the message says why."""
 
 
-def open_store(location: str = "", journal_size: int = JOURNAL_SIZE) -> Store:
+def open_store(
+    location: str = "", journal_size: int = JOURNAL_SIZE, journal_namespaces: int = JOURNAL_NAMESPACES
+) -> Store:
     """The store a `store` setting names: "" or "embedded" (the default), or "redis://host:port/db"."""
     if location in ("", "embedded"):
         from conversations_mock.store.embedded import EmbeddedStore
 
-        return EmbeddedStore(journal_size)
+        return EmbeddedStore(journal_size, journal_namespaces=journal_namespaces)
     if location.startswith(("redis://", "rediss://")):
         try:
             from conversations_mock.store.redis import RedisStore
@@ -83,7 +97,7 @@ def open_store(location: str = "", journal_size: int = JOURNAL_SIZE) -> Store:
                 f"Redis support is not available in this build ({error}); leave the setting empty for "
                 "the embedded store."
             ) from error
-        return RedisStore(location, journal_size=journal_size)
+        return RedisStore(location, journal_size=journal_size, journal_namespaces=journal_namespaces)
     raise StoreConfigError(
         "Give 'embedded' (or nothing) for the embedded store, or a URL like redis://127.0.0.1:6379/0."
     )

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import weakref
 
-from conversations_mock.store import JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
 from conversations_mock.store.journal_files import JournalFiles
 
 _COUNTER = struct.Struct("<q")
@@ -46,9 +46,13 @@ class EmbeddedStore(Store):
 
     :param journal_size: entries each namespace's journal keeps (0: none are kept)
     :param directory: where to keep the files (default: a new private temporary directory, removed at exit)
+    :param journal_namespaces: namespaces whose journals are kept (JournalFiles says how)
     """
 
-    def __init__(self, journal_size: int = JOURNAL_SIZE, directory: str | None = None):
+    def __init__(
+        self, journal_size: int = JOURNAL_SIZE, directory: str | None = None,
+        journal_namespaces: int = JOURNAL_NAMESPACES,
+    ):
         self.journal_size = journal_size
         self.directory = directory or tempfile.mkdtemp(prefix="conversations-mock-store-")
         self.path = os.path.join(self.directory, "store.sqlite3")
@@ -65,7 +69,9 @@ class EmbeddedStore(Store):
         self._connection = None
         self._lock = None
         self._inherited = []  # connections opened before a fork: never used or closed again in the child
-        self._journal = JournalFiles(os.path.join(self.directory, "journal"), journal_size)
+        self._journal = JournalFiles(
+            os.path.join(self.directory, "journal"), journal_size, journal_namespaces
+        )
         # The schema is made now, by the process that calls create_app, on a connection closed before a fork.
         with sqlite3.connect(self.path) as connection:
             connection.execute("PRAGMA journal_mode=WAL")

@@ -7,6 +7,11 @@ reads it (about 0.05 us) instead of an fstat per write, and only when it moved c
 its open files are gone. A reader lists every process's files of the namespace and merges them,
 newest first. Each file holds at most `size` entries; the one before it is kept as `.previous`,
 so the newest `size` entries of every process are always there.
+
+The journals of at most `namespaces` namespaces are kept. A process checks only when it starts a
+file for a namespace it has none of (not per write): it lists the directory, takes each
+namespace's newest file modification time as when it was last journalled, and removes every
+process's files of the namespaces beyond the newest `namespaces`, as a clear does.
 """
 
 import contextlib
@@ -21,6 +26,8 @@ import weakref
 
 import orjson
 
+from conversations_mock.store import JOURNAL_NAMESPACES
+
 # Files a process keeps open at once (one per namespace it journals); the least recently used is closed.
 OPEN_FILES = 64
 # The shared clear counter's file in the journal directory: no namespace's file is named so (theirs are hex.pid).
@@ -33,11 +40,13 @@ class JournalFiles:
 
     :param directory: a directory only this server's processes use
     :param size: entries each namespace's journal keeps (0: none)
+    :param namespaces: namespaces whose journals are kept (the least recently written ones' go first)
     """
 
-    def __init__(self, directory: str, size: int):
+    def __init__(self, directory: str, size: int, namespaces: int = JOURNAL_NAMESPACES):
         self.directory = directory
         self.size = size
+        self.namespaces = namespaces
         os.makedirs(directory, mode=0o700, exist_ok=True)
         self._clears = _map_counter(os.path.join(directory, CLEARS))
         self._seen = self._clear_count()
@@ -107,7 +116,33 @@ class JournalFiles:
         if os.fstat(descriptor).st_size:  # reopened after being closed as least recently used
             with open(path, "rb") as file:
                 count = file.read().count(b"\n")
+        else:  # a new file, maybe a new namespace: the only time the namespaces' bound is checked
+            self._drop_least_recent(os.path.basename(self._base(namespace)))
         return [descriptor, count, path]
+
+    def _drop_least_recent(self, keep: str):
+        """Remove the files of the namespaces least recently written, past the newest `namespaces` (and `keep`)."""
+        last_written = {}  # a namespace's file name stem -> the newest modification time of its files
+        files = {}
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                stem = entry.name.split(".", 1)[0]
+                if entry.name == CLEARS or stem == keep:
+                    continue
+                try:
+                    written = entry.stat().st_mtime_ns
+                except FileNotFoundError:  # cleared, rotated or dropped meanwhile
+                    continue
+                last_written[stem] = max(written, last_written.get(stem, 0))
+                files.setdefault(stem, []).append(entry.path)
+        excess = len(last_written) + 1 - self.namespaces  # + 1: `keep`, just written
+        if excess <= 0:
+            return
+        for stem in sorted(last_written, key=last_written.get)[:excess]:
+            for name in files[stem]:
+                with contextlib.suppress(FileNotFoundError):  # another process dropped it too
+                    os.remove(name)
+        self._count_clear()
 
     def read(self, namespace: str, path: str | None = None, limit: int | None = None) -> list[dict]:
         """The namespace's entries (of `path` only, if given), newest first, at most `limit` and `size`."""
@@ -140,6 +175,10 @@ class JournalFiles:
                 os.remove(name)
             except FileNotFoundError:
                 pass
+        self._count_clear()
+
+    def _count_clear(self):
+        """Move the clear counter, after removing files: writers holding them open start new ones."""
         # Under a file lock: two processes clearing at once each move it, so no writer misses the second.
         descriptor = os.open(os.path.join(self.directory, CLEARS), os.O_RDWR)
         try:

@@ -1,7 +1,10 @@
 """RedisStore: the Store contract over one Redis database, shared by any number of servers and workers.
 
 Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a capped
-list per namespace for the journal (LPUSH + LTRIM), and one pub/sub channel per database.
+list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
+when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
+trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
+transaction as its pushes.
 
 Readers pay no round trip per request: each process keeps a local generation, bumped by a
 background listener (a thread; a greenlet under gevent's monkey-patching) when a 'gen' message
@@ -31,7 +34,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from conversations_mock.store import JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
 
 PREFIX = "conversations-mock:"
 # Short timeouts: a paused or unreachable Redis is a 503 within about a second, not a hung request.
@@ -43,6 +46,23 @@ FLUSH_EVERY = 0.02
 PING_EVERY = 0.5
 # No answer to a ping for this long: Redis is taken as unreachable (it may be paused, the TCP connection open).
 SILENCE_LIMIT = 1.5
+# The namespaces just flushed become the newest in the `journalled` set (by Redis's clock, the same
+# for every server; in the flush's order within it), then the oldest past the bound lose their lists.
+# KEYS[1]: the set; ARGV: the bound, the journal keys' prefix, the namespaces flushed.
+_TRIM_JOURNALS = """
+if redis.replicate_commands then redis.replicate_commands() end  -- TIME before writes: Redis < 5 needs it
+local now = redis.call('TIME')
+local score = tonumber(now[1]) * 1000000 + tonumber(now[2])
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], score + i, ARGV[i]) end
+local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if excess > 0 then
+  for _, namespace in ipairs(redis.call('ZRANGE', KEYS[1], 0, excess - 1)) do
+    redis.call('DEL', ARGV[2] .. namespace)
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
+end
+return excess
+"""
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +81,17 @@ def masked(url: str) -> str:
 class RedisStore(Store):
     """The Store contract in one Redis database; see the module's docstring for how readers stay cheap."""
 
-    def __init__(self, url: str, journal_size: int = JOURNAL_SIZE):
+    def __init__(self, url: str, journal_size: int = JOURNAL_SIZE, journal_namespaces: int = JOURNAL_NAMESPACES):
         self.url = url
         self.journal_size = journal_size
+        self.journal_namespaces = journal_namespaces
         self._client = redis.Redis.from_url(
             url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT,
             retry=Retry(NoBackoff(), 0), health_check_interval=0,
         )
         db = self._client.connection_pool.connection_kwargs.get("db", 0)
         self._channel = f"{PREFIX}events:{db}"
+        self._journalled = f"{PREFIX}journalled"
         self._closed = False
         # Kept across a fork: a child's first subscription moves it past what its parent's readers saw.
         self._generation = 0
@@ -125,7 +147,7 @@ class RedisStore(Store):
 
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
-        self._call(self._client.delete, self._chatbots_key(namespace), self._journal_key(namespace))
+        self._forget_journal(namespace, self._chatbots_key(namespace))
         self._changed()
 
     def generation(self):
@@ -169,19 +191,30 @@ class RedisStore(Store):
 
     def clear_journal(self, namespace):
         self._broadcast("flush")
-        self._call(self._client.delete, self._journal_key(namespace))
+        self._forget_journal(namespace)
+
+    def _forget_journal(self, namespace, *keys):
+        """Delete the namespace's journal (and `keys`): it no longer counts against the bound."""
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(self._journal_key(namespace), *keys)
+        pipe.zrem(self._journalled, namespace)
+        self._call(pipe.execute)
 
     def _flush(self):
-        """Write this process's buffered entries: one pipeline, LPUSH + LTRIM per namespace."""
+        """Write this process's buffered entries: one transaction, LPUSH + LTRIM per namespace, then the trim."""
         with self._lock:
             buffered, self._buffer = self._buffer, {}
         if not buffered:
             return
-        pipe = self._client.pipeline(transaction=False)
+        # One MULTI, pushes and trim together: another server's trim cannot drop a list between its
+        # push and its entry in the set, which would leave a list that no later trim knows of.
+        pipe = self._client.pipeline(transaction=True)
         for namespace, lines in buffered.items():
             key = self._journal_key(namespace)
             pipe.lpush(key, *lines)
             pipe.ltrim(key, 0, self.journal_size - 1)
+        # EVAL, not EVALSHA: Redis caches the script by its hash, and a restarted Redis needs no reload.
+        pipe.eval(_TRIM_JOURNALS, 1, self._journalled, self.journal_namespaces, self._journal_key(""), *buffered)
         try:
             pipe.execute()
         except Exception:

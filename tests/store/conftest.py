@@ -5,28 +5,30 @@ import pytest
 from conversations_mock.store.embedded import EmbeddedStore
 
 
-def _embedded(request, journal_size):
-    return EmbeddedStore(journal_size)
+def _embedded(request, journal_size, journal_namespaces):
+    return EmbeddedStore(journal_size, journal_namespaces=journal_namespaces)
 
 
-def _redis(request, journal_size):
+def _redis(request, journal_size, journal_namespaces):
     from conversations_mock.store.redis import RedisStore
 
     # The session's redis-server (tests/conftest.py), emptied for this test; it fails, naming it, if missing.
-    return RedisStore(request.getfixturevalue("redis_url"), journal_size=journal_size)
+    return RedisStore(
+        request.getfixturevalue("redis_url"), journal_size=journal_size, journal_namespaces=journal_namespaces
+    )
 
 
-# name -> factory(request, journal_size) -> Store.
+# name -> factory(request, journal_size, journal_namespaces) -> Store.
 STORE_FACTORIES = {"embedded": _embedded, "redis": _redis}
 
 
 @pytest.fixture(params=list(STORE_FACTORIES))
 def store_factory(request):
-    """Make stores of one kind (a journal size may be given); each is closed after the test."""
+    """Make stores of one kind (journal bounds may be given); each is closed after the test."""
     made = []
 
-    def _make(journal_size=1000):
-        store = STORE_FACTORIES[request.param](request, journal_size)
+    def _make(journal_size=1000, journal_namespaces=100):
+        store = STORE_FACTORIES[request.param](request, journal_size, journal_namespaces)
         made.append(store)
         return store
 

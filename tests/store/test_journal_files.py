@@ -1,6 +1,7 @@
 """The embedded store's journal files: bounded on disk, cleared under writers, many namespaces, forks."""
 
 import os
+import time
 
 from conversations_mock.store import journal_files
 from conversations_mock.store.journal_files import CLEARS, JournalFiles
@@ -103,3 +104,68 @@ def test_a_full_file_rotates_even_when_a_clear_removed_the_files_unseen(tmp_path
     journal.record("a", {"n": 3})
     journal.record("a", {"n": 4})  # the open file, unlinked, is full: rotates with nothing to rename
     assert [e["n"] for e in journal.read("a")] == [4]
+
+
+def namespaces_on_disk(directory):
+    """The namespaces that have files in `directory`, by their files' hex stems."""
+    return {bytes.fromhex(path.name.split(".")[0]).decode() for path in written(directory)}
+
+
+def test_the_namespaces_bound_is_checked_only_when_a_file_is_started(tmp_path, monkeypatch):
+    journal = JournalFiles(str(tmp_path), 2, namespaces=3)
+    listings = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path: listings.append(path) or real_scandir(path))
+    for n in range(5):
+        journal.record("a", {"n": n})  # a new file at n = 0 only: n = 2 and 4 rotate
+    assert len(listings) == 1
+    journal.record("b", {"n": 0})
+    assert len(listings) == 2
+
+
+def test_a_dropped_namespace_loses_every_file_its_previous_included(tmp_path):
+    journal = JournalFiles(str(tmp_path), 2, namespaces=1)
+    for n in range(3):
+        journal.record("a", {"n": n})  # a file and its .previous
+    journal.record("b", {"n": 0})
+    assert namespaces_on_disk(tmp_path) == {"b"} and len(written(tmp_path)) == 1
+    assert journal.read("a") == []
+
+
+def test_a_forked_writer_drops_the_other_processes_files_and_they_start_afresh(tmp_path):
+    journal = JournalFiles(str(tmp_path), 10, namespaces=3)
+    for namespace in ("a", "b"):
+        journal.record(namespace, {"n": 0})
+        time.sleep(0.02)  # past the file system's timestamp tick: a is journalled before b
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for namespace in ("c", "d"):
+                journal.record(namespace, {"n": 0})
+                time.sleep(0.02)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert namespaces_on_disk(tmp_path) == {"b", "c", "d"}  # the child removed the parent's file of a
+    journal.record("a", {"n": 1})  # the parent's open file of a is gone: a new one, and b goes
+    assert namespaces_on_disk(tmp_path) == {"a", "c", "d"}
+    assert journal.read("a") == [{"n": 1}] and journal.read("b") == []
+
+
+def test_processes_journalling_thousands_of_namespaces_at_once_leave_at_most_the_bound(tmp_path):
+    journal = JournalFiles(str(tmp_path), 10, namespaces=5)
+    children = []
+    for child in range(3):
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                for n in range(1000):
+                    journal.record(f"{child}-{n}", {"n": n})
+                status = 0
+            finally:
+                os._exit(status)
+        children.append(pid)
+    statuses = [os.waitpid(pid, 0)[1] for pid in children]
+    assert statuses == [0, 0, 0]
+    assert 1 <= len(namespaces_on_disk(tmp_path)) <= 5

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
@@ -148,6 +149,31 @@ def test_a_hundred_thousand_records_keep_redis_memory_bounded(redis_server, redi
     assert redis_server.client.info("stats")["total_commands_processed"] - commands < 10_000
     assert redis_server.used_memory() - memory < 200_000
     store.close()
+
+
+def test_servers_flushing_thousands_of_namespaces_at_once_keep_at_most_the_bound(redis_server, redis_url):
+    servers = [RedisStore(redis_url, journal_namespaces=20) for _ in range(3)]
+
+    def journal_many(server, number):
+        for n in range(2000):
+            server.record(f"{number}-{n}", {"path": "/a", "n": n})
+            if n % 100 == 0:
+                time.sleep(0.005)  # spread over several flushes of every server's listener
+
+    threads = [threading.Thread(target=journal_many, args=pair) for pair in zip(servers, range(3))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    servers[0].journal("0-0")  # every server flushes what it still holds
+    client = redis_server.client
+    lists = list(client.scan_iter(match="conversations-mock:journal:*", count=1000))
+    assert len(lists) == 20 and client.zcard("conversations-mock:journalled") == 20
+    assert {key.decode().rsplit(":", 1)[1] for key in lists} == {
+        member.decode() for member in client.zrange("conversations-mock:journalled", 0, -1)
+    }
+    for server in servers:
+        server.close()
 
 
 def test_a_write_returns_when_a_listener_is_stopped_after_waiting_a_bounded_time(redis_url):

@@ -1,5 +1,7 @@
 """Namespaces (X-Mock-Namespace or a /__mock/ns/{namespace} prefix) and the journal of requests received."""
 
+import time
+
 import pytest
 
 from tests.helpers import (
@@ -178,6 +180,16 @@ def test_the_journal_is_bounded_per_namespace(make_app):
     for page in range(1, 6):
         api_get(client, f"{LISTING}?page={page}")
     assert [e["query"]["page"] for e in journal(client)] == ["5", "4", "3"]
+
+
+def test_the_journals_of_the_least_recently_journalled_namespaces_go_past_the_bound(make_app):
+    client = make_app({"journal_namespaces": 2}).test_client()
+    client.put(CONTROL, json=sample_conversations(GENERATED_CHATBOT, 2), headers={"X-Mock-Namespace": "team-a"})
+    for namespace in ("team-a", "team-b", "team-c"):
+        api_get(client, namespace=namespace)
+        time.sleep(0.02)  # past the file system's timestamp tick, which orders the namespaces
+    assert [len(journal(client, namespace=ns)) for ns in ("team-a", "team-b", "team-c")] == [0, 1, 1]
+    assert len(api_get(client, namespace="team-a").json) == 2  # what was set there is still served
 
 
 def test_journal_size_zero_records_nothing(make_app):
