@@ -66,11 +66,13 @@ def test_bad_setting_in_config(setting, value, words):
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("setting, value, words", BAD_VALUES[::3], ids=[f"{s}={v}" for s, v, _ in BAD_VALUES[::3]])
+# A third of the cases again, through the environment; an empty variable means 'not set', so none of those.
+BAD_IN_ENVIRONMENT = [case for case in BAD_VALUES[::3] if case[1] != ""]
+
+
+@pytest.mark.parametrize("setting, value, words", BAD_IN_ENVIRONMENT, ids=[f"{s}={v}" for s, v, _ in BAD_IN_ENVIRONMENT])
 def test_bad_setting_in_environment(monkeypatch, setting, value, words):
     flag, variable = SETTINGS[setting].flag, SETTINGS[setting].variable
-    if value == "":
-        pytest.skip("an empty variable means 'not set'")
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError) as caught:
         create_app()

@@ -63,7 +63,7 @@ class _Shape:
 
     def __init__(self, keys):
         self.headers = [
-            (name, _HEADER_NAMES.get(name) or _header_name(name[5:] if name.startswith("HTTP_") else name))
+            (name, _HEADER_NAMES.get(name) or _header_name(name.removeprefix("HTTP_")))
             for name in keys
             if name.startswith("HTTP_") or name in ("CONTENT_TYPE", "CONTENT_LENGTH")
         ]
