@@ -22,8 +22,10 @@ FINITE_KINDS = (VOICE, QUICK, HOURS, DAYS)
 # The finite kinds, longest first: their ranges of durations (LifeLayout) do not overlap, so at any
 # instant each kind has ended for no later an arrival than the next one has.
 ENDING_ORDER = (DAYS, HOURS, QUICK, VOICE)
+# Fisher-Yates from the last place down: (place, how many places it may swap with).
 # Four 16-bit draws of durations, bytes 3..11 of the layout's digest.
 _DRAWS = struct.Struct(">4H")
+_SWAPS = tuple((top, top + 1) for top in range(BLOCK - 1, 0, -1))
 
 
 # Compared and hashed by identity (a C slot call, not a generated __hash__: pages hash lives by the
@@ -52,35 +54,22 @@ def _block_hasher(key: bytes):
     return blake2b(key=key, digest_size=BLOCK, person=b"block")
 
 
+def _shuffle(hasher, composition: tuple, number: int) -> list:
+    """The lives of block `number`: `composition` shuffled by the block's digest (Fisher-Yates)."""
+    hasher = hasher.copy()
+    hasher.update(number.to_bytes(8, "big"))
+    randomness = hasher.digest()
+    lives = list(composition)
+    for top, choices in _SWAPS:
+        other = randomness[top] % choices
+        lives[top], lives[other] = lives[other], lives[top]
+    return lives
+
+
 @lru_cache(maxsize=4096)
 def _block(key: bytes, composition: "Composition", number: int) -> tuple:
-    """The lives of block `number`: `composition` shuffled by the block's digest (Fisher-Yates)."""
-    hasher = _block_hasher(key).copy()
-    hasher.update(number.to_bytes(8, "big"))
-    r = hasher.digest()
-    lives = list(composition.lives)
-    # From the last place down, place `top` swaps with place r[top] % (top + 1). Written out, not a
-    # loop: a filtered page shuffles a block every few conversations, and a loop's bookkeeping cost
-    # a sixth of a block. tests/data/test_states.py holds it equal to the loop.
-    other = r[9] % 10
-    lives[9], lives[other] = lives[other], lives[9]
-    other = r[8] % 9
-    lives[8], lives[other] = lives[other], lives[8]
-    other = r[7] % 8
-    lives[7], lives[other] = lives[other], lives[7]
-    other = r[6] % 7
-    lives[6], lives[other] = lives[other], lives[6]
-    other = r[5] % 6
-    lives[5], lives[other] = lives[other], lives[5]
-    other = r[4] % 5
-    lives[4], lives[other] = lives[other], lives[4]
-    other = r[3] % 4
-    lives[3], lives[other] = lives[other], lives[3]
-    other = r[2] % 3
-    lives[2], lives[other] = lives[other], lives[2]
-    other = r[1] % 2
-    lives[1], lives[other] = lives[other], lives[1]
-    return tuple(lives)
+    """The lives of block `number`, a seeded shuffle of `composition`."""
+    return tuple(_shuffle(_block_hasher(key), composition.lives, number))
 
 
 # Compared and hashed by identity, like Life (the block cache's key holds it); composition() makes one per shape.
