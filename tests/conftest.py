@@ -40,6 +40,17 @@ def make_flask_app(make_app):
     return _make
 
 
+@pytest.fixture(params=["fast", "flask"])
+def any_app(request, make_app, make_flask_app):
+    """The app with its fast path on, and with every request going through Flask."""
+    return (make_app if request.param == "fast" else make_flask_app)()
+
+
+@pytest.fixture
+def any_client(any_app):
+    return any_app.test_client()
+
+
 @pytest.fixture
 def app(make_app):
     return make_app()

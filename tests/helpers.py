@@ -5,6 +5,9 @@ from pathlib import Path
 DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
 GENERATED_CHATBOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
 API_KEY = "15a23c21867f4f38b0b46f5e4adb1caf87a040b34eb58f68"
+# The generated chatbot's listing, and its conversations in the control API.
+GENERATED_LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+GENERATED_CONTROL = f"/__mock{GENERATED_LISTING}"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -21,6 +24,13 @@ def readme_commands(program="conversations-mock"):
             if argv and argv[0] == program:
                 commands.append(argv[1:])
     return commands
+
+
+def api_get(client, path=GENERATED_LISTING, namespace=None, **headers):
+    """GET an API path with the key (and X-Mock-Namespace, when `namespace` is given)."""
+    if namespace:
+        headers["X-Mock-Namespace"] = namespace
+    return client.get(path, headers={"X-API-Key": API_KEY, **headers})
 
 
 def requests_behind(app, layer):

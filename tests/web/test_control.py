@@ -12,23 +12,14 @@ from tests.helpers import (
     API_KEY,
     DOCUMENTED_CHATBOT,
     GENERATED_CHATBOT,
+    api_get,
     requests_behind,
     sample_conversations,
 )
+from tests.helpers import GENERATED_CONTROL as CONTROL
+from tests.helpers import GENERATED_LISTING as LISTING
 
-CONTROL = f"/__mock/chatbots/{GENERATED_CHATBOT}/conversations"
-LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 TOKEN = "s3cret-admin-token-0123456789"
-
-
-@pytest.fixture(params=["fast", "flask"])
-def any_app(request, make_app, make_flask_app):
-    """The app with its fast path on, and with every request going through Flask."""
-    return (make_app if request.param == "fast" else make_flask_app)()
-
-
-def api_get(client, path=LISTING, **headers):
-    return client.get(path, headers={"X-API-Key": API_KEY, **headers})
 
 
 def ids(response):

@@ -8,23 +8,12 @@ from tests.helpers import (
     API_KEY,
     DOCUMENTED_CHATBOT,
     GENERATED_CHATBOT,
+    api_get,
     requests_behind,
     sample_conversations,
 )
-
-CONTROL = f"/__mock/chatbots/{GENERATED_CHATBOT}/conversations"
-LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
-
-
-@pytest.fixture(params=["fast", "flask"])
-def any_client(request, make_app, make_flask_app):
-    return (make_app if request.param == "fast" else make_flask_app)().test_client()
-
-
-def api_get(client, path=LISTING, namespace=None, **headers):
-    if namespace:
-        headers["X-Mock-Namespace"] = namespace
-    return client.get(path, headers={"X-API-Key": API_KEY, **headers})
+from tests.helpers import GENERATED_CONTROL as CONTROL
+from tests.helpers import GENERATED_LISTING as LISTING
 
 
 def journal(client, query="", namespace=None):
