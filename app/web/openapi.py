@@ -33,7 +33,7 @@ from conversations_mock.schemas.preferences import (
 from conversations_mock.schemas.request import WholeNumber
 from conversations_mock.settings import ConfigError, load_settings
 from conversations_mock.web.openapi_control import describe_control
-from conversations_mock.web.problems import problem_document, simulated_detail
+from conversations_mock.web.problems import HEADER_TEXTS, problem_document, simulated_detail
 
 OPENAPI_VERSION = "3.0.3"  # Swagger UI 4, which /docs serves, renders 3.0 but not 3.1.
 TIMESTAMP_EXAMPLE = "2025-03-07T04:56:09.200005+00:00"
@@ -51,9 +51,9 @@ ERROR_EXAMPLES = {
 }
 ERROR_HEADERS = {
     401: {"WWW-Authenticate": "Names the header that carries the key."},
-    405: {"Allow": "The methods the path allows."},
-    429: {"Retry-After": "Seconds to wait before trying again."},
-    503: {"Retry-After": "Seconds to wait before trying again."},
+    405: {"Allow": HEADER_TEXTS["Allow"]},
+    429: {"Retry-After": HEADER_TEXTS["Retry-After"]},
+    503: {"Retry-After": HEADER_TEXTS["Retry-After"]},
 }
 PREFERENCE_APPLIED = {
     "description": "The preferences of the Prefer header this answer honoured (RFC 7240).",

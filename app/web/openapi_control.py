@@ -8,7 +8,7 @@ from conversations_mock.schemas.control import (
     JournalQuerySchema,
     NamespaceHeaderSchema,
 )
-from conversations_mock.web.problems import describe
+from conversations_mock.web.problems import HEADER_TEXTS, describe
 
 TAG = {
     "name": "control",
@@ -30,8 +30,8 @@ _DETAILS = {
 }
 _HEADERS = {
     401: {"WWW-Authenticate": 'Bearer realm="conversations-mock control".'},
-    405: {"Allow": "The methods the path allows."},
-    503: {"Retry-After": "Seconds to wait before trying again."},
+    405: {"Allow": HEADER_TEXTS["Allow"]},
+    503: {"Retry-After": HEADER_TEXTS["Retry-After"]},
 }
 
 

@@ -34,6 +34,12 @@ DETAILS = {
     503: f"The service is unavailable; retry after {RETRY_AFTER_SECONDS} second.",
     504: "An upstream service did not answer in time.",
 }
+# What the headers some problems carry tell a client, as the OpenAPI document describes them (the API's and
+# the control API's operations alike).
+HEADER_TEXTS = {
+    "Allow": "The methods the path allows.",
+    "Retry-After": "Seconds to wait before trying again.",
+}
 # Where Python's phrase is older than RFC 9110's name for the status.
 _TITLES = {414: "URI Too Long"}
 # Added to the 500 of a real failure (not a simulated one): the traceback is logged, never sent.
