@@ -14,8 +14,13 @@ NAMESPACE_RULE = "Must be 1 to 64 letters, digits, '.', '_' or '-'."
 CONTROL_PREFIX = "/__mock"
 # The base-path form of a namespace: /__mock/ns/{namespace} in front of any path.
 NAMESPACE_PREFIX = CONTROL_PREFIX + "/ns/"
-# The most journal entries one request may list (the journal_size setting's own bound).
+# Entries each namespace's journal keeps by default, and at most (the journal_size setting; also the
+# most one request may list).
+JOURNAL_SIZE = 1000
 MAX_JOURNAL_SIZE = 1_000_000
+# Namespaces whose journals are kept by default (the journal_namespaces setting): CI jobs that take a
+# fresh namespace each would otherwise grow the journals without bound.
+JOURNAL_NAMESPACES = 100
 
 
 def _namespace_field(**kwargs):

@@ -7,6 +7,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from conversations_mock.schemas.clock import ClockChoice
+from conversations_mock.schemas.control import JOURNAL_NAMESPACES, JOURNAL_SIZE, MAX_JOURNAL_SIZE
 from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
 
 # A day of clock time per second of the wall clock's, and more, is past any demo.
@@ -182,9 +183,9 @@ class SettingsSchema(Schema):
     ), **_described("--store", "MOCK_STORE",
                     "where control data and the journal live: embedded, or redis://HOST:PORT/DB",
                     "embedded: shared by this server's workers"))
-    journal_size = _whole_number(1000, 0, 1_000_000, **_described(
+    journal_size = _whole_number(JOURNAL_SIZE, 0, MAX_JOURNAL_SIZE, **_described(
         "--journal-size", "MOCK_JOURNAL_SIZE", "requests each namespace's journal keeps, 0 for none"))
-    journal_namespaces = _whole_number(100, 1, 100_000, **_described(
+    journal_namespaces = _whole_number(JOURNAL_NAMESPACES, 1, 100_000, **_described(
         "--journal-namespaces", "MOCK_JOURNAL_NAMESPACES",
         "namespaces whose journals are kept; the least recently journalled one's journal goes first"))
     admin_token = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(

@@ -7,13 +7,11 @@ one server; a Redis store by any number of servers. Both keep the contract of `S
 
 from abc import ABC, abstractmethod
 
+# The stores' defaults are the settings' (schemas/control.py declares them once).
+from conversations_mock.schemas.control import JOURNAL_NAMESPACES, JOURNAL_SIZE  # noqa: F401 - re-exported
+
 # The namespace of requests that name none.
 DEFAULT_NAMESPACE = "default"
-# Entries each namespace's journal keeps, newest first, by default (the journal_size setting).
-JOURNAL_SIZE = 1000
-# Namespaces whose journals are kept, by default (the journal_namespaces setting): CI jobs that take a
-# fresh namespace each would otherwise grow the journals without bound.
-JOURNAL_NAMESPACES = 100
 
 
 class StoreUnavailable(Exception):
