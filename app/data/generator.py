@@ -8,7 +8,6 @@ worker, run and machine computes the same values.
 """
 
 import struct
-from base64 import urlsafe_b64encode
 from datetime import datetime, timedelta, timezone
 from hashlib import blake2b
 
@@ -16,10 +15,8 @@ from conversations_mock.data.arrivals import Arrivals
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.data.platforms import (
     PLATFORM_LOCALES,
+    SNS_USER_IDS,
     TEXT_PLATFORM_TABLE,
-    UUID_VARIANT,
-    WHATSAPP_NUMBERING,
-    decimal_digits,
     uuid4_hex,
 )
 from conversations_mock.data.states import BLOCK, OPEN, VOICE, LifeLayout
@@ -83,38 +80,11 @@ _SPANS_US = (30 * 60 * 10**6,) * 5 + (6 * 3600 * 10**6,) * 3 + (3 * DAY_US,) * 2
 _SNAPSHOTS = 8
 
 
-# sns_user_id(platform, head[16:32]) (data/platforms.py) of each text platform, written to read a
-# conversation's head digest and its hex digits as they are: no slice or hex a platform does not
-# need, no chain of comparisons. tests/data/test_platforms.py holds them equal.
-def _web_user(head: bytes, hexed: str) -> str:
-    return uuid4_hex(hexed[32:64])
-
-
-def _whatsapp_user(head: bytes, hexed: str) -> str:
-    code, length = WHATSAPP_NUMBERING[head[16] % len(WHATSAPP_NUMBERING)]
-    return code + decimal_digits(head[17:32], length)
-
-
-def _line_user(head: bytes, hexed: str) -> str:
-    return "U" + hexed[32:64]
-
-
-def _meta_user(head: bytes, hexed: str) -> str:
-    number = int.from_bytes(head[16:32], "big")  # decimal_digits(head[16:32], 16) written out
-    return str((1 + number % 9) * 10**15 + (number // 9) % 10**15)
-
-
-def _naver_user(head: bytes, hexed: str) -> str:
-    return urlsafe_b64encode(head[16:32]).decode()[:22]
-
-
-SNS_USER_ID_OF_HEAD = {"web": _web_user, "whatsapp": _whatsapp_user, "line": _line_user,
-                       "instagram": _meta_user, "facebook-messenger": _meta_user, "navertalktalk": _naver_user}
 # TEXT_PLATFORM_TABLE with what each row's conversations read: (platform, its users' ids, the locale of
 # each value of the language byte), so a conversation indexes where it would reduce modulo and look up.
 _LOCALE_BY_LANGUAGE = {platform: tuple(locales[language % len(locales)] for language in range(256))
                        for platform, locales in PLATFORM_LOCALES.items() if locales}
-_TEXT_PLATFORMS = tuple((platform, SNS_USER_ID_OF_HEAD[platform], _LOCALE_BY_LANGUAGE[platform])
+_TEXT_PLATFORMS = tuple((platform, SNS_USER_IDS[platform], _LOCALE_BY_LANGUAGE[platform])
                         for platform in TEXT_PLATFORM_TABLE)
 
 
@@ -206,7 +176,7 @@ class GeneratedHistory:
                 voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
             else:
                 platform, user_of, locale_of = text_platforms[pick % len(text_platforms)]
-                sns_user_id = user_of(head, hexed)
+                sns_user_id = user_of(head[16:32], hexed[32:64])
                 # Scaled, not reduced modulo the span, so the six-hour and three-day spans are reached.
                 duration = (length * _SPANS_US[length % 10] >> 32) if kind == OPEN else durations[kind]
                 events = 2 + room % 7
@@ -247,9 +217,7 @@ class GeneratedHistory:
                 "active": in_progress,
                 "chatbot_id": chatbot_id,
                 "created_at": stamp(created_us),
-                # uuid4_hex(hexed[:32]) written out: every conversation has one.
-                "id": f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{UUID_VARIANT[hexed[16]]}{hexed[17:20]}-"
-                      f"{hexed[20:32]}",
+                "id": uuid4_hex(hexed),  # its first 16 bytes
                 "is_human_mode": in_progress and human < 13,
                 "last_message": last_message,
                 "metadata": metadata,

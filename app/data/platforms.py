@@ -45,13 +45,8 @@ UTC_OFFSETS = {
 WHATSAPP_NUMBERING = (("55", 11), ("52", 10), ("91", 10), ("62", 11), ("1", 10), ("34", 9), ("44", 10))
 
 
-def uuid4_text(raw: bytes) -> str:
-    """Format 16 bytes as a version-4 UUID string."""
-    return uuid4_hex(raw[:16].hex())
-
-
 def uuid4_hex(h: str) -> str:
-    """Format 16 bytes written as 32 hex digits as a version-4 UUID string."""
+    """Format 16 bytes written as 32 hex digits (the first 32 of `h`) as a version-4 UUID string."""
     # As uuid.UUID(bytes=raw, version=4) would, at a fraction of the cost: the version nibble
     # becomes 4 and the variant's two bits 10, so byte 8's high nibble is one of 8, 9, a, b.
     # Taking hex digits lets a caller hex a whole digest once and format several ids from it.
@@ -72,17 +67,29 @@ def decimal_digits(raw: bytes, count: int) -> str:
 _SCALES = {count: 10 ** (count - 1) for _, count in WHATSAPP_NUMBERING} | {16: 10**15}
 
 
-def sns_user_id(platform: str, raw: bytes) -> str | None:
-    """The platform's user id, made from 16 random bytes; None on voice."""
-    if platform == "web":
-        return uuid4_text(raw)
-    if platform == "whatsapp":
-        code, length = WHATSAPP_NUMBERING[raw[0] % len(WHATSAPP_NUMBERING)]
-        return code + decimal_digits(raw[1:], length)
-    if platform == "line":
-        return "U" + raw[:16].hex()
-    if platform in ("instagram", "facebook-messenger"):
-        return decimal_digits(raw, 16)
-    if platform == "navertalktalk":
-        return base64.urlsafe_b64encode(raw[:16]).decode()[:22]
-    return None
+# Each text platform's user ids, made from 16 random bytes and their 32 hex digits (a caller that has
+# hexed a whole digest passes its slice, so no platform hexes again).
+def _web_user(raw: bytes, hexed: str) -> str:
+    return uuid4_hex(hexed)
+
+
+def _whatsapp_user(raw: bytes, hexed: str) -> str:
+    code, length = WHATSAPP_NUMBERING[raw[0] % len(WHATSAPP_NUMBERING)]
+    return code + decimal_digits(raw[1:], length)
+
+
+def _line_user(raw: bytes, hexed: str) -> str:
+    return "U" + hexed
+
+
+def _meta_user(raw: bytes, hexed: str) -> str:
+    return decimal_digits(raw, 16)
+
+
+def _naver_user(raw: bytes, hexed: str) -> str:
+    return base64.urlsafe_b64encode(raw).decode()[:22]
+
+
+# platform -> (16 bytes, their hex digits) -> the user's id on it; voice has none.
+SNS_USER_IDS = {"web": _web_user, "whatsapp": _whatsapp_user, "line": _line_user, "instagram": _meta_user,
+                "facebook-messenger": _meta_user, "navertalktalk": _naver_user}

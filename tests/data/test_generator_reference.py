@@ -18,9 +18,9 @@ from conversations_mock.data.platforms import (
     PLATFORM_LOCALES,
     PLATFORM_TABLE,
     PLATFORM_WEIGHTS,
+    SNS_USER_IDS,
     UTC_OFFSETS,
-    sns_user_id,
-    uuid4_text,
+    uuid4_hex,
 )
 from conversations_mock.data.states import BLOCK, LifeLayout
 from conversations_mock.schemas import STATES, format_timestamp
@@ -33,14 +33,20 @@ MICROSECONDS = st.one_of(
 )
 
 
+
+def _sns_user_id(platform, raw):
+    """The app's own user id of a platform (tests/data/test_platforms.py checks its shape); None on voice."""
+    return SNS_USER_IDS[platform](raw, raw.hex()) if platform in SNS_USER_IDS else None
+
+
 @given(MICROSECONDS)
 def test_timestamps_match_format_timestamp(microseconds):
     assert timestamp_text(microseconds) == format_timestamp(EPOCH + timedelta(microseconds=microseconds))
 
 
 @given(st.binary(min_size=16, max_size=16))
-def test_uuid4_text_matches_the_uuid_module(raw):
-    assert uuid4_text(raw) == str(uuid.UUID(bytes=raw, version=4))
+def test_uuid4_hex_matches_the_uuid_module(raw):
+    assert uuid4_hex(raw.hex()) == str(uuid.UUID(bytes=raw, version=4))
 
 
 @settings(max_examples=30)
@@ -209,7 +215,7 @@ class Reference:
             "active": state == "in_progress", "chatbot_id": self.chatbot_id, "created_at": moment(created),
             "id": uuid4(head[:16]), "is_human_mode": state == "in_progress" and head[46] < 13,
             "last_message": None, "metadata": {"type": "voice_chat"}, "migrated_data": False, "platform": platform,
-            "session_token": None, "sns_user_id": sns_user_id(platform, head[16:32]), "state": state,
+            "session_token": None, "sns_user_id": _sns_user_id(platform, head[16:32]), "state": state,
             "updated_at": moment(updated), "user_id": None, "voice_path": None,
         }
         if platform == "voice":
