@@ -103,6 +103,9 @@ class RedisStore(Store):
     def _reset_process_state(self):
         """Forget this process's listener and buffer (after a fork they belong to the parent)."""
         self._lock = threading.Lock()  # a new one: the parent may have held its lock when it forked
+        # One flush at a time: a journal read flushes while the listener may be flushing older entries,
+        # and older entries pushed after newer ones would end on top of the list, the newer trimmed.
+        self._flushing = threading.Lock()
         self._down: str | None = None
         self._listening = threading.Event()
         self._listener: threading.Thread | None = None
@@ -202,27 +205,28 @@ class RedisStore(Store):
 
     def _flush(self):
         """Write this process's buffered entries: one transaction, LPUSH + LTRIM per namespace, then the trim."""
-        with self._lock:
-            buffered, self._buffer = self._buffer, {}
-        if not buffered:
-            return
-        # One MULTI, pushes and trim together: another server's trim cannot drop a list between its
-        # push and its entry in the set, which would leave a list that no later trim knows of.
-        pipe = self._client.pipeline(transaction=True)
-        for namespace, lines in buffered.items():
-            key = self._journal_key(namespace)
-            pipe.lpush(key, *lines)
-            pipe.ltrim(key, 0, self.journal_size - 1)
-        # EVAL, not EVALSHA: Redis caches the script by its hash, and a restarted Redis needs no reload.
-        pipe.eval(_TRIM_JOURNALS, 1, self._journalled, self.journal_namespaces, self._journal_key(""), *buffered)
-        try:
-            pipe.execute()
-        except Exception:
-            with self._lock:  # put them back, older than anything recorded since (bounded by maxlen)
-                for namespace, lines in buffered.items():
-                    newer = self._buffer.get(namespace, ())
-                    self._buffer[namespace] = deque([*lines, *newer], maxlen=self.journal_size)
-            raise
+        with self._flushing:
+            with self._lock:
+                buffered, self._buffer = self._buffer, {}
+            if not buffered:
+                return
+            # One MULTI, pushes and trim together: another server's trim cannot drop a list between its
+            # push and its entry in the set, which would leave a list that no later trim knows of.
+            pipe = self._client.pipeline(transaction=True)
+            for namespace, lines in buffered.items():
+                key = self._journal_key(namespace)
+                pipe.lpush(key, *lines)
+                pipe.ltrim(key, 0, self.journal_size - 1)
+            # EVAL, not EVALSHA: Redis caches the script by its hash, and a restarted Redis needs no reload.
+            pipe.eval(_TRIM_JOURNALS, 1, self._journalled, self.journal_namespaces, self._journal_key(""), *buffered)
+            try:
+                pipe.execute()
+            except Exception:
+                with self._lock:  # put them back, older than anything recorded since (bounded by maxlen)
+                    for namespace, lines in buffered.items():
+                        newer = self._buffer.get(namespace, ())
+                        self._buffer[namespace] = deque([*lines, *newer], maxlen=self.journal_size)
+                raise
 
     # -- broadcasts and acknowledgements -----------------------------------------------------------
 

@@ -195,3 +195,29 @@ def test_a_write_returns_when_a_listener_is_stopped_after_waiting_a_bounded_time
         stopped.wait(10)
         stopped.stdout.close()
     store.close()
+
+
+def test_a_journal_read_while_the_listener_flushes_lists_the_newest_first(redis_url, monkeypatch):
+    store = RedisStore(redis_url, journal_size=10)
+    store.record("order", {"n": -1})
+    store.journal("order")  # the listener is up
+    flushing = threading.Event()
+    pipeline = store._client.pipeline
+
+    def slow_in_the_listener(*args, **kwargs):
+        pipe = pipeline(*args, **kwargs)
+        if threading.current_thread().name == "redis-store-listener" and not flushing.is_set():
+            flushing.set()
+            execute = pipe.execute
+            pipe.execute = lambda: time.sleep(0.3) or execute()
+        return pipe
+
+    monkeypatch.setattr(store._client, "pipeline", slow_in_the_listener)
+    for n in range(5):
+        store.record("order", {"n": n})
+    assert flushing.wait(2)  # the listener took 0..4 and is writing them, slowly
+    for n in range(5, 10):
+        store.record("order", {"n": n})
+    # Read now: this thread's flush of 5..9 must not land before the listener's of 0..4.
+    assert [entry["n"] for entry in store.journal("order")] == list(range(9, -1, -1))
+    store.close()
