@@ -2,8 +2,8 @@
 
 import io
 import logging
-import os
 import re
+from random import getrandbits
 from urllib.parse import quote
 
 from flask import request
@@ -77,11 +77,14 @@ def request_id(environ) -> str:
     given = environ.get("HTTP_X_REQUEST_ID", "")
     if REQUEST_ID_PATTERN.fullmatch(given) and mask_secrets(given) == given:
         return given
-    # A version-4 UUID's 32 hex digits, made from 16 random bytes as uuid.uuid4() would, without its object.
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40
-    raw[8] = raw[8] & 0x3F | 0x80
-    return raw.hex()
+    # A version-4 UUID's 32 hex digits, its version and variant bits set as uuid.UUID(version=4) sets
+    # them. From the random module, not os.urandom: an id names a request in logs and guards nothing,
+    # and a system call per request cost ~3 us. The module reseeds itself in each forked worker.
+    return f"{getrandbits(128) & _UUID4_CLEARED | _UUID4_SET:032x}"
+
+
+_UUID4_CLEARED = ~(0xF << 76 | 0x3 << 62)  # the version nibble and the variant's two bits
+_UUID4_SET = 0x4 << 76 | 0x2 << 62  # version 4, variant 10 (RFC 4122)
 
 
 class SafetyHeaders:

@@ -201,3 +201,26 @@ def test_a_fresh_request_id_is_a_version_4_uuid():
     ids = [request_id({}) for _ in range(200)]
     assert len(set(ids)) == 200
     assert all(uuid.UUID(hex=rid).version == 4 and uuid.UUID(hex=rid).hex == rid for rid in ids)
+
+
+def test_forked_workers_make_different_request_ids():
+    """gunicorn forks its workers from one master: each must draw its own ids, not repeat its siblings'."""
+    import os
+
+    from conversations_mock.web.safety import request_id
+
+    request_id({})  # the master has drawn before forking
+    drawn = []
+    for _ in range(2):
+        reading, writing = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a worker: draw three ids and report them
+            os.close(reading)
+            os.write(writing, " ".join(request_id({}) for _ in range(3)).encode())
+            os._exit(0)
+        os.close(writing)
+        with os.fdopen(reading) as report:
+            drawn.append(report.read().split())
+        os.waitpid(pid, 0)
+    assert len(drawn[0]) == len(drawn[1]) == 3
+    assert not set(drawn[0]) & set(drawn[1])
