@@ -40,6 +40,14 @@ def _where(environ) -> tuple:
             get("SERVER_PORT"), get("wsgi.url_scheme"))
 
 
+def _pairs(query_string: str) -> list:
+    """The query's (name, value) pairs as werkzeug parses request.args (the safety layer has made it ASCII)."""
+    if "%" in query_string or "+" in query_string:
+        return parse_qsl(query_string, keep_blank_values=True, errors="werkzeug.url_quote")
+    # Nothing to unquote: parse_qsl's split alone, at a fifth of its cost (every new page pays it).
+    return [part.partition("=")[::2] for part in query_string.split("&") if part]
+
+
 class Admission:
     """One app's remembered verdicts on API keys, the paths of its page routes and their query strings.
 
@@ -110,19 +118,19 @@ class Admission:
         known = self.memo.recall(asked)
         if known is not None:
             return known
-        # As werkzeug parses request.args (the safety layer has made the query ASCII).
-        pairs = parse_qsl(query_string, keep_blank_values=True, errors="werkzeug.url_quote")
+        pairs = _pairs(query_string)
         values = dict(pairs)
         if len(values) != len(pairs):
             return None  # a repeated parameter: the view's parser refuses it
         rest = None
         if "page" in values:
-            others = ((name, value) for name, value in values.items() if name != "page")
-            rest = ("query-rest", route.rule, *others)
+            page = values.pop("page")
+            rest = ("query-rest", route.rule, *values.items())
+            values["page"] = page
             known = self.memo.recall(rest)
             if known is not None:
                 try:
-                    page = route.query_schema.fields["page"].deserialize(values["page"])
+                    page = route.query_schema.fields["page"].deserialize(page)
                 except ValidationError:
                     return None
                 return self.memo.remember(asked, replace(known, page=page))

@@ -155,7 +155,8 @@ def test_a_failure_in_the_lane_is_answered_by_flask_as_a_problem(make_app, monke
 _NAMES = st.sampled_from(["page", "page_size", "state", "pgae", "", "page%5Fsize", "Page"])
 _VALUES = st.sampled_from(
     ["1", "2", "10", "100", "101", "0", "-1", "+2", " 3", "1.0", "x", "", "%31", "%FF", "99999",
-     "2147483647", "2147483648", "resolved", "closed", "in_progress", "Resolved", "in%5Fprogress"]
+     "2147483647", "2147483648", "resolved", "closed", "in_progress", "Resolved", "in%5Fprogress", "2=3",
+     "1;state=closed", "in progress"]
 )
 _QUERIES = st.lists(st.tuples(_NAMES, st.sampled_from(["=", ""]), _VALUES), max_size=4).map(
     lambda parts: "&".join(name + sep + (value if sep else "") for name, sep, value in parts)
