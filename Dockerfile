@@ -1,6 +1,10 @@
 # The mock as a container: the wheel built from this checkout, served by a non-root user on 0.0.0.0:8000.
 # Run N of them behind a load balancer with a shared Redis: compose.yaml, deploy/k8s/ (README: Running N replicas).
 FROM python:3.11-slim AS build
+# A C compiler for the page builder's C helpers (app/data/_speedups.c), in this stage only: the wheel carries
+# them compiled. Debian's current gcc is what the wheel is meant to be built with, so it is not pinned.
+# hadolint ignore=DL3008
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY app app

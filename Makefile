@@ -16,7 +16,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(RUNTIME): pyproject.toml | $(BIN)/python
+# The C helpers are compiled at install: an edit to them reinstalls too.
+$(RUNTIME): pyproject.toml app/data/_speedups.c | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
@@ -54,4 +55,5 @@ pools: $(RUNTIME)
 	$(BIN)/python -m conversations_mock.data.messages
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis build
+	find app -name '*.so' -delete

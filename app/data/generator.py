@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from hashlib import blake2b
 
 from conversations_mock.data.arrivals import Arrivals
+from conversations_mock.data.compiled import compiled
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.data.platforms import (
     PLATFORM_LOCALES,
@@ -54,6 +55,7 @@ _CLOCK = tuple(f"{minute // 60:02d}:{minute % 60:02d}:" for minute in range(1440
 _SECONDS = tuple(f"{second:02d}." for second in range(60))  # "SS.", the dot of the fraction that follows
 
 
+@compiled
 def timestamp_text(microseconds: int) -> str:
     """format_timestamp(EPOCH + microseconds), by integer arithmetic and small tables."""
     day, rest = divmod(microseconds, DAY_US)

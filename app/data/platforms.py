@@ -2,6 +2,8 @@
 
 import base64
 
+from conversations_mock.data.compiled import compiled
+
 # Relative frequency of each platform among generated conversations (out of 100).
 PLATFORM_WEIGHTS = {
     "web": 30,
@@ -45,6 +47,7 @@ UTC_OFFSETS = {
 WHATSAPP_NUMBERING = (("55", 11), ("52", 10), ("91", 10), ("62", 11), ("1", 10), ("34", 9), ("44", 10))
 
 
+@compiled
 def uuid4_hex(h: str) -> str:
     """Format 16 bytes written as 32 hex digits (the first 32 of `h`) as a version-4 UUID string."""
     # As uuid.UUID(bytes=raw, version=4) would, at a fraction of the cost: the version nibble
@@ -56,6 +59,7 @@ def uuid4_hex(h: str) -> str:
 UUID_VARIANT = {digit: "89ab"[int(digit, 16) % 4] for digit in "0123456789abcdef"}
 
 
+@compiled
 def decimal_digits(raw: bytes, count: int) -> str:
     """A string of `count` decimal digits, the first not zero, drawn from `raw`."""
     number = int.from_bytes(raw, "big")

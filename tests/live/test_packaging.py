@@ -21,7 +21,7 @@ from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, REPO, LiveServer
 VERSION = version("conversations-mock")
 # What a build leaves in a source tree, and what is never source: not copied into the build.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis"
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", "*.so"
 )
 # The client project's test settings and test file, as the README's "Use it from your project" shows them.
 CLIENT_PYPROJECT = """\
@@ -169,6 +169,8 @@ def test_wheel_holds_one_package_with_its_data(wheel):
     assert pools == json.loads((REPO / "app" / "data" / "message_pools.json").read_bytes())
     assert re.search(r"(?m)^conversations-mock = conversations_mock\.commands\.cli:main$", entry_points)
     assert re.search(r"(?m)^conversations_mock = conversations_mock\.pytest_plugin$", entry_points)
+    # The page builder's C helpers, compiled for this Python (the same functions in Python serve without them).
+    assert [name for name in names if re.fullmatch(r"conversations_mock/data/_speedups\..+\.so", name)]
 
 
 @pytest.mark.parametrize("runner", [["bin/pytest"], ["bin/python", "-m", "pytest"]])
@@ -181,6 +183,12 @@ def test_a_client_project_uses_the_fixture_beside_its_own_app_and_schemas(venv, 
 def test_the_installed_command_prints_its_version(venv, tmp_path):
     result = run([str(venv / "bin" / "conversations-mock"), "--version"], cwd=tmp_path, env=client_environment())
     assert result.stdout == f"conversations-mock {VERSION}\n"
+
+
+def test_the_installed_package_uses_its_c_helpers(venv, tmp_path):
+    check = "from conversations_mock.data.compiled import is_compiled; print(is_compiled())"
+    result = run([str(venv / "bin" / "python"), "-c", check], cwd=tmp_path, env=client_environment())
+    assert result.stdout == "True\n"
 
 
 def test_the_installed_command_serves_from_another_directory(venv, tmp_path):

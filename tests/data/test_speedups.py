@@ -1,0 +1,71 @@
+"""The C twins of the page builder's helpers (app/data/_speedups.c) answer exactly as their Python functions."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conversations_mock.data.compiled import PYTHON, _speedups, is_compiled
+from conversations_mock.data.generator import ANCHOR_US
+
+# Years 1..9999 in microseconds since 1970, the range a date can print, and past both ends.
+FIRST_US, END_US = -62_135_596_800 * 10**6, 253_402_300_800 * 10**6
+INSTANTS = st.one_of(
+    st.integers(FIRST_US - 10**12, END_US + 10**12),
+    st.integers(-(2**70), 2**70),
+    # Fractions with trailing zeros, and whole seconds: the text drops the zeros, then the dot.
+    st.tuples(st.integers(FIRST_US // 10**6, END_US // 10**6), st.integers(0, 6), st.integers(0, 999_999)).map(
+        lambda drawn: drawn[0] * 10**6 + drawn[2] // 10 ** drawn[1] * 10 ** drawn[1]),
+)
+EDGES = [0, 1, 10, 999_999, 1_000_000, -1, -(10**6), ANCHOR_US, FIRST_US, FIRST_US - 1, END_US - 1, END_US,
+         2**63 - 1, -(2**63), 2**63, -(2**63) - 1]
+HEX = st.text(alphabet="0123456789abcdef", min_size=32, max_size=64)
+
+
+def _outcome(function, *args):
+    """What a call returns, or the type of error it raises."""
+    try:
+        return function(*args)
+    except (OverflowError, ValueError) as error:
+        return type(error)
+
+
+def test_the_c_twins_are_built():
+    assert is_compiled(), (
+        "app/data/_speedups.c was not compiled at install: install a C compiler (Debian: gcc) and run "
+        "`make setup` again. The Python functions serve meanwhile, the same pages more slowly."
+    )
+    assert set(PYTHON) == {"timestamp_text", "uuid4_hex", "decimal_digits"}
+
+
+@pytest.mark.parametrize("microseconds", EDGES)
+def test_timestamp_text_edges(microseconds):
+    assert _outcome(_speedups.timestamp_text, microseconds) == _outcome(PYTHON["timestamp_text"], microseconds)
+
+
+@given(INSTANTS)
+def test_timestamp_text_is_its_twin(microseconds):
+    assert _outcome(_speedups.timestamp_text, microseconds) == _outcome(PYTHON["timestamp_text"], microseconds)
+
+
+@given(HEX)
+def test_uuid4_hex_is_its_twin(hexed):
+    assert _speedups.uuid4_hex(hexed) == PYTHON["uuid4_hex"](hexed)
+
+
+@given(st.binary(max_size=16), st.sampled_from([9, 10, 11, 16]))
+def test_decimal_digits_is_its_twin(raw, count):
+    assert _speedups.decimal_digits(raw, count) == PYTHON["decimal_digits"](raw, count)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda: _speedups.uuid4_hex("0123456789abcdef"), ValueError),  # too short
+    (lambda: _speedups.uuid4_hex("0123456789abcdef" + "A" * 16), ValueError),  # upper case
+    (lambda: _speedups.uuid4_hex(b"0" * 32), ValueError),
+    (lambda: _speedups.decimal_digits(b"\x01" * 17, 16), ValueError),  # more than 16 bytes
+    (lambda: _speedups.decimal_digits(b"\x01", 0), ValueError),
+    (lambda: _speedups.decimal_digits("text", 9), TypeError),
+    (lambda: _speedups.timestamp_text("0"), TypeError),
+])
+def test_the_twins_refuse_what_the_generator_never_passes(call, error):
+    with pytest.raises(error):
+        call()
