@@ -1,13 +1,15 @@
-/* The generator's three hottest text helpers in C: each page of generated conversations calls them
- * dozens of times, and in Python they were a fifth of a never-requested page's cost.
+/* The page builder's hottest helpers in C: each page of generated conversations calls them dozens of
+ * times, and in Python they were about a quarter of a never-requested page's cost.
  *
- * Each function here has a pure-Python twin of the same name (timestamp_text in data/generator.py,
- * uuid4_hex and decimal_digits in data/platforms.py), which is the reference: those modules use
- * these where the install compiled this file (pyproject.toml builds it as an optional extension)
- * and their own functions otherwise. tests/data/test_speedups.py holds each pair equal.
+ * Each function here has a Python twin of the same name, marked @compiled (timestamp_text in
+ * data/generator.py, uuid4_hex and decimal_digits in data/platforms.py, arrival_moment in
+ * data/arrivals.py, shuffled in data/states.py), which is the reference: those modules use these
+ * where the install compiled this file (pyproject.toml builds it as an optional extension) and
+ * their own functions otherwise. tests/data/test_speedups.py holds each pair equal.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 
 #define DAY_US 86400000000LL
 
@@ -156,16 +158,114 @@ static PyObject *decimal_digits(PyObject *module, PyObject *const *args, Py_ssiz
     return PyUnicode_FromFormat("%llu", value);
 }
 
+/* Reads args[i] as a signed 64-bit integer into *out; 0 on success, -1 with an exception set. */
+static int as_int64(PyObject *arg, long long *out)
+{
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(arg, &overflow);
+    if (*out == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow) {
+        PyErr_SetString(PyExc_OverflowError, "arrival_moment takes 64-bit integers");
+        return -1;
+    }
+    return 0;
+}
+
+/* arrival_moment(first, slot, spread, day, starts, weights, n, draw) -> when arrival n arrived
+ * (data/arrivals.py): its busy point first + n*slot + (draw*spread >> 32), turned into a moment by
+ * the day's hourly `starts` and `weights` (24 each) of a `day` of busy units. */
+static PyObject *arrival_moment(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    long long first, slot, spread, day, n, draw, starts[24], weights[24];
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError, "arrival_moment takes 8 arguments");
+        return NULL;
+    }
+    if (as_int64(args[0], &first) || as_int64(args[1], &slot) || as_int64(args[2], &spread) ||
+        as_int64(args[3], &day) || as_int64(args[6], &n) || as_int64(args[7], &draw))
+        return NULL;
+    for (int table = 0; table < 2; table++) {
+        PyObject *values = args[4 + table];
+        if (!PyTuple_Check(values) || PyTuple_GET_SIZE(values) != 24) {
+            PyErr_SetString(PyExc_TypeError, "arrival_moment takes tuples of 24 hourly starts and weights");
+            return NULL;
+        }
+        for (int hour = 0; hour < 24; hour++)
+            if (as_int64(PyTuple_GET_ITEM(values, hour), table ? &weights[hour] : &starts[hour]))
+                return NULL;
+    }
+    if (day <= 0 || slot < 0 || spread < 0 || draw < 0) {
+        PyErr_SetString(PyExc_ValueError, "arrival_moment takes a positive day and non-negative slot, spread, draw");
+        return NULL;
+    }
+    /* In 128 bits: draw * spread passes 64 for a long slot (a few conversations over months). */
+    __int128 busy = (__int128)first + (__int128)n * slot + (((__int128)draw * spread) >> 32);
+    __int128 whole = busy / day, rest = busy % day;
+    if (rest < 0) { /* floor division, as Python's divmod */
+        rest += day;
+        whole -= 1;
+    }
+    int hour = 23; /* bisect_right(starts, rest) - 1: the last hour starting at or before rest */
+    while (hour > 0 && starts[hour] > rest)
+        hour--;
+    if (weights[hour] <= 0) {
+        PyErr_SetString(PyExc_ValueError, "arrival_moment takes positive weights");
+        return NULL;
+    }
+    __int128 moment = whole * DAY_US + (__int128)hour * 3600000000LL + (rest - starts[hour]) / weights[hour];
+    if (moment > LLONG_MAX || moment < LLONG_MIN) {
+        PyErr_SetString(PyExc_OverflowError, "arrival_moment: the moment passes 64 bits");
+        return NULL;
+    }
+    return PyLong_FromLongLong((long long)moment);
+}
+
+/* shuffled(randomness, lives) -> `lives` (a tuple) shuffled by Fisher-Yates from the last place down,
+ * place `top` swapping with place randomness[top] % (top + 1). */
+static PyObject *shuffled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "shuffled takes bytes and a tuple");
+        return NULL;
+    }
+    const unsigned char *randomness = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    Py_ssize_t size = PyTuple_GET_SIZE(args[1]);
+    if (PyBytes_GET_SIZE(args[0]) < size) {
+        PyErr_SetString(PyExc_ValueError, "shuffled takes a byte of randomness per place");
+        return NULL;
+    }
+    PyObject *result = PyTuple_New(size);
+    if (result == NULL)
+        return NULL;
+    PyObject **items = ((PyTupleObject *)result)->ob_item;
+    for (Py_ssize_t i = 0; i < size; i++)
+        items[i] = PyTuple_GET_ITEM(args[1], i);
+    for (Py_ssize_t top = size - 1; top > 0; top--) {
+        Py_ssize_t other = randomness[top] % (top + 1);
+        PyObject *swapped = items[top];
+        items[top] = items[other];
+        items[other] = swapped;
+    }
+    for (Py_ssize_t i = 0; i < size; i++)
+        Py_INCREF(items[i]);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"timestamp_text", timestamp_text, METH_O, "The API's text of an instant (microseconds since 1970, UTC)."},
     {"uuid4_hex", uuid4_hex, METH_O, "32 hex digits as a version-4 UUID string."},
     {"decimal_digits", (PyCFunction)(void (*)(void))decimal_digits, METH_FASTCALL,
      "A string of `count` decimal digits, the first not zero, drawn from `raw`."},
+    {"arrival_moment", (PyCFunction)(void (*)(void))arrival_moment, METH_FASTCALL,
+     "When arrival n arrived, given its 32-bit draw and its schedule's constants."},
+    {"shuffled", (PyCFunction)(void (*)(void))shuffled, METH_FASTCALL,
+     "A tuple shuffled by Fisher-Yates, a byte of randomness per place."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_speedups", "C twins of the generator's text helpers.", 0, methods,
+    PyModuleDef_HEAD_INIT, "_speedups", "C twins of the page builder's hottest helpers.", 0, methods,
 };
 
 PyMODINIT_FUNC PyInit__speedups(void)

@@ -7,9 +7,10 @@ hash, whatever the instant and however long the history.
 """
 
 from bisect import bisect_right
-from functools import lru_cache
+from functools import lru_cache, partial
 from hashlib import blake2b
 
+from conversations_mock.data.compiled import compiled
 from conversations_mock.data.platforms import HOME_LOCALES, UTC_OFFSETS
 
 HOUR_US = 3600 * 10**6
@@ -41,6 +42,16 @@ class Rhythm:
         day, rest = divmod(busy, self.day)
         hour = bisect_right(self.starts, rest) - 1
         return day * DAY_US + hour * HOUR_US + (rest - self.starts[hour]) // self.weights[hour]
+
+
+@compiled
+def arrival_moment(first: int, slot: int, spread: int, day: int, starts: tuple, weights: tuple, n: int,
+                   draw: int) -> int:
+    """When arrival n arrived, given its 32-bit draw: Rhythm(...).moment of its busy point, written out
+    (tests/data/test_arrivals.py holds the two equal)."""
+    whole, rest = divmod(first + n * slot + (draw * spread >> 32), day)
+    hour = bisect_right(starts, rest) - 1
+    return whole * DAY_US + hour * HOUR_US + (rest - starts[hour]) // weights[hour]
 
 
 def peak_hour(timeline: bytes) -> int:
@@ -79,15 +90,10 @@ class Arrivals:
         self._spread = self.slot - rhythm.heaviest
         # Arrival count-1 ends its slot at the anchor's last busy unit; arrival count starts after it.
         self.first = rhythm.busy(anchor_us + 1) - count * self.slot
-        self._day, self._starts, self._weights = rhythm.day, rhythm.starts, rhythm.weights
-
-    def moment(self, n: int, draw: int) -> int:
-        """When arrival n (0 the oldest) arrived, given its 32-bit draw."""
-        # Rhythm.moment written out (every conversation of a page asks); tests/data/test_arrivals.py holds
-        # the two equal.
-        day, rest = divmod(self.first + n * self.slot + (draw * self._spread >> 32), self._day)
-        hour = bisect_right(self._starts, rest) - 1
-        return day * DAY_US + hour * HOUR_US + (rest - self._starts[hour]) // self._weights[hour]
+        # moment(n, draw): when arrival n (0 the oldest) arrived, given its 32-bit draw. A partial, not a
+        # method: every conversation of a page asks, and the C twin then takes the constants as they are.
+        self.moment = partial(arrival_moment, self.first, self.slot, self._spread, rhythm.day, rhythm.starts,
+                              rhythm.weights)
 
     def arrived(self, moment: int) -> int:
         """How many conversations have arrived at or before `moment`."""

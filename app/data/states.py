@@ -15,6 +15,8 @@ from functools import lru_cache
 from hashlib import blake2b
 from itertools import compress, cycle, islice
 
+from conversations_mock.data.compiled import compiled
+
 BLOCK = 10
 _HOUR_US = 3600 * 10**6
 OPEN, VOICE, QUICK, HOURS, DAYS = "open", "voice", "quick", "hours", "days"
@@ -22,10 +24,8 @@ FINITE_KINDS = (VOICE, QUICK, HOURS, DAYS)
 # The finite kinds, longest first: their ranges of durations (LifeLayout) do not overlap, so at any
 # instant each kind has ended for no later an arrival than the next one has.
 ENDING_ORDER = (DAYS, HOURS, QUICK, VOICE)
-# Fisher-Yates from the last place down: (place, how many places it may swap with).
 # Four 16-bit draws of durations, bytes 3..11 of the layout's digest.
 _DRAWS = struct.Struct(">4H")
-_SWAPS = tuple((top, top + 1) for top in range(BLOCK - 1, 0, -1))
 
 
 # Compared and hashed by identity (a C slot call, not a generated __hash__: pages hash lives by the
@@ -54,22 +54,23 @@ def _block_hasher(key: bytes):
     return blake2b(key=key, digest_size=BLOCK, person=b"block")
 
 
-def _shuffle(hasher, composition: tuple, number: int) -> list:
-    """The lives of block `number`: `composition` shuffled by the block's digest (Fisher-Yates)."""
-    hasher = hasher.copy()
-    hasher.update(number.to_bytes(8, "big"))
-    randomness = hasher.digest()
-    lives = list(composition)
-    for top, choices in _SWAPS:
-        other = randomness[top] % choices
+@compiled
+def shuffled(randomness: bytes, lives: tuple) -> tuple:
+    """`lives` shuffled by Fisher-Yates from the last place down, place `top` swapping with place
+    randomness[top] % (top + 1)."""
+    lives = list(lives)
+    for top in range(len(lives) - 1, 0, -1):
+        other = randomness[top] % (top + 1)
         lives[top], lives[other] = lives[other], lives[top]
-    return lives
+    return tuple(lives)
 
 
 @lru_cache(maxsize=4096)
 def _block(key: bytes, composition: "Composition", number: int) -> tuple:
-    """The lives of block `number`, a seeded shuffle of `composition`."""
-    return tuple(_shuffle(_block_hasher(key), composition.lives, number))
+    """The lives of block `number`, `composition` shuffled by the block's digest."""
+    hasher = _block_hasher(key).copy()
+    hasher.update(number.to_bytes(8, "big"))
+    return shuffled(hasher.digest(), composition.lives)
 
 
 # Compared and hashed by identity, like Life (the block cache's key holds it); composition() makes one per shape.

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conversations_mock.data.arrivals import daily_rhythm
 from conversations_mock.data.compiled import PYTHON, _speedups, is_compiled
 from conversations_mock.data.generator import ANCHOR_US
 
@@ -34,7 +35,7 @@ def test_the_c_twins_are_built():
         "app/data/_speedups.c was not compiled at install: install a C compiler (Debian: gcc) and run "
         "`make setup` again. The Python functions serve meanwhile, the same pages more slowly."
     )
-    assert set(PYTHON) == {"timestamp_text", "uuid4_hex", "decimal_digits"}
+    assert set(PYTHON) == {"timestamp_text", "uuid4_hex", "decimal_digits", "arrival_moment", "shuffled"}
 
 
 @pytest.mark.parametrize("microseconds", EDGES)
@@ -57,6 +58,20 @@ def test_decimal_digits_is_its_twin(raw, count):
     assert _speedups.decimal_digits(raw, count) == PYTHON["decimal_digits"](raw, count)
 
 
+@given(peak=st.integers(0, 23), first=st.integers(-(10**17), 10**17), slot=st.integers(0, 10**14),
+       n=st.integers(0, 10**7), draw=st.integers(0, 2**32 - 1), data=st.data())
+def test_arrival_moment_is_its_twin(peak, first, slot, n, draw, data):
+    rhythm = daily_rhythm(peak)
+    spread = data.draw(st.integers(0, slot))
+    args = (first, slot, spread, rhythm.day, rhythm.starts, rhythm.weights, n, draw)
+    assert _speedups.arrival_moment(*args) == PYTHON["arrival_moment"](*args)
+
+
+@given(st.binary(min_size=10, max_size=12), st.lists(st.sampled_from("abcdef"), max_size=10).map(tuple))
+def test_shuffled_is_its_twin(randomness, lives):
+    assert _speedups.shuffled(randomness, lives) == PYTHON["shuffled"](randomness, lives)
+
+
 @pytest.mark.parametrize("call, error", [
     (lambda: _speedups.uuid4_hex("0123456789abcdef"), ValueError),  # too short
     (lambda: _speedups.uuid4_hex("0123456789abcdef" + "A" * 16), ValueError),  # upper case
@@ -65,6 +80,11 @@ def test_decimal_digits_is_its_twin(raw, count):
     (lambda: _speedups.decimal_digits(b"\x01", 0), ValueError),
     (lambda: _speedups.decimal_digits("text", 9), TypeError),
     (lambda: _speedups.timestamp_text("0"), TypeError),
+    (lambda: _speedups.arrival_moment(0, 1, 1, 0, (0,) * 24, (1,) * 24, 0, 0), ValueError),  # a day of 0
+    (lambda: _speedups.arrival_moment(0, 1, 1, 24, (0,) * 23, (1,) * 24, 0, 0), TypeError),  # 23 hours
+    (lambda: _speedups.arrival_moment(2**64, 1, 1, 24, (0,) * 24, (1,) * 24, 0, 0), OverflowError),
+    (lambda: _speedups.shuffled(b"\x01" * 3, ("a",) * 4), ValueError),  # too little randomness
+    (lambda: _speedups.shuffled(b"\x01" * 4, ["a"] * 4), TypeError),
 ])
 def test_the_twins_refuse_what_the_generator_never_passes(call, error):
     with pytest.raises(error):
