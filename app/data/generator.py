@@ -10,6 +10,7 @@ worker, run and machine computes the same values.
 import struct
 from datetime import datetime, timedelta, timezone
 from hashlib import blake2b
+from weakref import WeakKeyDictionary
 
 from conversations_mock.data.arrivals import Arrivals
 from conversations_mock.data.compiled import compiled
@@ -82,12 +83,21 @@ _SPANS_US = (30 * 60 * 10**6,) * 5 + (6 * 3600 * 10**6,) * 3 + (3 * DAY_US,) * 2
 _SNAPSHOTS = 8
 
 
-# TEXT_PLATFORM_TABLE with what each row's conversations read: (platform, its users' ids, the locale of
-# each value of the language byte), so a conversation indexes where it would reduce modulo and look up.
-_LOCALE_BY_LANGUAGE = {platform: tuple(locales[language % len(locales)] for language in range(256))
-                       for platform, locales in PLATFORM_LOCALES.items() if locales}
-_TEXT_PLATFORMS = tuple((platform, SNS_USER_IDS[platform], _LOCALE_BY_LANGUAGE[platform])
+# TEXT_PLATFORM_TABLE with what each row's conversations read: (platform, its users' ids, the locales its
+# users write in), so a conversation indexes where it would look up; a history adds the texts (pools.by_language).
+_TEXT_PLATFORMS = tuple((platform, SNS_USER_IDS[platform], PLATFORM_LOCALES[platform])
                         for platform in TEXT_PLATFORM_TABLE)
+_ROWS = WeakKeyDictionary()  # pools -> _TEXT_PLATFORMS, each row's locales replaced by its texts by language byte
+
+
+def text_rows(pools: MessagePools) -> tuple:
+    """_TEXT_PLATFORMS with each row's (user_texts, bot_texts) for each value of a language byte in place
+    of its locales: made once per pools, so a history costs no more to start."""
+    rows = _ROWS.get(pools)
+    if rows is None:
+        rows = _ROWS[pools] = tuple((platform, users, pools.by_language(locales))
+                                    for platform, users, locales in _TEXT_PLATFORMS)
+    return rows
 
 
 def _slot_draw(head):
@@ -110,7 +120,7 @@ class GeneratedHistory:
         self.key = chatbot_key(seed, chatbot_id) if key is None else key
         self.lives = LifeLayout(self.key)
         self._durations = self.lives.durations
-        self._pools = pools
+        self._text_platforms = text_rows(pools)
         # Keyed hashers with the key absorbed, copied per conversation: the same digests as
         # blake2b(n, key=...) each time, without setting the key up again.
         self._head = blake2b(key=self.key, digest_size=64)
@@ -154,8 +164,8 @@ class GeneratedHistory:
         # conversations at a time, and a call and an attribute lookup per conversation add up.
         head_copy, tail_copy, moment = self._head.copy, self._tail.copy, self.arrivals.moment
         block_of = self.lives.block
-        durations, pools_get, chatbot_id = self._durations, self._pools.get, self.chatbot_id
-        unpack_from, text_platforms, stamp = _FIELDS.unpack_from, _TEXT_PLATFORMS, timestamp_text
+        durations, chatbot_id = self._durations, self.chatbot_id
+        unpack_from, text_platforms, stamp = _FIELDS.unpack_from, self._text_platforms, timestamp_text
         lives, last_block = None, -1
         built = []
         for n in numbers:
@@ -177,7 +187,7 @@ class GeneratedHistory:
                 metadata = {"type": "voice_chat"}
                 voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
             else:
-                platform, user_of, locale_of = text_platforms[pick % len(text_platforms)]
+                platform, user_of, texts_of = text_platforms[pick % len(text_platforms)]
                 sns_user_id = user_of(head[16:32], hexed[32:64])
                 # Scaled, not reduced modulo the span, so the six-hour and three-day spans are reached.
                 duration = (length * _SPANS_US[length % 10] >> 32) if kind == OPEN else durations[kind]
@@ -205,7 +215,7 @@ class GeneratedHistory:
                     if not anonymous:
                         user_id = uuid4_hex(tail[32:64])
                 if shape >= 2:
-                    user_texts, bot_texts = pools_get(locale_of[language])
+                    user_texts, bot_texts = texts_of[language]
                     if not bot:
                         last_message = user_texts[(text + event) % len(user_texts)]
                     else:

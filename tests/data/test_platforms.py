@@ -5,7 +5,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conversations_mock.data.generator import _TEXT_PLATFORMS
+from conversations_mock.data.generator import text_rows
+from conversations_mock.data.messages import SHARED_POOLS
 from conversations_mock.data.platforms import PLATFORM_LOCALES, SNS_USER_IDS, TEXT_PLATFORM_TABLE
 from tests.data.test_generator import SNS_USER_IDS as SHAPES
 
@@ -22,8 +23,8 @@ def test_user_ids_have_their_platforms_shape(raw, platform):
 
 @given(st.integers(0, 65535), st.integers(0, 255))
 def test_text_platform_rows_match_the_tables(pick, language):
-    platform, users, locale_of = _TEXT_PLATFORMS[pick % len(_TEXT_PLATFORMS)]
+    platform, users, texts_of = text_rows(SHARED_POOLS)[pick % len(TEXT_PLATFORM_TABLE)]
     assert platform == TEXT_PLATFORM_TABLE[pick % len(TEXT_PLATFORM_TABLE)]
     assert users is SNS_USER_IDS[platform]
     locales = PLATFORM_LOCALES[platform]
-    assert locale_of[language] == locales[language % len(locales)]
+    assert texts_of[language] == SHARED_POOLS.get(locales[language % len(locales)])
