@@ -221,3 +221,12 @@ def test_a_journal_read_while_the_listener_flushes_lists_the_newest_first(redis_
     # Read now: this thread's flush of 5..9 must not land before the listener's of 0..4.
     assert [entry["n"] for entry in store.journal("order")] == list(range(9, -1, -1))
     store.close()
+
+
+def test_redis_py_parses_and_packs_with_hiredis():
+    """pyproject asks for redis[hiredis]: the journal flush packs its entries in C (docs/benchmarks.md)."""
+    import redis.connection
+    from redis.utils import HIREDIS_AVAILABLE
+
+    assert HIREDIS_AVAILABLE, "hiredis is missing or too old for redis-py: reinstall with `make setup`"
+    assert redis.connection.DefaultParser.__name__ == "_HiredisParser"
