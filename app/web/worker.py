@@ -1,4 +1,4 @@
-"""The gunicorn worker: gevent, with gunicorn's own errors as problem+json and API keys masked in logs.
+"""The gunicorn worker: gevent, gunicorn's own errors as problem+json, API keys masked in logs, connections recycled.
 
 gunicorn answers requests it cannot parse (a request line or header past its limits, a malformed
 request line) itself, before the app sees them, with a small HTML page. This worker makes those
@@ -61,8 +61,17 @@ def problem_writer(cfg):
     return write_problem
 
 
+# Requests a keep-alive connection may carry; the last is answered with `Connection: close` and the
+# client reconnects (Apache's MaxKeepAliveRequests default). Workers share one listening socket and
+# a burst of new connections often lands on one of them: a client of 16 keep-alive connections had
+# all 16 served by one worker in about one run of four, at half the throughput, while the other
+# idled. Reconnecting lets the idle worker take its share within a fraction of a second.
+KEEPALIVE_REQUESTS = 100
+
+
 class MockWorker(GeventWorker):
-    """gunicorn's gevent worker: own errors as problem+json, keys masked in logs, listener closed on SIGTERM."""
+    """gunicorn's gevent worker: own errors as problem+json, keys masked in logs, listener closed on SIGTERM,
+    and a keep-alive connection closed after KEEPALIVE_REQUESTS requests."""
 
     def init_process(self):
         # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls
@@ -84,6 +93,8 @@ class MockWorker(GeventWorker):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     def handle_request(self, listener_name, req, sock, addr):
+        if req.req_number >= KEEPALIVE_REQUESTS:
+            req.must_close = True  # gunicorn then answers with `Connection: close` and closes the connection
         keep_alive = super().handle_request(listener_name, req, sock, addr)
         if not self.alive:
             # Stopping: the answer is sent; waiting for the connection's next request would only keep
