@@ -256,7 +256,8 @@ class MessagePools:
         """
         texts = self._by_language.get(locales)
         if texts is None:
-            texts = self._by_language[locales] = tuple(self.get(locales[byte % len(locales)]) for byte in range(256))
+            texts = tuple(self.get(locales[byte % len(locales)]) for byte in range(256))
+            self._by_language[locales] = texts
         return texts
 
     def _take_or_make(self, locale):

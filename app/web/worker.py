@@ -1,4 +1,4 @@
-"""The gunicorn worker: gevent, gunicorn's own errors as problem+json, API keys masked in logs, connections recycled.
+"""The gunicorn worker: gevent, gunicorn's errors as problem+json, keys masked in logs, connections recycled.
 
 gunicorn answers requests it cannot parse (a request line or header past its limits, a malformed
 request line) itself, before the app sees them, with a small HTML page. This worker makes those
@@ -70,8 +70,7 @@ KEEPALIVE_REQUESTS = 100
 
 
 class MockWorker(GeventWorker):
-    """gunicorn's gevent worker: own errors as problem+json, keys masked in logs, listener closed on SIGTERM,
-    and a keep-alive connection closed after KEEPALIVE_REQUESTS requests."""
+    """gevent worker: problem+json errors, masked keys, prompt stop on SIGTERM, connections recycled."""
 
     def init_process(self):
         # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls

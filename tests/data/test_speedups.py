@@ -36,6 +36,8 @@ def test_the_c_twins_are_built():
         "`make setup` again. The Python functions serve meanwhile, the same pages more slowly."
     )
     assert set(PYTHON) == {"timestamp_text", "uuid4_hex", "decimal_digits", "arrival_moment", "shuffled"}
+    stale = [name for name in PYTHON if not hasattr(_speedups, name)]
+    assert not stale, f"the compiled module predates {stale}: run `make setup` again to rebuild it"
 
 
 @pytest.mark.parametrize("microseconds", EDGES)
