@@ -1,4 +1,4 @@
-"""The gunicorn worker: gevent, gunicorn's errors as problem+json, keys masked in logs, connections recycled.
+"""The gunicorn worker: gevent, gunicorn's errors as problem+json, keys masked in logs, load shared out.
 
 gunicorn answers requests it cannot parse (a request line or header past its limits, a malformed
 request line) itself, before the app sees them, with a small HTML page. This worker makes those
@@ -20,6 +20,7 @@ from gunicorn.sock import ssl_context
 from gunicorn.workers.ggevent import GeventWorker
 
 from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
+from conversations_mock.web.balance import ConnectionTable
 from conversations_mock.web.problems import LOGGED, describe, problem_body, title
 from conversations_mock.web.safety import MaskSecrets
 
@@ -61,16 +62,13 @@ def problem_writer(cfg):
     return write_problem
 
 
-# Requests a keep-alive connection may carry; the last is answered with `Connection: close` and the
-# client reconnects (Apache's MaxKeepAliveRequests default). Workers share one listening socket and
-# a burst of new connections often lands on one of them: a client of 16 keep-alive connections had
-# all 16 served by one worker in about one run of four, at half the throughput, while the other
-# idled. Reconnecting lets the idle worker take its share within a fraction of a second.
-KEEPALIVE_REQUESTS = 100
+# Made on import, which happens in gunicorn's master (it loads the worker class before forking):
+# every worker it forks shares this memory (web/balance.py).
+CONNECTIONS = ConnectionTable()
 
 
 class MockWorker(GeventWorker):
-    """gevent worker: problem+json errors, masked keys, prompt stop on SIGTERM, connections recycled."""
+    """gevent worker: problem+json errors, masked keys, prompt stop on SIGTERM, connections shared out."""
 
     def init_process(self):
         # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls
@@ -80,6 +78,7 @@ class MockWorker(GeventWorker):
             logger.addFilter(MaskSecrets())
         self._servers = []
         self._stopping = Event()
+        self._seat = CONNECTIONS.seat(self.age, self.pid)
         super().init_process()
 
     def handle_exit(self, sig, frame):
@@ -91,9 +90,16 @@ class MockWorker(GeventWorker):
         # arriving while Python exits, that one would kill the worker by signal (an error in the log).
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
+    def handle(self, listener, client, addr):
+        self._seat.opened()
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            self._seat.closed()
+
     def handle_request(self, listener_name, req, sock, addr):
-        if req.req_number >= KEEPALIVE_REQUESTS:
-            req.must_close = True  # gunicorn then answers with `Connection: close` and closes the connection
+        if self._seat.crowded():
+            req.must_close = True  # gunicorn answers with `Connection: close`; the client reconnects
         keep_alive = super().handle_request(listener_name, req, sock, addr)
         if not self.alive:
             # Stopping: the answer is sent; waiting for the connection's next request would only keep
@@ -114,6 +120,7 @@ class MockWorker(GeventWorker):
             self._servers.append(server)
         while self.alive:
             self.notify()
+            self._seat.beat()
             self._stopping.wait(1.0)
         for server in self._servers:
             server.close()  # the listener is closed: a new connection is refused, not queued

@@ -45,22 +45,42 @@ def test_banner_names_the_version_and_a_curl_that_works(live_server, args, key):
         assert [c["chatbot_id"] for c in json.loads(response.read())] == [DOCUMENTED_CHATBOT] * 10
 
 
-def test_a_keep_alive_connection_is_closed_after_its_hundredth_request_and_the_client_goes_on(live_server):
-    """Connections are recycled (web/worker.py, KEEPALIVE_REQUESTS), so the workers share a client's load."""
+def test_a_burst_taken_by_one_worker_is_shared_out_once_its_sibling_can_run(live_server):
+    """One worker accepted all 16 connections (its sibling stopped meanwhile): it sheds some (web/balance.py)."""
     import http.client
+    import os
+    import re
+    import signal
+    import time
     from urllib.parse import urlsplit
 
-    from conversations_mock.web.worker import KEEPALIVE_REQUESTS
-
     server = live_server("--workers", "2")
+    busy, stopped = (int(pid) for pid in re.findall(r"worker (\d+) ready", server.log()))
     address = urlsplit(server.url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
-    closing = []
-    for number in range(1, KEEPALIVE_REQUESTS + 3):  # past the limit: http.client reconnects by itself
-        connection.request("GET", GENERATED_LISTING, headers={"X-API-Key": API_KEY})
+    connections = [http.client.HTTPConnection(address.hostname, address.port, timeout=10) for _ in range(16)]
+
+    def get(connection, request_id):
+        connection.request("GET", GENERATED_LISTING, headers={"X-API-Key": API_KEY, "X-Request-ID": request_id})
         response = connection.getresponse()
         assert response.status == 200 and len(json.loads(response.read())) == 10
-        if response.getheader("Connection") == "close":
-            closing.append(number)
-    connection.close()
-    assert closing == [KEEPALIVE_REQUESTS]
+
+    os.kill(stopped, signal.SIGSTOP)  # the burst arrives while this worker cannot run
+    try:
+        for number, connection in enumerate(connections):
+            get(connection, f"burst-{number}")
+    finally:
+        os.kill(stopped, signal.SIGCONT)
+    time.sleep(1.5)  # its heartbeat, once a second, says it is back
+    after = [f"after-{turn}-{number}" for turn in range(10) for number in range(16)]
+    for request_id in after:
+        get(connections[int(request_id.rsplit("-", 1)[1])], request_id)
+    for connection in connections:
+        connection.close()
+
+    deadline, served = time.monotonic() + 10, {}
+    while len(served) < 16 + len(after) and time.monotonic() < deadline:  # the access log is written after the answer
+        served = dict(re.findall(r"request_id=((?:burst|after)-[\d-]+) worker=<(\d+)>", server.log()))
+        time.sleep(0.1)
+    assert {int(served[f"burst-{number}"]) for number in range(16)} == {busy}
+    shared = [int(served[request_id]) for request_id in after[-16:]]  # the last turn, over all 16 connections
+    assert shared.count(stopped) >= 3 and shared.count(busy) >= 3
