@@ -1,4 +1,4 @@
-"""Open connections of a server's workers, shared, so that a worker holding far more than a sibling sheds some.
+"""Open connections of each worker, shared, so that a worker holding far more than a sibling sheds some.
 
 gunicorn's workers accept from one listening socket. When a burst of new connections arrives while
 the cores are busy, the worker already running often accepts every one of them before a sibling is
