@@ -53,11 +53,6 @@ class UUIDText(fields.UUID):
         # The OpenAPI document (apispec reads metadata) states the same rule.
         super().__init__(**{**kwargs, "metadata": {"pattern": self.PATTERN, **kwargs.get("metadata", {})}})
 
-    def _validated(self, value):
-        if isinstance(value, str) and not self._text.match(value):
-            raise self.make_error("invalid_uuid")
-        return super()._validated(value)
-
     def _deserialize(self, value, attr, data, **kwargs) -> str:
         """The id's canonical text (lowercase, dashed): one text for every spelling admitted.
 

@@ -83,20 +83,18 @@ _SPANS_US = (30 * 60 * 10**6,) * 5 + (6 * 3600 * 10**6,) * 3 + (3 * DAY_US,) * 2
 _SNAPSHOTS = 8
 
 
-# TEXT_PLATFORM_TABLE with what each row's conversations read: (platform, its users' ids, the locales its
-# users write in), so a conversation indexes where it would look up; a history adds the texts (pools.by_language).
-_TEXT_PLATFORMS = tuple((platform, SNS_USER_IDS[platform], PLATFORM_LOCALES[platform])
-                        for platform in TEXT_PLATFORM_TABLE)
-_ROWS = WeakKeyDictionary()  # pools -> _TEXT_PLATFORMS, each row's locales replaced by its texts by language byte
+_ROWS = WeakKeyDictionary()  # pools -> the rows of TEXT_PLATFORM_TABLE as text_rows makes them
 
 
 def text_rows(pools: MessagePools) -> tuple:
-    """_TEXT_PLATFORMS with each row's (user_texts, bot_texts) for each value of a language byte in place
-    of its locales: made once per pools, so a history costs no more to start."""
+    """TEXT_PLATFORM_TABLE's rows as a page builder reads them: (platform, its users' ids, its
+    (user_texts, bot_texts) for each value of a language byte), so a conversation indexes where it would
+    look up; made once per pools (each platform's texts once), so a history costs no more to start."""
     rows = _ROWS.get(pools)
     if rows is None:
-        rows = _ROWS[pools] = tuple((platform, users, pools.by_language(locales))
-                                    for platform, users, locales in _TEXT_PLATFORMS)
+        read = {platform: (SNS_USER_IDS[platform], pools.by_language(PLATFORM_LOCALES[platform]))
+                for platform in set(TEXT_PLATFORM_TABLE)}
+        rows = _ROWS[pools] = tuple((platform, *read[platform]) for platform in TEXT_PLATFORM_TABLE)
     return rows
 
 

@@ -233,7 +233,6 @@ class MessagePools:
         self._size = size
         self._seed = seed
         self._pools = {}
-        self._by_language = {}
         self._lock = threading.Lock()
         # The file holds the default pools only.
         self._shipped_path = shipped if (size, seed) == (POOL_SIZE, POOL_SEED) else None
@@ -249,16 +248,9 @@ class MessagePools:
         return pools
 
     def by_language(self, locales: tuple) -> tuple:
-        """(user_texts, bot_texts) for each value of a language byte: those of locales[byte % len(locales)].
-
-        Kept per tuple of locales: a page builder indexes it by each conversation's byte instead of
-        reducing and calling get() for each conversation.
-        """
-        texts = self._by_language.get(locales)
-        if texts is None:
-            texts = tuple(self.get(locales[byte % len(locales)]) for byte in range(256))
-            self._by_language[locales] = texts
-        return texts
+        """(user_texts, bot_texts) for each value of a language byte: those of locales[byte % len(locales)],
+        so that a page builder indexes by a conversation's byte instead of reducing and calling get()."""
+        return tuple(self.get(locales[byte % len(locales)]) for byte in range(256))
 
     def _take_or_make(self, locale):
         if self._shipped is None:

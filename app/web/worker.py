@@ -8,7 +8,6 @@ answers the same problem documents the app sends. On SIGTERM it closes its liste
 
 import signal
 import time
-import uuid
 from functools import partial
 
 import gevent
@@ -22,7 +21,7 @@ from gunicorn.workers.ggevent import GeventWorker
 from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
 from conversations_mock.web.balance import ConnectionTable
 from conversations_mock.web.problems import LOGGED, describe, problem_body, title
-from conversations_mock.web.safety import MaskSecrets
+from conversations_mock.web.safety import MaskSecrets, request_id
 
 
 def _explain(status: int, message: str, cfg) -> str:
@@ -54,7 +53,7 @@ def problem_writer(cfg):
             f"Content-Type: {PROBLEM_CONTENT_TYPE}\r\n"
             "X-Content-Type-Options: nosniff\r\n"
             # gunicorn refused the request before its headers were read: a fresh id, as for any request.
-            f"X-Request-ID: {uuid.uuid4().hex}\r\n"
+            f"X-Request-ID: {request_id({})}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         util.write_nonblock(sock, head.encode("latin-1") + body)

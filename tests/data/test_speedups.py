@@ -40,6 +40,19 @@ def test_the_c_twins_are_built():
     assert not stale, f"the compiled module predates {stale}: run `make setup` again to rebuild it"
 
 
+def test_the_page_builder_calls_the_twins():
+    """Each module's helper is the twin, not its Python function (which the tests below compare it with)."""
+    from conversations_mock.data import arrivals, generator, platforms, states
+
+    in_use = {name: getattr(module, name) for module in (generator, platforms, arrivals, states)
+              for name in PYTHON if hasattr(module, name)}
+    assert set(in_use) == set(PYTHON)
+    assert all(function is getattr(_speedups, name) for name, function in in_use.items())
+    assert generator.uuid4_hex is _speedups.uuid4_hex  # imported by name from platforms
+    schedule = arrivals.Arrivals(b"k" * 32, 50, ANCHOR_US, lambda n: 0)
+    assert schedule.moment.func is _speedups.arrival_moment
+
+
 @pytest.mark.parametrize("microseconds", EDGES)
 def test_timestamp_text_edges(microseconds):
     assert _outcome(_speedups.timestamp_text, microseconds) == _outcome(PYTHON["timestamp_text"], microseconds)
