@@ -7,7 +7,40 @@ import pytest
 
 from conversations_mock import create_app
 from conversations_mock.settings import SETTINGS
+from tests import system
 from tests.helpers import API_KEY, REPO, LiveServer
+
+# pytester: tests/test_system.py runs small suites through the hooks below.
+pytest_plugins = ["pytester"]
+
+# Fixtures that start real servers (gunicorn, redis-server, nginx): a test using one is marked `live`.
+LIVE_FIXTURES = {"live_server", "redis_server", "redis_url", "cluster"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark `live` every test that starts servers, browsers or builds, so `-m "not live"` is the fast loop."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if (item.path.parent.name == "live" or LIVE_FIXTURES & set(item.fixturenames)
+                or (params is not None and params.params.get("store_factory") == "redis")):
+            item.add_marker(pytest.mark.live)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: printed after the short summary, before the counts
+def pytest_terminal_summary(terminalreporter):
+    """One line naming every program whose tests skipped for want of it, and the command that installs them."""
+    yield
+    lacking = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        program = reason.removeprefix("Skipped: ").split(" is not installed", 1)[0]
+        if " is not installed" in reason and program in system.PROGRAMS:
+            lacking[program] = lacking.get(program, 0) + 1
+    if lacking:
+        counts = ", ".join(f"{program} ({count})" for program, count in lacking.items())
+        terminalreporter.write_line(
+            f"SKIPPED {sum(lacking.values())} tests for want of {counts}: as root, `make test` installs them, "
+            f"or: {system.install_command(lacking)}", yellow=True, bold=True)
 
 
 @pytest.fixture(autouse=True)

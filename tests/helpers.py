@@ -119,14 +119,22 @@ def free_port() -> int:
 
 
 def require(program: str) -> str:
-    """The path of a Debian program the test needs; the test fails, naming it, when it is missing."""
-    import shutil
+    """The path of a Debian program the test needs (tests/system.py names them all).
 
+    Missing, the test skips, naming the program and the command that installs it, or fails under CI=true,
+    where `make test` installed everything and a missing program is a broken machine. Also usable at a
+    test module's top level.
+    """
     import pytest
 
-    found = shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin")
+    from tests import system
+
+    found = system.find(program)
     if found is None:
-        pytest.fail(f"{program} is not installed (.ci/run installs it: apt-get install redis-server nginx)")
+        message = f"{program} is not installed, for {system.PROGRAMS[program][1]}: {system.install_command([program])}"
+        if system.in_ci():
+            pytest.fail(message + " (CI=true: a missing program fails)", pytrace=False)
+        pytest.skip(message, allow_module_level=True)
     return found
 
 

@@ -1,21 +1,25 @@
 """The Makefile: serving installs the runtime dependencies only, the tests add the `test` extra."""
 
 import os
+import shutil
 import subprocess
 
 import pytest
 
 from tests.helpers import REPO
 
-RUNTIME_INSTALL = "pip install --quiet -e .\n"
+RUNTIME_INSTALL = "pip install --quiet -e . >"
 TEST_INSTALL = "pip install --quiet -e '.[test]'"
+MAKE = shutil.which("make")
 
 
-def dry_run(venv, *args):
-    """The commands `make` would run (`make -n`) with its virtualenv at `venv`."""
+def dry_run(venv, *args, path=None):
+    """The commands `make` would run (`make -n`) with its virtualenv at `venv` (and PATH `path`)."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    if path is not None:
+        env["PATH"] = str(path)
     result = subprocess.run(
-        ["make", "-n", "--no-print-directory", "-C", str(REPO), f"VENV={venv}", *args],
+        [MAKE, "-n", "--no-print-directory", "-C", str(REPO), f"VENV={venv}", *args],
         capture_output=True, text=True, env=env, timeout=30,
     )
     assert result.returncode == 0, result.stderr
@@ -28,7 +32,7 @@ def installed_venv(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     newer = (REPO / "pyproject.toml").stat().st_mtime + 60
-    for name in ("bin/python", ".runtime-installed", ".test-installed"):
+    for name in ("bin/python", ".runtime-installed-cc", ".test-installed"):
         (venv / name).touch()
         os.utime(venv / name, (newer, newer))
     return venv
@@ -57,7 +61,8 @@ def test_make_test_runs_the_suite_after_installing(tmp_path):
 
 @pytest.mark.parametrize(
     "target, installs",
-    [("run", [RUNTIME_INSTALL]), ("test", [RUNTIME_INSTALL, TEST_INSTALL])],
+    # (`make test` runs `make setup`, to which -W is not passed down: setup stands for it here.)
+    [("run", [RUNTIME_INSTALL]), ("setup", [RUNTIME_INSTALL, TEST_INSTALL])],
 )
 def test_installs_are_redone_only_when_pyproject_changes(installed_venv, target, installs):
     assert "pip install" not in dry_run(installed_venv, target)
@@ -66,3 +71,34 @@ def test_installs_are_redone_only_when_pyproject_changes(installed_venv, target,
     assert "-m venv" not in after_edit
     assert [install for install in installs if install in after_edit] == installs
     assert (TEST_INSTALL in after_edit) == (TEST_INSTALL in installs)
+
+
+def test_make_test_installs_the_system_programs_first(tmp_path):
+    commands = dry_run(tmp_path / "fresh", "test").splitlines()
+    assert commands[0] == "python3 tests/system.py install"
+    assert commands.index("python3 tests/system.py install") < min(
+        i for i, command in enumerate(commands) if "pip install" in command)
+
+
+def test_a_compiler_installed_later_rebuilds_the_c_helpers_at_setup(tmp_path):
+    """Installed without a compiler, the runtime stamp says so; once `cc` is on PATH, `make setup` reinstalls."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    newer = (REPO / "pyproject.toml").stat().st_mtime + 60
+    for name in ("bin/python", ".runtime-installed-no-cc", ".test-installed"):
+        (venv / name).touch()
+        os.utime(venv / name, (newer, newer))
+    without, with_cc = tmp_path / "without", tmp_path / "with"
+    without.mkdir()
+    with_cc.mkdir()
+    (with_cc / "cc").symlink_to("/bin/true")
+    assert "pip install" not in dry_run(venv, "setup", path=without)
+    rebuilt = dry_run(venv, "setup", path=with_cc)
+    assert RUNTIME_INSTALL in rebuilt and TEST_INSTALL in rebuilt
+
+
+def test_an_install_without_a_compiler_says_the_c_helpers_were_not_built(tmp_path):
+    (tmp_path / "empty").mkdir()
+    commands = dry_run(tmp_path / "fresh", "setup", path=tmp_path / "empty")
+    assert "the C helpers (app/data/_speedups.c) were not built (no C compiler was found)" in commands
+    assert "apt-get install gcc libc6-dev), then run make setup" in commands

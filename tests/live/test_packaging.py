@@ -16,7 +16,7 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, REPO, LiveServer
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, REPO, LiveServer, require
 
 VERSION = version("conversations-mock")
 # What a build leaves in a source tree, and what is never source: not copied into the build.
@@ -170,6 +170,7 @@ def test_wheel_holds_one_package_with_its_data(wheel):
     assert re.search(r"(?m)^conversations-mock = conversations_mock\.commands\.cli:main$", entry_points)
     assert re.search(r"(?m)^conversations_mock = conversations_mock\.pytest_plugin$", entry_points)
     # The page builder's C helpers, compiled for this Python (the same functions in Python serve without them).
+    require("cc")
     assert [name for name in names if re.fullmatch(r"conversations_mock/data/_speedups\..+\.so", name)]
 
 

@@ -7,7 +7,6 @@ base URL, it lists the conversations the backend returns. Playwright comes from 
 
 import os
 import re
-import shutil
 import subprocess
 import threading
 from functools import partial
@@ -15,7 +14,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.helpers import API_KEY, CHROMIUM_ARGS, REPO, chromium_path
+from tests.helpers import API_KEY, CHROMIUM_ARGS, REPO, chromium_path, require
 
 PLAYWRIGHT = "@playwright/test@1"
 # The app under test: reads its backend's base URL from ?api=, lists the chatbot's conversations.
@@ -65,10 +64,8 @@ def app_server(tmp_path):
 
 
 def test_the_readmes_playwright_example_passes(live_server, app_server, tmp_path):
-    npm, chromium = shutil.which("npm"), chromium_path()
-    if npm is None or not os.path.exists(chromium):
-        pytest.fail(f"the example needs Node's npm and Debian's chromium (found npm={npm}, chromium at {chromium}: "
-                    ".ci/run installs chromium; npm comes with the machine's Node.js)")
+    npm = require("npm")
+    chromium = chromium_path() if os.path.exists(chromium_path()) else require("chromium")
     mock = live_server("--workers", "1")
     project = tmp_path / "client"
     (project / "tests").mkdir(parents=True)
