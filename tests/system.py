@@ -50,9 +50,9 @@ def install() -> int:
         return 0
     command = install_command(lacking)
     if os.geteuid() != 0 or find("apt-get") is None:
-        why = "not root" if os.geteuid() != 0 else "no apt-get"
+        why, sudo = ("not root", "sudo ") if os.geteuid() != 0 else ("no apt-get", "")
         print(f"system: {', '.join(lacking)} missing and not installed ({why}); the tests that need them will "
-              f"{'fail (CI=true)' if in_ci() else 'skip'}. To install them: sudo {command}", file=sys.stderr)
+              f"{'fail (CI=true)' if in_ci() else 'skip'}. To install them: {sudo}{command}", file=sys.stderr)
         return 0
     print(f"system: installing {', '.join(lacking)} ({command})", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
