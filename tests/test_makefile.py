@@ -11,6 +11,8 @@ from tests.helpers import REPO
 RUNTIME_INSTALL = "pip install --quiet -e . >"
 TEST_INSTALL = "pip install --quiet -e '.[test]'"
 MAKE = shutil.which("make")
+# The runtime stamp's name, as the Makefile names it on this machine (with or without a C compiler).
+RUNTIME_STAMP = ".runtime-installed-" + ("cc" if shutil.which("cc") or shutil.which("gcc") else "no-cc")
 
 
 def dry_run(venv, *args, path=None):
@@ -32,7 +34,7 @@ def installed_venv(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     newer = (REPO / "pyproject.toml").stat().st_mtime + 60
-    for name in ("bin/python", ".runtime-installed-cc", ".test-installed"):
+    for name in ("bin/python", RUNTIME_STAMP, ".test-installed"):
         (venv / name).touch()
         os.utime(venv / name, (newer, newer))
     return venv

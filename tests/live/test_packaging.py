@@ -187,6 +187,7 @@ def test_the_installed_command_prints_its_version(venv, tmp_path):
 
 
 def test_the_installed_package_uses_its_c_helpers(venv, tmp_path):
+    require("cc")
     check = "from conversations_mock.data.compiled import is_compiled; print(is_compiled())"
     result = run([str(venv / "bin" / "python"), "-c", check], cwd=tmp_path, env=client_environment())
     assert result.stdout == "True\n"
