@@ -15,7 +15,7 @@ RUNTIME := $(VENV)/.runtime-installed-$(CC_FOUND)
 TESTING := $(VENV)/.test-installed
 # pip's and setuptools' chatter goes to this log, shown in full only when an install fails.
 INSTALL_LOG := $(VENV)/install.log
-PIP_INSTALL = $(BIN)/python -m pip install --quiet $(1) >$(INSTALL_LOG) 2>&1 \
+PIP_INSTALL = echo "pip install $(1)" && $(BIN)/python -m pip install --quiet $(1) >$(INSTALL_LOG) 2>&1 \
 	|| { cat $(INSTALL_LOG); echo "make: pip install $(1) failed (log above, kept in $(INSTALL_LOG))"; exit 1; }
 
 NOT_BUILT = the C helpers (app/data/_speedups.c) were not built ($(if $(filter no-cc,$(CC_FOUND)),no C compiler \
@@ -23,20 +23,20 @@ NOT_BUILT = the C helpers (app/data/_speedups.c) were not built ($(if $(filter n
 	Install a compiler (Debian: apt-get install gcc libc6-dev), then run make setup.
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(call PIP_INSTALL,--upgrade pip)
+	@echo "$(PYTHON) -m venv $(VENV)" && $(PYTHON) -m venv $(VENV)
+	@$(call PIP_INSTALL,--upgrade pip)
 
 # The C helpers are compiled at install: an edit to them reinstalls too.
 $(RUNTIME): pyproject.toml app/data/_speedups.c | $(BIN)/python
-	rm -f $(VENV)/.runtime-installed*
-	$(call PIP_INSTALL,-e .)
+	@rm -f $(VENV)/.runtime-installed*
+	@$(call PIP_INSTALL,-e .)
 	@$(BIN)/python -c 'import sys; from conversations_mock.data.compiled import is_compiled; sys.exit(not is_compiled())' \
 	  || echo "make: $(NOT_BUILT)"
-	touch $@
+	@touch $@
 
 $(TESTING): pyproject.toml $(RUNTIME)
-	$(call PIP_INSTALL,-e '.[test]')
-	touch $@
+	@$(call PIP_INSTALL,-e '.[test]')
+	@touch $@
 
 # Everything a developer needs: the app and the test tools.
 setup: $(TESTING)
