@@ -153,7 +153,7 @@ _SHAPES: dict[tuple, _Shape] = {}
 
 
 def journal_of(store, namespace: str, path: str | None = None, limit: int | None = None) -> list[dict]:
-    """A namespace's entries as the store keeps them, newest first: what GET /__mock/requests and the plugin list.
+    """A namespace's entries as the store keeps them, newest first: GET /__mock/requests's and the plugin's.
 
     :param path: only requests to this API path (UTF-8 text, without a namespace prefix)
     :param limit: at most this many (default: all the journal keeps)
