@@ -229,21 +229,6 @@ def test_the_plugins_own_constants_equal_the_apps():
     assert (pytest_plugin.DOCUMENTED_API_KEY, pytest_plugin.MAX_SEED) == (DOCUMENTED_KEY, MAX_SEED)
 
 
-@pytest.mark.parametrize("turn", ["sets", "finds it gone"])
-def test_what_a_test_sets_through_the_control_api_is_gone_in_the_next(conversations_mock, turn):
-    from tests.helpers import sample_conversations
-
-    url = f"{conversations_mock.url}/__mock/chatbots/{GENERATED_CHATBOT}/conversations"
-    if turn == "sets":
-        request = urllib.request.Request(url, data=json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode(),
-                                         method="PUT", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 204
-        assert len(fetch(conversations_mock, GENERATED_CHATBOT)[2]) == 2
-    else:
-        assert len(fetch(conversations_mock, GENERATED_CHATBOT)[2]) == 10
-
-
 def call(mock, method, path, headers=None, body=None):
     """A request to the mock's server (not under the base path): (status, the body's bytes)."""
     url = mock._server.base_url + path
@@ -331,3 +316,31 @@ def test_a_test_checks_the_secret_its_client_sent_which_http_never_shows(mock_on
     if hasattr(store, "directory"):  # the embedded store's files hold no secret either
         kept = b"".join(path.read_bytes() for path in Path(store.directory, "journal").iterdir())
         assert API_KEY.encode() not in kept and b"s3cret-token" not in kept
+
+
+@pytest.mark.parametrize(
+    "namespace, turn",
+    [("default", "sets"), ("default", "finds it gone"), ("team-b", "sets"), ("team-b", "finds it gone")],
+)
+def test_a_namespaces_data_and_journal_are_gone_in_the_next_test(conversations_mock, turn, namespace):
+    listing = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+    headers = {"X-API-Key": API_KEY, "X-Mock-Namespace": namespace}
+    if turn == "sets":
+        body = json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode()
+        put = call(conversations_mock, "PUT", f"/__mock{listing}", {**headers, "Content-Type": "application/json"}, body)
+        assert put[0] == 204
+    status, body = call(conversations_mock, "GET", listing, headers)
+    assert (status, len(json.loads(body))) == (200, 2 if turn == "sets" else 10)
+    assert len(conversations_mock.requests(namespace)) == 1
+
+
+def test_reset_forgets_every_namespace(mock_on):
+    some_traffic(mock_on)
+    listing = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+    set_in_b = call(mock_on, "GET", listing, {"X-API-Key": API_KEY, "X-Mock-Namespace": "team-b"})[1]
+    assert len(json.loads(set_in_b)) == 2
+    mock_on.reset()
+    for namespace in ("default", "team-b", "team-c"):
+        assert mock_on.requests(namespace) == [] and http_journal(mock_on, namespace) == []
+        status, body = call(mock_on, "GET", listing, {"X-API-Key": API_KEY, "X-Mock-Namespace": namespace})
+        assert (status, len(json.loads(body))) == (200, 10)
