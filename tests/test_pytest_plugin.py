@@ -327,8 +327,8 @@ def test_a_namespaces_data_and_journal_are_gone_in_the_next_test(conversations_m
     headers = {"X-API-Key": API_KEY, "X-Mock-Namespace": namespace}
     if turn == "sets":
         body = json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode()
-        put = call(conversations_mock, "PUT", f"/__mock{listing}", {**headers, "Content-Type": "application/json"}, body)
-        assert put[0] == 204
+        headers_put = {**headers, "Content-Type": "application/json"}
+        assert call(conversations_mock, "PUT", f"/__mock{listing}", headers_put, body)[0] == 204
     status, body = call(conversations_mock, "GET", listing, headers)
     assert (status, len(json.loads(body))) == (200, 2 if turn == "sets" else 10)
     assert len(conversations_mock.requests(namespace)) == 1

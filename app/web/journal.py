@@ -88,8 +88,11 @@ class Entries:
         return made[0].copy(), made[1].copy()
 
     def digest(self, value: str) -> str:
-        """The keyed digest (HMAC-SHA256, hex) of a header's value as WSGI gives it."""
-        return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), "sha256").hex()
+        """The keyed digest of a header's value as WSGI gives it: HMAC-SHA256's first 128 bits, in hex.
+
+        128 bits tell a value from another as surely as 256, in half the journal's bytes.
+        """
+        return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), "sha256")[:16].hex()
 
     def sent(self, entry: dict, header: str, value: str) -> bool:
         """Whether the request `entry` keeps (as the store keeps it) carried `header` with exactly `value`.
