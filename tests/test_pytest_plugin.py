@@ -253,7 +253,8 @@ def as_listed(entry) -> dict:
     return {**{name: getattr(entry, name) for name in fields}, "headers": dict(entry.headers)}
 
 
-@pytest.fixture(params=["embedded", "redis"])
+# The Redis one is `live` (it starts redis-server) though it asks for redis_url only once it runs.
+@pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.live)])
 def mock_on(request):
     """A ConversationsMock on each kind of store: the session's (embedded), or one of its own on Redis."""
     from conversations_mock.pytest_plugin import ConversationsMock, ConversationsMockServer
