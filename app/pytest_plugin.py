@@ -151,8 +151,13 @@ class ConversationsMock:
         in the namespace it named (X-Mock-Namespace or /__mock/ns/{namespace}/...), under its path
         without the prefix. At most the journal_size setting's newest are kept. `path`: only requests
         to this path (e.g. "/chatbots/ID/conversations", with the base_path setting's prefix if any).
+        Raises ValueError for a namespace no request can name.
         """
+        from conversations_mock.schemas.control import NAMESPACE_RULE, valid_namespace
         from conversations_mock.web.journal import JOURNAL, journal_of, shown_entry
+
+        if not isinstance(namespace, str) or not valid_namespace(namespace):
+            raise ValueError(f"No request can name the namespace {namespace!r}: {NAMESPACE_RULE}")
 
         entries = self._server.app.extensions[JOURNAL]
         listed = []

@@ -335,6 +335,12 @@ def test_a_namespaces_data_and_journal_are_gone_in_the_next_test(conversations_m
     assert len(conversations_mock.requests(namespace)) == 1
 
 
+@pytest.mark.parametrize("namespace", ["", "a b", "x" * 65, None])
+def test_a_namespace_no_request_can_name_is_refused(conversations_mock, namespace):
+    with pytest.raises(ValueError, match=r"No request can name the namespace .*: Must be 1 to 64 letters"):
+        conversations_mock.requests(namespace)
+
+
 def test_reset_forgets_every_namespace(mock_on):
     some_traffic(mock_on)
     listing = f"/chatbots/{GENERATED_CHATBOT}/conversations"
