@@ -23,6 +23,7 @@ from conversations_mock.web import (
 )
 from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.fast import FastPages
+from conversations_mock.web.journal import JOURNAL, Entries
 from conversations_mock.web.namespaces import STORED, Namespaces
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
 from conversations_mock.web.safety import SafetyHeaders
@@ -82,6 +83,8 @@ def create_app(config=None, environ=None):
     except StoreConfigError as error:
         raise ConfigError(f"Setting {SETTINGS['store'].label()}: {error}") from error
     app.extensions[STORED] = StoredChatbots(store)
+    # Its key is made here too, so every worker's digests of masked values are checked alike.
+    entries = app.extensions[JOURNAL] = Entries()
     problems.init_app(app)
     safety.init_app(app)
     namespaces.init_app(app)
@@ -99,7 +102,7 @@ def create_app(config=None, environ=None):
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
         ("namespaces", Namespaces,
-         {"store": store, "logger": app.logger, "journal": settings["journal_size"] > 0}),
+         {"store": store, "entries": entries, "logger": app.logger, "journal": settings["journal_size"] > 0}),
         # A reload rebuilds the catalogue with the app's clock: a running clock goes on, never back.
         ("reload", FixtureReload, {"reloader": FixtureReloader(app, partial(build_catalogue, clock=catalogue.clock))})
         if reload else None,

@@ -2,13 +2,27 @@
 
 Installed with the package (entry point `pytest11`). Nothing is imported or started until a test
 asks for the fixture; the server then runs on 127.0.0.1, port 0, in a daemon thread.
+
+Fixtures:
+
+- `conversations_mock` (each test): a ConversationsMock (its docstring lists what it offers),
+  reset before and after the test.
+- `conversations_mock_server` (the session): the ConversationsMockServer behind it.
+- `conversations_mock_settings` (the session; override it in conftest.py): the server's settings,
+  e.g. ``{"base_path": "/v1", "api_keys": "..."}``; the machine's MOCK_* variables are ignored.
+
+The journal is the server's own, the one GET /__mock/requests lists: the same entries, each in its
+namespace, newest first; control requests and health probes are not in it. Secrets (X-API-Key,
+Authorization, Cookie, anything shaped like a key) are masked there as over HTTP and in the log;
+`JournalEntry.sent(header, value)` checks what the client sent against a keyed digest that only
+this process can compute.
 """
 
 import json
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,42 +37,45 @@ MAX_SEED = 2**63 - 1
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One request the mock received: `query` maps each parameter to its first value."""
+    """One request the mock journalled: an entry of GET /__mock/requests, secrets masked as it shows them.
+
+    Attributes, as the HTTP journal names them: `method`; `path` (the API path, without a namespace
+    prefix); `query` (each parameter's first value); `headers` (werkzeug Headers, so
+    `entry.headers["x-api-key"]` works; secrets show as ``***``); `status`; `namespace`; `time`
+    (UTC, ISO 8601); `target` (path and query as the access log shows them); `request_id`; `worker`
+    (the pid that answered). `sent(header, value)` checks a header's value, masked or not.
+    """
 
     method: str
     path: str
     query: dict
-    headers: object  # werkzeug Headers: case-insensitive, entry.headers["x-api-key"] works
+    headers: object
     status: int
+    namespace: str
+    time: str
+    target: str
+    request_id: str
+    worker: int
+    _kept: dict = field(repr=False, compare=False)
+    _entries: object = field(repr=False, compare=False)
 
+    def sent(self, header: str, value: str) -> bool:
+        """Whether the request carried `header` (any case) with exactly `value`, masked in `headers` or not.
 
-class _Journal:
-    """WSGI middleware that records every request with the status it was answered with."""
-
-    def __init__(self, wsgi_app):
-        self.wsgi_app = wsgi_app
-        self.entries = []
-
-    def __call__(self, environ, start_response):
-        from werkzeug.datastructures import Headers
-        from werkzeug.wrappers import Request
-
-        request = Request(environ)
-
-        def recording_start_response(status, headers, exc_info=None):
-            # Recorded before the body is sent, so a test sees the entry once its client has the answer.
-            code = int(status.split(" ", 1)[0])
-            headers_received = Headers(list(request.headers))
-            self.entries.append(
-                JournalEntry(request.method, request.path, request.args.to_dict(), headers_received, code)
-            )
-            return start_response(status, headers, exc_info)
-
-        return self.wsgi_app(environ, recording_start_response)
+        A masked value (X-API-Key, Authorization, Cookie, anything shaped like a key) is checked against
+        a keyed digest the journal keeps and never serves, e.g. `entry.sent("X-API-Key", mock.api_key)`.
+        """
+        return self._entries.sent(self._kept, header, value)
 
 
 class ConversationsMockServer:
-    """The session's server: the mock app behind werkzeug's threaded server, in a daemon thread."""
+    """The session's server: the mock app behind werkzeug's threaded server, in a daemon thread.
+
+    - `base_url`: ``http://127.0.0.1:PORT``, without the base_path setting.
+    - `app`: the Flask app (create_app); `settings`: its settings;
+      `default_catalogue`: the data it started with.
+    - `stop()`: stop serving, close the socket and the store.
+    """
 
     def __init__(self, settings=None):
         from werkzeug.serving import WSGIRequestHandler, make_server
@@ -73,8 +90,6 @@ class ConversationsMockServer:
         self.app = create_app({**(settings or {}), "host": "127.0.0.1", "port": 0}, environ={})
         self.settings = self.app.config["SETTINGS"]
         self.default_catalogue = self.app.extensions["catalogue"]
-        self.journal = _Journal(self.app.wsgi_app)
-        self.app.wsgi_app = self.journal
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietHandler)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
@@ -91,7 +106,20 @@ class ConversationsMockServer:
 
 
 class ConversationsMock:
-    """What a test gets: the mock's address and key, per-test data and seed, and the requests it received."""
+    """What a test gets: the mock's address and key, per-test data and seed, and the requests it received.
+
+    - `url`: the API's base URL, ``http://127.0.0.1:PORT`` plus the base_path setting, if any.
+    - `api_key`: a key the mock accepts (the first api_keys setting, else the documented example key).
+    - `conversations_url(chatbot_id)`: the URL of a chatbot's conversations.
+    - `seed` (read and set) and `set_seed(seed)`: the seed of this test's generated conversations.
+    - `load_fixture(fixture)`: add chatbots for this test, from a dict, a file or a directory.
+    - `requests(namespace="default", path=None)`: a namespace's requests, **newest first**, as
+      JournalEntry (method, path, query, headers, status, namespace, time, target, request_id,
+      worker, and `sent(header, value)`); the entries GET /__mock/requests lists.
+    - `journal`: the default namespace's requests, **newest first** (``requests()``).
+    - `reset()`: back to the session's data and seed; the chatbots set with the control API and the
+      journals of **every** namespace go. The fixture calls it before and after each test.
+    """
 
     def __init__(self, server: ConversationsMockServer):
         self._server = server
@@ -112,8 +140,38 @@ class ConversationsMock:
 
     @property
     def journal(self) -> list:
-        """The JournalEntry of every request received during this test, oldest first."""
-        return list(self._server.journal.entries)
+        """The default namespace's requests during this test, newest first: `requests()`."""
+        return self.requests()
+
+    def requests(self, namespace: str = "default", path: str | None = None) -> list:
+        """A namespace's requests during this test, newest first, as JournalEntry (GET /__mock/requests's).
+
+        The same record the HTTP journal reads, so the same entries: control requests (/__mock/...)
+        and health probes are not journalled, nor a request naming a bad namespace; each request is
+        in the namespace it named (X-Mock-Namespace or /__mock/ns/{namespace}/...), under its path
+        without the prefix. At most the journal_size setting's newest are kept. `path`: only requests
+        to this path (e.g. "/chatbots/ID/conversations", with the base_path setting's prefix if any).
+        Raises ValueError for a namespace no request can name.
+        """
+        from conversations_mock.schemas.control import NAMESPACE_RULE, valid_namespace
+        from conversations_mock.web.journal import JOURNAL, journal_of, shown_entry
+
+        if not isinstance(namespace, str) or not valid_namespace(namespace):
+            raise ValueError(f"No request can name the namespace {namespace!r}: {NAMESPACE_RULE}")
+
+        entries = self._server.app.extensions[JOURNAL]
+        listed = []
+        for kept in journal_of(self._server.app.extensions["store"], namespace, path):
+            shown = shown_entry(kept)
+            listed.append(
+                JournalEntry(
+                    **{name: shown[name] for name in _SHOWN_FIELDS},
+                    headers=_headers(shown["headers"]),
+                    _kept=kept,
+                    _entries=entries,
+                )
+            )
+        return listed
 
     def conversations_url(self, chatbot_id: str) -> str:
         """The URL of a chatbot's conversations."""
@@ -163,15 +221,14 @@ class ConversationsMock:
         self._fixture_dirs.append(directory)
 
     def reset(self):
-        """Back to the session's data and seed, with an empty journal (what the control API set goes too)."""
-        self._server.app.extensions["store"].reset("default")
+        """Back to the session's data and seed; every namespace's control-API chatbots and journal go."""
+        self._server.app.extensions["store"].reset_all()
         self._server.app.extensions["catalogue"] = self._server.default_catalogue
         self._seed = self._server.settings["seed"]
         self._fixture_dirs = []
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
-        self._server.journal.entries.clear()
 
     def _new_scratch_dir(self) -> Path:
         # One directory per load, so a later load may redefine a chatbot without a duplicate-id error.
@@ -190,6 +247,16 @@ class ConversationsMock:
         self._server.app.extensions["catalogue"] = build_catalogue(settings, fixture_dirs, clock=clock)
 
 
+# JournalEntry's fields taken as GET /__mock/requests shows them (headers become werkzeug Headers).
+_SHOWN_FIELDS = ("method", "path", "query", "status", "namespace", "time", "target", "request_id", "worker")
+
+
+def _headers(shown: dict):
+    from werkzeug.datastructures import Headers
+
+    return Headers(list(shown.items()))
+
+
 @pytest.fixture(scope="session")
 def conversations_mock_settings():
     """Settings of the session's mock (override in conftest.py), e.g. {"base_path": "/v1"}."""
@@ -206,7 +273,7 @@ def conversations_mock_server(conversations_mock_settings):
 
 @pytest.fixture
 def conversations_mock(conversations_mock_server):
-    """The live mock for one test: .url, .api_key, .load_fixture(), .seed, .journal; reset afterwards."""
+    """The live mock for one test (a ConversationsMock), reset before and after it."""
     mock = ConversationsMock(conversations_mock_server)
     mock.reset()
     yield mock

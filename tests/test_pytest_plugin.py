@@ -7,11 +7,12 @@ import sys
 import textwrap
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from conversations_mock import FixtureError, create_app
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO, sample_conversations
 
 LOADED_CHATBOT = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
 
@@ -41,16 +42,17 @@ def test_serves_the_documented_chatbot_at_its_url(conversations_mock, documented
     assert (status, body) == (200, documented_example)
 
 
-def test_journal_records_each_request_with_its_status(conversations_mock):
+def test_journal_records_each_request_with_its_status_newest_first(conversations_mock):
     fetch(conversations_mock, GENERATED_CHATBOT, "?page=2&page_size=5", Prefer="code=503")
     fetch(conversations_mock, GENERATED_CHATBOT, "?page=0")
-    first, second = conversations_mock.journal
-    assert (first.method, first.path, first.query, first.status) == (
-        "GET", f"/chatbots/{GENERATED_CHATBOT}/conversations", {"page": "2", "page_size": "5"}, 503
+    newer, older = conversations_mock.journal
+    assert (older.method, older.path, older.query, older.status, older.namespace) == (
+        "GET", f"/chatbots/{GENERATED_CHATBOT}/conversations", {"page": "2", "page_size": "5"}, 503, "default"
     )
-    assert first.headers["prefer"] == "code=503"
-    assert first.headers["X-API-Key"] == API_KEY
-    assert (second.query, second.status) == ({"page": "0"}, 422)
+    assert older.headers["prefer"] == "code=503"
+    assert older.headers["X-API-Key"] == "***" and older.sent("x-api-key", API_KEY)
+    assert (newer.query, newer.status) == ({"page": "0"}, 422)
+    assert conversations_mock.requests() == conversations_mock.journal
 
 
 FIXTURE = {"chatbots": [{"id": LOADED_CHATBOT, "generated": {"count": 3}}]}
@@ -227,16 +229,125 @@ def test_the_plugins_own_constants_equal_the_apps():
     assert (pytest_plugin.DOCUMENTED_API_KEY, pytest_plugin.MAX_SEED) == (DOCUMENTED_KEY, MAX_SEED)
 
 
-@pytest.mark.parametrize("turn", ["sets", "finds it gone"])
-def test_what_a_test_sets_through_the_control_api_is_gone_in_the_next(conversations_mock, turn):
-    from tests.helpers import sample_conversations
-
-    url = f"{conversations_mock.url}/__mock/chatbots/{GENERATED_CHATBOT}/conversations"
-    if turn == "sets":
-        request = urllib.request.Request(url, data=json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode(),
-                                         method="PUT", headers={"Content-Type": "application/json"})
+def call(mock, method, path, headers=None, body=None):
+    """A request to the mock's server (not under the base path): (status, the body's bytes)."""
+    url = mock._server.base_url + path
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 204
-        assert len(fetch(conversations_mock, GENERATED_CHATBOT)[2]) == 2
-    else:
-        assert len(fetch(conversations_mock, GENERATED_CHATBOT)[2]) == 10
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def http_journal(mock, namespace):
+    """GET /__mock/requests of a namespace: the entries as the HTTP journal lists them."""
+    status, body = call(mock, "GET", f"/__mock/requests?namespace={namespace}")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def as_listed(entry) -> dict:
+    """A plugin JournalEntry as GET /__mock/requests would list it."""
+    fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker")
+    return {**{name: getattr(entry, name) for name in fields}, "headers": dict(entry.headers)}
+
+
+# The Redis one is `live` (it starts redis-server) though it asks for redis_url only once it runs.
+@pytest.fixture(params=["embedded", pytest.param("redis", marks=pytest.mark.live)])
+def mock_on(request):
+    """A ConversationsMock on each kind of store: the session's (embedded), or one of its own on Redis."""
+    from conversations_mock.pytest_plugin import ConversationsMock, ConversationsMockServer
+
+    if request.param == "embedded":
+        yield request.getfixturevalue("conversations_mock")
+        return
+    server = ConversationsMockServer({"store": request.getfixturevalue("redis_url")})
+    try:
+        mock = ConversationsMock(server)
+        mock.reset()
+        yield mock
+    finally:
+        server.stop()
+
+
+SECRET_TOKEN = "Bearer s3cret-token"
+
+
+def some_traffic(mock):
+    """Requests of every kind: API requests in three namespaces, a control request, a health probe."""
+    listing = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+    call(mock, "GET", listing + "?page=2", {"X-API-Key": API_KEY, "Authorization": SECRET_TOKEN})
+    call(mock, "GET", listing, {"X-API-Key": "wrong", "X-Mock-Namespace": "team-b"})
+    call(mock, "GET", f"/__mock/ns/team-c{listing}?page_size=3", {"X-API-Key": API_KEY})
+    call(mock, "PUT", f"/__mock{listing}", {"Content-Type": "application/json", "X-Mock-Namespace": "team-b"},
+         json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode())
+    call(mock, "GET", "/healthz")
+    call(mock, "GET", listing, {"X-API-Key": API_KEY, "X-Mock-Namespace": "team-b"})
+
+
+def test_the_plugins_journal_is_the_http_journal(mock_on):
+    some_traffic(mock_on)
+    for namespace, statuses in [("default", [200]), ("team-b", [200, 401]), ("team-c", [200])]:
+        listed = http_journal(mock_on, namespace)
+        assert [as_listed(entry) for entry in mock_on.requests(namespace)] == listed
+        assert [entry["status"] for entry in listed] == statuses  # newest first, no control or health request
+        assert {entry["namespace"] for entry in listed} == {namespace}
+        assert {entry["path"] for entry in listed} == {f"/chatbots/{GENERATED_CHATBOT}/conversations"}
+    [entry] = mock_on.journal
+    assert (entry.query, entry.headers["Authorization"], entry.headers["X-API-Key"]) == (
+        {"page": "2"}, "Bearer ***", "***"
+    )
+
+
+def test_a_test_checks_the_secret_its_client_sent_which_http_never_shows(mock_on):
+    from conversations_mock.web.journal import JOURNAL
+
+    some_traffic(mock_on)
+    [entry] = mock_on.requests()
+    assert entry.sent("X-API-Key", API_KEY) and entry.sent("Authorization", SECRET_TOKEN)
+    assert not entry.sent("X-API-Key", API_KEY[:-1]) and not entry.sent("Authorization", "Bearer other")
+    assert not mock_on.requests("team-b")[-1].sent("X-API-Key", API_KEY)  # it sent "wrong"
+    assert mock_on.requests("team-b")[-1].sent("X-API-Key", "wrong")
+    digest = mock_on._server.app.extensions[JOURNAL].digest(API_KEY)
+    for namespace in ("default", "team-b", "team-c"):
+        text = call(mock_on, "GET", f"/__mock/requests?namespace={namespace}")[1].decode()
+        assert API_KEY not in text and "s3cret-token" not in text and digest not in text
+    store = mock_on._server.app.extensions["store"]
+    if hasattr(store, "directory"):  # the embedded store's files hold no secret either
+        kept = b"".join(path.read_bytes() for path in Path(store.directory, "journal").iterdir())
+        assert API_KEY.encode() not in kept and b"s3cret-token" not in kept
+
+
+@pytest.mark.parametrize(
+    "namespace, turn",
+    [("default", "sets"), ("default", "finds it gone"), ("team-b", "sets"), ("team-b", "finds it gone")],
+)
+def test_a_namespaces_data_and_journal_are_gone_in_the_next_test(conversations_mock, turn, namespace):
+    listing = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+    headers = {"X-API-Key": API_KEY, "X-Mock-Namespace": namespace}
+    if turn == "sets":
+        body = json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode()
+        headers_put = {**headers, "Content-Type": "application/json"}
+        assert call(conversations_mock, "PUT", f"/__mock{listing}", headers_put, body)[0] == 204
+    status, body = call(conversations_mock, "GET", listing, headers)
+    assert (status, len(json.loads(body))) == (200, 2 if turn == "sets" else 10)
+    assert len(conversations_mock.requests(namespace)) == 1
+
+
+@pytest.mark.parametrize("namespace", ["", "a b", "x" * 65, None])
+def test_a_namespace_no_request_can_name_is_refused(conversations_mock, namespace):
+    with pytest.raises(ValueError, match=r"No request can name the namespace .*: Must be 1 to 64 letters"):
+        conversations_mock.requests(namespace)
+
+
+def test_reset_forgets_every_namespace(mock_on):
+    some_traffic(mock_on)
+    listing = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+    set_in_b = call(mock_on, "GET", listing, {"X-API-Key": API_KEY, "X-Mock-Namespace": "team-b"})[1]
+    assert len(json.loads(set_in_b)) == 2
+    mock_on.reset()
+    for namespace in ("default", "team-b", "team-c"):
+        assert mock_on.requests(namespace) == [] and http_journal(mock_on, namespace) == []
+        status, body = call(mock_on, "GET", listing, {"X-API-Key": API_KEY, "X-Mock-Namespace": namespace})
+        assert (status, len(json.loads(body))) == (200, 10)

@@ -43,7 +43,7 @@ def test_reads_the_last_page(client, conversations_mock):
     assert created == sorted(created, reverse=True)
     [request] = conversations_mock.journal
     assert request.query == {"page": "3", "page_size": "10"}
-    assert request.headers["X-API-Key"] == conversations_mock.api_key
+    assert request.sent("X-API-Key", conversations_mock.api_key)
 
 
 def test_the_same_seed_gives_the_same_data(client, conversations_mock):

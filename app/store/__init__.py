@@ -52,6 +52,10 @@ class Store(ABC):
         """Forget a namespace's chatbots and journal."""
 
     @abstractmethod
+    def reset_all(self) -> None:
+        """Forget every namespace's chatbots and journal (the pytest plugin's reset between tests)."""
+
+    @abstractmethod
     def generation(self) -> int:
         """A number that changes whenever any chatbot data changes; cheap to read on every request."""
 

@@ -174,6 +174,13 @@ class EmbeddedStore(Store):
         self._write_data(lambda c: c.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,)))
         self.clear_journal(namespace)
 
+    def reset_all(self):
+        self._write_data(lambda c: c.execute("DELETE FROM chatbots"))
+        try:
+            self._journal.clear_all()
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: journal: {error}") from error
+
     def generation(self):
         return _COUNTER.unpack_from(self._counter, 0)[0]
 

@@ -177,6 +177,15 @@ class JournalFiles:
                 pass
         self._count_clear()
 
+    def clear_all(self):
+        """Forget every namespace's entries: every file but the counter goes, then the counter moves."""
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                if entry.name != CLEARS:
+                    with contextlib.suppress(FileNotFoundError):  # rotated or cleared meanwhile
+                        os.remove(entry.path)
+        self._count_clear()
+
     def _count_clear(self):
         """Move the clear counter, after removing files: writers holding them open start new ones."""
         # Under a file lock: two processes clearing at once each move it, so no writer misses the second.

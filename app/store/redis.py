@@ -153,6 +153,16 @@ class RedisStore(Store):
         self._forget_journal(namespace, self._chatbots_key(namespace))
         self._changed()
 
+    def reset_all(self):
+        self._broadcast("flush")  # entries other servers buffered before the reset go too
+        keys = [
+            key
+            for pattern in (self._chatbots_key("*"), self._journal_key("*"))
+            for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
+        ]
+        self._call(self._client.delete, self._journalled, *keys)
+        self._changed()
+
     def generation(self):
         if self._listener is None or not self._listening.is_set():
             self._start_listening()

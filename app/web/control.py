@@ -18,7 +18,7 @@ from conversations_mock.schemas import ChatbotFixtureSchema, ChatbotPathSchema
 from conversations_mock.schemas.control import CONTROL_PREFIX, JournalQuerySchema
 from conversations_mock.settings import is_loopback
 from conversations_mock.web.conversations import parser
-from conversations_mock.web.journal import shown_entry
+from conversations_mock.web.journal import journal_of, shown_entry
 from conversations_mock.web.namespaces import namespace_of
 from conversations_mock.web.problems import Problem
 
@@ -101,10 +101,7 @@ def list_requests():
     query = parser.parse(_journal_query, request, location="query", unknown=RAISE)
     namespace = query.get("namespace") or namespace_of(request.environ)
     limit = query.get("limit", current_app.config["SETTINGS"]["journal_size"])
-    path = query.get("path")
-    # The journal keeps paths as WSGI gives them (bytes as latin-1); the query's value is UTF-8 text.
-    path = None if path is None else path.encode("utf-8").decode("latin-1")
-    entries = _store().journal(namespace, path, limit)
+    entries = journal_of(_store(), namespace, query.get("path"), limit)
     return Response(orjson.dumps([shown_entry(entry) for entry in entries]), mimetype="application/json")
 
 

@@ -1,61 +1,124 @@
-"""The journal's entries: what is kept of each request (masked as it is written), and how it is shown."""
+"""The journal's entries: what is kept of each request (masked as it is written), and how it is shown.
 
+A masked header's value is kept only as a keyed digest (`Entries`), which GET /__mock/requests
+never shows: a test in the server's process checks what its client sent with `Entries.sent`.
+"""
+
+import hmac
 import operator
 import os
+import secrets
 import time
 from urllib.parse import parse_qsl, quote
 
 from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, SAFE_PATH, TARGET_KEY, mask_secrets
 
 # Headers whose whole value is a credential: the journal shows the scheme at most.
+# app.extensions key of the server's Entries.
+JOURNAL = "journal"
 _SECRET_HEADERS = {"HTTP_X_API_KEY", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"}
 
 
-def journal_entry(namespace, environ, status) -> dict:
-    """What the journal keeps of a request, API keys masked as in the log (`shown_entry` formats it).
+class Entries:
+    """Makes one server's journal entries: secrets masked, and each masked header's value digested with a key.
 
-    Kept raw where that is safe (time, path, the masked query string): this runs for every request,
-    and formatting waits until someone reads the journal (docs/benchmarks.md).
+    The key is random, made with the server (create_app: before gunicorn forks, so every worker shares
+    it), held in process and never served, logged or stored: a digest tells nothing of the value to
+    whoever reads the store, yet a test in the same process as the server can check, with `sent`,
+    which value its client sent (the pytest plugin's `JournalEntry.sent`).
+
+    :param key: the digests' key (default: 32 random bytes)
     """
-    query = environ.get("QUERY_STRING", "")
-    return {
-        "time": time.time(),
-        "method": environ.get("REQUEST_METHOD", ""),
-        "path": environ.get("PATH_INFO", ""),
-        "query": query and mask_secrets(query),  # most requests have none: "" needs no masking
-        "target": environ.get(TARGET_KEY, ""),
-        "status": status,
-        "request_id": environ.get(REQUEST_ID_KEY, ""),
-        "namespace": namespace,
-        "worker": _PID[0],
-        "headers": masked_headers(environ),
-    }
 
+    def __init__(self, key: bytes | None = None):
+        self._key = key or secrets.token_bytes(32)
+        # Names the key in each entry, so an entry another server journalled (one Redis store shared
+        # by several) is told apart from one whose value simply differs.
+        self.key_id = hmac.digest(self._key, b"conversations-mock journal key", "sha256")[:8].hex()
+        self._masked: dict[tuple, tuple[dict, dict]] = {}
 
-def masked_headers(environ) -> dict:
-    """The request's headers by name, secrets masked: a new dict, made once per distinct set of headers.
+    def entry(self, namespace, environ, status) -> dict:
+        """What the journal keeps of a request, API keys masked as in the log (`shown_entry` formats it).
 
-    Clients send the same headers again and again; walking the environ, naming and masking them
-    cost more than the rest of the entry. The environ's keys (in order) say which are headers, and
-    their values find the masked dict made for the same ones before.
-    """
-    keys = tuple(environ)
-    shape = _SHAPES.get(keys)
-    if shape is None:
-        shape = _Shape(keys)
-        if len(_SHAPES) >= MEMO_SIZE:
-            _SHAPES.clear()
-        _SHAPES[keys] = shape
-    values = shape.values(environ)
-    masked = _MASKED.get((shape, values))
-    if masked is None:
-        masked = shape.mask(values)
-        # Long values (up to ~800 kB of headers a request) are masked anew: the memo stays small.
-        if sum(map(len, values)) <= MEMO_VALUE_BYTES:
-            if len(_MASKED) >= MEMO_SIZE:
-                _MASKED.clear()
-            _MASKED[shape, values] = masked
-    return masked.copy()  # the memo's own is never handed out, so nothing can change it
+        Kept raw where that is safe (time, path, the masked query string): this runs for every request,
+        and formatting waits until someone reads the journal (docs/benchmarks.md). `digests` holds the
+        key's id and a digest of each masked header's value by the header's name (None when none was).
+        """
+        query = environ.get("QUERY_STRING", "")
+        path = environ.get("PATH_INFO", "")
+        target = environ.get(TARGET_KEY, "")
+        headers, digests = self.headers(environ)
+        return {
+            "time": time.time(),
+            "method": environ.get("REQUEST_METHOD", ""),
+            # The target, masked for the access log, tells whether the path holds a secret (a key in
+            # place of a chatbot id): masking every path anew would cost about 1.3 us a request.
+            "path": mask_secrets(path) if MASK in target else path,
+            "query": query and mask_secrets(query),  # most requests have none: "" needs no masking
+            "target": target,
+            "status": status,
+            "request_id": environ.get(REQUEST_ID_KEY, ""),
+            "namespace": namespace,
+            "worker": _PID[0],
+            "headers": headers,
+            "digests": {"key": self.key_id, "headers": digests} if digests else None,
+        }
+
+    def headers(self, environ) -> tuple[dict, dict]:
+        """The request's headers by name, secrets masked, and the digests of the masked ones' values.
+
+        New dicts, made once per distinct set of headers: clients send the same headers again and
+        again, and walking the environ, naming, masking and digesting them cost more than the rest
+        of the entry. The environ's keys (in order) say which are headers, and their values find
+        the dicts made for the same ones before.
+        """
+        keys = tuple(environ)
+        shape = _SHAPES.get(keys)
+        if shape is None:
+            shape = _Shape(keys)
+            if len(_SHAPES) >= MEMO_SIZE:
+                _SHAPES.clear()
+            _SHAPES[keys] = shape
+        values = shape.values(environ)
+        made = self._masked.get((shape, values))
+        if made is None:
+            made = shape.mask(values, self.digest)
+            # Long values (up to ~800 kB of headers a request) are masked anew: the memo stays small.
+            if sum(map(len, values)) <= MEMO_VALUE_BYTES:
+                if len(self._masked) >= MEMO_SIZE:
+                    self._masked.clear()
+                self._masked[shape, values] = made
+        # The memo's own are never handed out, so nothing can change them.
+        return made[0].copy(), made[1].copy()
+
+    def digest(self, value: str) -> str:
+        """The keyed digest of a header's value as WSGI gives it: HMAC-SHA256's first 128 bits, in hex.
+
+        128 bits tell a value from another as surely as 256, in half the journal's bytes.
+        """
+        return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), "sha256")[:16].hex()
+
+    def sent(self, entry: dict, header: str, value: str) -> bool:
+        """Whether the request `entry` keeps (as the store keeps it) carried `header` with exactly `value`.
+
+        A masked header is checked against its digest, any other against the value shown; the
+        header's name in any case. Raises ValueError for a masked header of an entry another
+        server journalled (one Redis store shared by several): its digest uses that server's key.
+        """
+        wanted = header.lower()
+        shown = next((shown for name, shown in entry["headers"].items() if name.lower() == wanted), None)
+        if shown is None:
+            return False
+        digests = entry.get("digests") or {"key": self.key_id, "headers": {}}
+        digest = next((digest for name, digest in digests["headers"].items() if name.lower() == wanted), None)
+        if digest is None:  # not masked: shown as it was sent
+            return shown == value
+        if digests["key"] != self.key_id:
+            raise ValueError(
+                f"{header} was masked by another server sharing the store; only the server that "
+                "received a request can check its masked values."
+            )
+        return hmac.compare_digest(digest, self.digest(value))
 
 
 class _Shape:
@@ -71,15 +134,22 @@ class _Shape:
         # A tuple of the values whatever their number (itemgetter of one key gives the value alone).
         self.values = (lambda environ: ()) if not names else operator.itemgetter(*names, *names[:1])
 
-    def mask(self, values) -> dict:
-        headers = {}
+    def mask(self, values, digest) -> tuple[dict, dict]:
+        """The headers by shown name, masked, and digest(value) of each whose value masking changed."""
+        headers, digests = {}, {}
         for (name, shown), value in zip(self.headers, values):
             if name in _SECRET_HEADERS:
                 scheme = value.split(" ", 1)[0] if " " in value and name != "HTTP_X_API_KEY" else ""
                 headers[shown] = f"{scheme} {MASK}".lstrip()
             elif value or name.startswith("HTTP_"):  # an empty Content-Type or -Length is no header
                 headers[shown] = mask_secrets(value)
-        return headers
+            else:
+                continue
+            if headers[shown] != value:
+                digests[shown] = digest(value)
+            else:  # a name seen twice (Content-Type, HTTP_CONTENT_TYPE): the last one's value is shown
+                digests.pop(shown, None)
+        return headers, digests
 
 
 # Distinct sets of environ keys, and of header values, remembered at most (the memos start over when full).
@@ -87,17 +157,33 @@ MEMO_SIZE = 256
 # Header values longer than this in all are not remembered.
 MEMO_VALUE_BYTES = 4096
 _SHAPES: dict[tuple, _Shape] = {}
-_MASKED: dict[tuple, dict] = {}
+
+
+def journal_of(store, namespace: str, path: str | None = None, limit: int | None = None) -> list[dict]:
+    """A namespace's entries as the store keeps them, newest first: GET /__mock/requests's and the plugin's.
+
+    :param path: only requests to this API path (UTF-8 text, without a namespace prefix)
+    :param limit: at most this many (default: all the journal keeps)
+    :raise StoreUnavailable: when the store cannot be read
+    """
+    # The journal keeps paths as WSGI gives them (bytes as latin-1), secrets masked; the caller gives text.
+    path = None if path is None else mask_secrets(path.encode("utf-8").decode("latin-1"))
+    return store.journal(namespace, path, limit)
 
 
 def shown_entry(kept: dict) -> dict:
-    """A journal entry as GET /__mock/requests lists it (JournalEntrySchema): ISO 8601 time, query by name."""
+    """A journal entry as GET /__mock/requests lists it (JournalEntrySchema): ISO 8601 time, query by name.
+
+    The digests stay out: they serve only the server's own process (`Entries.sent`).
+    """
     first_values = {}
     for key, value in parse_qsl(kept["query"], keep_blank_values=True):
         first_values.setdefault(key, value)
     moment = kept["time"]
+    shown = {**kept}
+    shown.pop("digests", None)
     return {
-        **kept,
+        **shown,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment % 1 * 1000):03d}Z",
         "path": quote(kept["path"].encode("latin-1", "replace"), safe=SAFE_PATH),
         "query": first_values,

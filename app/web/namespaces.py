@@ -19,7 +19,6 @@ from conversations_mock.schemas.control import (
 )
 from conversations_mock.store import DEFAULT_NAMESPACE, StoreUnavailable
 from conversations_mock.web.home import HEALTH_PATH
-from conversations_mock.web.journal import journal_entry
 from conversations_mock.web.problems import Problem
 
 NAMESPACE_KEY = "mock.namespace"
@@ -54,13 +53,15 @@ class Namespaces:
 
     :param wsgi_app: what answers the request
     :param store: where the journal goes (app/store)
+    :param entries: what makes each entry (web/journal.py: masks secrets, digests their values)
     :param logger: where a journal write that failed is reported
     :param journal: False to record nothing (journal_size 0)
     """
 
-    def __init__(self, wsgi_app, store, logger, journal=True):
+    def __init__(self, wsgi_app, store, entries, logger, journal=True):
         self.wsgi_app = wsgi_app
         self.store = store
+        self.entries = entries
         self.logger = logger
         self.journal = journal
         self._failing = False
@@ -111,7 +112,7 @@ class Namespaces:
 
     def _record(self, namespace, environ, status):
         try:
-            self.store.record(namespace, journal_entry(namespace, environ, status))
+            self.store.record(namespace, self.entries.entry(namespace, environ, status))
             self._failing = False
         except StoreUnavailable as error:
             if not self._failing:  # said once per outage: under load it would fill the log

@@ -62,7 +62,18 @@ def test_reset_forgets_data_and_journal_of_one_namespace(store, ns):
     assert store.chatbots(ns + "x") == {CHATBOT: DATA}
 
 
-@pytest.mark.parametrize("write", ["put", "delete", "reset"])
+def test_reset_all_forgets_data_and_journal_of_every_namespace(store, ns):
+    for namespace in (ns + "-a", ns + "-b"):
+        store.put_chatbot(namespace, CHATBOT, DATA)
+        store.record(namespace, entry("/a", 1))
+    store.reset_all()
+    for namespace in (ns + "-a", ns + "-b"):
+        assert (store.chatbots(namespace), store.journal(namespace)) == ({}, [])
+    store.record(ns + "-a", entry("/a", 2))  # and the journal goes on afterwards
+    assert [e["n"] for e in store.journal(ns + "-a")] == [2]
+
+
+@pytest.mark.parametrize("write", ["put", "delete", "reset", "reset_all"])
 def test_generation_changes_on_every_data_write(store, ns, write):
     store.put_chatbot(ns, CHATBOT, DATA)
     before = store.generation()
@@ -70,6 +81,7 @@ def test_generation_changes_on_every_data_write(store, ns, write):
         "put": lambda: store.put_chatbot(ns, CHATBOT, b"[]"),
         "delete": lambda: store.delete_chatbot(ns, CHATBOT),
         "reset": lambda: store.reset(ns),
+        "reset_all": store.reset_all,
     }[write]()
     assert store.generation() != before
 

@@ -1,18 +1,23 @@
-"""The journal's entries: headers masked as the entry is made, and the memo that spares remaking them."""
+"""The journal's entries: headers masked and digested as the entry is made, and the memo that spares it."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conversations_mock.web import journal
-from conversations_mock.web.journal import journal_entry, masked_headers
+from conversations_mock.web.journal import Entries, shown_entry
 from conversations_mock.web.safety import MASK, mask_secrets
 from tests.helpers import API_KEY
 
+ENTRIES = Entries()
 SECRETS = {"HTTP_X_API_KEY", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"}
 
 
 def reference_headers(environ) -> dict:
-    """The headers as journal_entry made them before its memo: every environ key walked, every value masked."""
+    """The headers as entries made them before the memo: every environ key walked, every value masked.
+
+    Each shown name maps to (the value shown, the value sent).
+    """
     headers = {}
     for name, value in environ.items():
         if name.startswith("HTTP_"):
@@ -23,9 +28,9 @@ def reference_headers(environ) -> dict:
             continue
         if name in SECRETS:
             scheme = value.split(" ", 1)[0] if " " in value and name != "HTTP_X_API_KEY" else ""
-            headers[shown] = f"{scheme} {MASK}".lstrip()
+            headers[shown] = (f"{scheme} {MASK}".lstrip(), value)
         else:
-            headers[shown] = mask_secrets(value)
+            headers[shown] = (mask_secrets(value), value)
     return headers
 
 
@@ -43,32 +48,76 @@ VALUES = st.one_of(
 @given(st.lists(st.dictionaries(NAMES, VALUES, max_size=8), min_size=1, max_size=6), st.data())
 def test_masked_headers_are_what_walking_the_environ_made_whatever_came_before(environs, data):
     # Requests take turns, some with the same keys and other values, each asked twice: the memo
-    # answers each with its own values' masking, never another request's.
+    # answers each with its own values' masking and digests, never another request's.
     for environ in environs + environs:
         same_keys = {name: data.draw(VALUES) for name in environ}
         for one in (environ, same_keys):
-            assert masked_headers(one) == reference_headers(one)
+            reference = reference_headers(one)
+            headers, digests = ENTRIES.headers(one)
+            assert headers == {name: shown for name, (shown, _) in reference.items()}
+            # A digest of each value masking changed, and of no other.
+            assert digests == {
+                name: ENTRIES.digest(sent) for name, (shown, sent) in reference.items() if shown != sent
+            }
 
 
 def test_a_secret_never_reaches_the_entry_though_the_memo_holds_it():
     environ = {"HTTP_X_API_KEY": API_KEY, "HTTP_AUTHORIZATION": "Bearer xyz", "HTTP_X_OTHER": f"v {API_KEY}"}
     for _ in range(2):
-        entry = journal_entry("default", environ, 200)
+        entry = ENTRIES.entry("default", environ, 200)
         assert entry["headers"] == {"X-Api-Key": MASK, "Authorization": f"Bearer {MASK}", "X-Other": f"v {MASK}"}
         assert API_KEY not in str(entry) and "xyz" not in str(entry)
 
 
-def test_each_entry_gets_its_own_headers_dict():
-    environ = {"HTTP_ACCEPT": "*/*"}
-    masked_headers(environ)["Accept"] = "changed"
-    assert masked_headers(environ) == {"Accept": "*/*"}
+@pytest.mark.parametrize(
+    "header, value, sent",
+    [
+        ("X-API-Key", API_KEY, True),  # masked: checked against its digest, the name in any case
+        ("x-api-key", API_KEY.upper(), False),
+        ("Authorization", "Bearer xyz", True),
+        ("Authorization", "Bearer xy", False),
+        ("Accept", "*/*", True),  # not masked: checked against the value shown
+        ("Accept", "text/html", False),
+        ("Cookie", "a=b", False),  # not sent
+    ],
+)
+def test_sent_checks_what_the_client_sent_masked_or_not(header, value, sent):
+    entry = ENTRIES.entry("default", {"HTTP_X_API_KEY": API_KEY, "HTTP_AUTHORIZATION": "Bearer xyz",
+                                      "HTTP_ACCEPT": "*/*"}, 200)
+    assert ENTRIES.sent(entry, header, value) is sent
+
+
+def test_digests_are_keyed_per_server_and_never_shown():
+    environ = {"HTTP_X_API_KEY": API_KEY}
+    mine, other = Entries(), Entries()
+    entry = other.entry("default", environ, 200)
+    digest = entry["digests"]["headers"]["X-Api-Key"]
+    assert digest != mine.entry("default", environ, 200)["digests"]["headers"]["X-Api-Key"]
+    with pytest.raises(ValueError, match="X-API-Key was masked by another server sharing the store"):
+        mine.sent(entry, "X-API-Key", API_KEY)
+    assert other.sent(entry, "X-API-Key", API_KEY)
+    assert "digests" not in shown_entry(entry) and digest not in str(shown_entry(entry))
+
+
+def test_an_entry_with_nothing_masked_keeps_no_digests():
+    assert ENTRIES.entry("default", {"HTTP_ACCEPT": "*/*"}, 200)["digests"] is None
+
+
+def test_each_entry_gets_its_own_dicts():
+    environ = {"HTTP_ACCEPT": "*/*", "HTTP_X_API_KEY": API_KEY}
+    headers, digests = ENTRIES.headers(environ)
+    headers["Accept"], digests["X-Api-Key"] = "changed", "changed"
+    assert ENTRIES.headers(environ) == (
+        {"Accept": "*/*", "X-Api-Key": MASK}, {"X-Api-Key": ENTRIES.digest(API_KEY)}
+    )
 
 
 def test_the_memos_stay_bounded(monkeypatch):
     monkeypatch.setattr(journal, "MEMO_SIZE", 8)
+    entries = Entries()
     for n in range(50):
-        masked_headers({f"HTTP_X_{n}": "a", "HTTP_ACCEPT": str(n)})  # a new set of keys each time
-        masked_headers({"HTTP_ACCEPT": str(n)})  # the same keys, new values
-        assert len(journal._SHAPES) <= 8 and len(journal._MASKED) <= 8
-    masked_headers({"HTTP_ACCEPT": "x" * (journal.MEMO_VALUE_BYTES + 1)})
-    assert all(sum(map(len, values)) <= journal.MEMO_VALUE_BYTES for _, values in journal._MASKED)
+        entries.headers({f"HTTP_X_{n}": "a", "HTTP_ACCEPT": str(n)})  # a new set of keys each time
+        entries.headers({"HTTP_ACCEPT": str(n)})  # the same keys, new values
+        assert len(journal._SHAPES) <= 8 and len(entries._masked) <= 8
+    entries.headers({"HTTP_ACCEPT": "x" * (journal.MEMO_VALUE_BYTES + 1)})
+    assert all(sum(map(len, values)) <= journal.MEMO_VALUE_BYTES for _, values in entries._masked)

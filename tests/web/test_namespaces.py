@@ -130,6 +130,14 @@ def test_the_journal_masks_keys_as_the_log_does(client):
     assert entry["headers"]["X-Other"] == "v ***"
 
 
+def test_a_key_in_the_path_is_masked_and_the_path_still_finds_its_requests(client):
+    path = f"/chatbots/{API_KEY}/conversations"
+    api_get(client, path)
+    [entry] = journal(client, f"?path={path}")
+    assert entry["path"] == entry["target"] == "/chatbots/***/conversations"
+    assert API_KEY not in str(entry)
+
+
 def test_the_journal_filters_by_path_limit_and_namespace(any_client):
     other = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
     for path in (LISTING, other, LISTING):
