@@ -19,7 +19,8 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER 10001
 WORKDIR /home/mock
 EXPOSE 8000
-# Binding to 0.0.0.0 reaches other machines: give MOCK_ADMIN_TOKEN (from a secret) for the control API.
+# Binding to 0.0.0.0 reaches other machines, so the control API (/__mock) takes a token: the one given in
+# MOCK_ADMIN_TOKEN (from a secret), or else one made at start and printed in the log.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
 ENTRYPOINT ["conversations-mock"]

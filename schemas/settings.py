@@ -192,7 +192,7 @@ class SettingsSchema(Schema):
         r"[\x21-\x7e]{16,256}\Z", error="Give 16 to 256 printable ASCII characters without spaces."
     ), **_described("--admin-token", "MOCK_ADMIN_TOKEN",
                     "token the control API (/__mock) requires as 'Authorization: Bearer TOKEN'",
-                    "none: the control API is open, which only a loopback host allows"))
+                    "none: open on a loopback host; past loopback, a token made at start and printed in the log"))
 
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):

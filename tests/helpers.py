@@ -58,7 +58,7 @@ def answer(app, path, headers=None, method="GET", key=API_KEY, **environ):
 
 
 class LiveServer:
-    """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS.
+    """A `conversations-mock serve` process on 127.0.0.1 (or 0.0.0.0, given --host), port chosen by the OS.
 
     `program` is the command to run (default: this checkout's, with the running interpreter), `cwd` its
     working directory; its log goes to LOG_DIR/server.log.
@@ -82,9 +82,9 @@ class LiveServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             log = self.log_path.read_bytes()
-            match = re.search(rb"serving on (http://127\.0\.0\.1:\d+) .* with (\d+) workers", log)
+            match = re.search(rb"serving on http://(?:127\.0\.0\.1|0\.0\.0\.0):(\d+) .* with (\d+) workers", log)
             if match and len(re.findall(rb"worker \d+ ready", log)) >= int(match.group(2)):
-                self.url = match.group(1).decode()
+                self.url = f"http://127.0.0.1:{match.group(1).decode()}"  # a server on 0.0.0.0 is reached on loopback
                 return
             if self.process.poll() is not None:
                 break

@@ -1,7 +1,12 @@
 """The real gunicorn server serves the documented example, and its banner says how to ask for it."""
 
 import json
+import os
+import re
 import shlex
+import signal
+import time
+import urllib.error
 import urllib.request
 from importlib.metadata import version
 
@@ -84,3 +89,41 @@ def test_a_burst_taken_by_one_worker_is_shared_out_once_its_sibling_can_run(live
     assert {int(served[f"burst-{number}"]) for number in range(16)} == {busy}
     shared = [int(served[request_id]) for request_id in after[-16:]]  # the last turn, over all 16 connections
     assert shared.count(stopped) >= 3 and shared.count(busy) >= 3
+
+
+def _status(url, **headers):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_past_loopback_without_a_token_the_api_answers_and_the_control_api_takes_the_printed_token(live_server):
+    server = live_server("--host", "0.0.0.0", "--workers", "2")  # reached on 127.0.0.1
+    [token] = re.findall(r"control API \(/__mock\) takes 'Authorization: Bearer (\S+)', a token made at start; "
+                         r"give MOCK_ADMIN_TOKEN", server.log())
+    assert _status(server.url + GENERATED_LISTING, **{"X-API-Key": API_KEY}) == 200
+    workers = [int(pid) for pid in re.findall(r"worker (\d+) ready", server.log())]
+    answers = {}
+    for worker in workers:  # the others stopped, this worker accepts every connection: each must take the token
+        others = [pid for pid in workers if pid != worker]
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            for name, headers in [("none", {}), ("wrong", {"Authorization": "Bearer " + "x" * 43}),
+                                  ("printed", {"Authorization": f"Bearer {token}"})]:
+                answers[worker, name] = _status(f"{server.url}/__mock/requests", **headers,
+                                                **{"X-Request-ID": f"token-{worker}-{name}"})
+        finally:
+            for pid in others:
+                os.kill(pid, signal.SIGCONT)
+    assert answers == {(worker, name): status for worker in workers
+                       for name, status in (("none", 401), ("wrong", 401), ("printed", 200))}
+    deadline, served = time.monotonic() + 10, {}
+    while len(served) < len(answers) and time.monotonic() < deadline:  # the access log is written after the answer
+        served = {(int(pid), name): int(by) for pid, name, by
+                  in re.findall(r"request_id=token-(\d+)-(\w+) worker=<(\d+)>", server.log())}
+        time.sleep(0.1)
+    assert served == {key: key[0] for key in answers}  # each answered by the worker left running
+    assert server.stop() == 0
