@@ -61,10 +61,11 @@ class LiveServer:
     """A `conversations-mock serve` process on 127.0.0.1 (or 0.0.0.0, given --host), port chosen by the OS.
 
     `program` is the command to run (default: this checkout's, with the running interpreter), `cwd` its
-    working directory; its log goes to LOG_DIR/server.log.
+    working directory; its log goes to LOG_DIR/server.log. `address` is the host and port given before
+    `args`; None gives neither, so that `args` and the environment (HOST, PORT) decide, as in the container.
     """
 
-    def __init__(self, args, env, program=None, cwd=REPO, new_session=False):
+    def __init__(self, args, env, program=None, cwd=REPO, new_session=False, address=("127.0.0.1", "0")):
         import re
         import subprocess
         import sys
@@ -73,7 +74,7 @@ class LiveServer:
         self.log_path = Path(env["LOG_DIR"]) / "server.log"
         self._log = open(self.log_path, "w+b")
         program = program or [sys.executable, "-m", "conversations_mock.commands.cli"]
-        command = [*program, "serve", "--host", "127.0.0.1", "--port", "0", *args]
+        command = [*program, "serve", *(["--host", address[0], "--port", address[1]] if address else []), *args]
         # new_session: the server and its workers get a process group of their own, which a test may
         # signal whole (os.killpg) as a shell's Ctrl-C or a service manager does, without signalling pytest.
         self.process = subprocess.Popen(
@@ -244,6 +245,15 @@ def container_command() -> list[str]:
     entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))
     command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
     return entrypoint + command
+
+
+def container_health_check() -> list[str]:
+    """The Dockerfile's HEALTHCHECK command (exec form)."""
+    import json
+    import re
+
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    return json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", text, re.M).group(1))
 
 
 def sample_conversations(chatbot_id, count=3, states=("in_progress", "resolved", "closed")):

@@ -5,6 +5,8 @@ import os
 import re
 import shlex
 import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -12,7 +14,9 @@ from importlib.metadata import version
 
 import pytest
 
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_LISTING
+from conversations_mock.settings import SETTINGS
+from tests.helpers import (API_KEY, DOCUMENTED_CHATBOT, GENERATED_LISTING, LiveServer, container_command,
+                           container_health_check, free_port)
 
 
 def test_gunicorn_serves_documented_chatbot(live_server, documented_example):
@@ -127,3 +131,23 @@ def test_past_loopback_without_a_token_the_api_answers_and_the_control_api_takes
         time.sleep(0.1)
     assert served == {key: key[0] for key in answers}  # each answered by the worker left running
     assert server.stop() == 0
+
+
+def test_the_containers_command_serves_on_PORT_with_MOCK_WORKERS_and_its_health_check_follows(tmp_path):
+    port = free_port()
+    env = {name: value for name, value in os.environ.items()
+           if name not in {setting.variable for setting in SETTINGS.values()}}
+    env.update(PORT=str(port), MOCK_WORKERS="3", LOG_DIR=str(tmp_path))
+    server = LiveServer(container_command()[2:], env, address=None)  # after `conversations-mock serve`
+    try:
+        assert server.url == f"http://127.0.0.1:{port}"
+        assert f"serving on http://0.0.0.0:{port} (reachable from other machines) with 3 workers" in server.log()
+        assert "a token made at start" in server.log()
+        program, *args = container_health_check()
+        assert program == "python"
+        for health_port, status in ((port, 0), (free_port(), 1)):  # it asks PORT, not a fixed port
+            result = subprocess.run([sys.executable, *args], env={**env, "PORT": str(health_port)},
+                                    capture_output=True, timeout=30)
+            assert result.returncode == status, result.stderr
+    finally:
+        server.stop()
