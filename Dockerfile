@@ -26,5 +26,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % (os.environ.get('PORT') or 8000), timeout=2)"]
 ENTRYPOINT ["conversations-mock"]
 # No --port: a flag would beat PORT, which platforms such as Cloud Run set; without it PORT decides (8000 when unset),
-# and MOCK_WORKERS the workers.
+# and MOCK_WORKERS the workers (by default the CPUs the container may use: its CPU limit, not the host's count).
 CMD ["serve", "--host", "0.0.0.0"]

@@ -157,10 +157,14 @@ def test_api_keys_from_environment(monkeypatch):
     assert client.get(path, headers={"X-API-Key": API_KEY}).status_code == 401
 
 
-@pytest.mark.parametrize("given, workers", [({}, os.cpu_count()), ({"workers": "3"}, 3)])
-def test_serve_runs_one_worker_per_cpu_unless_told(monkeypatch, given, workers):
+@pytest.mark.parametrize("given, workers", [({}, 1), ({"workers": "3"}, 3)])
+def test_serve_runs_one_worker_per_cpu_it_may_use_unless_told(monkeypatch, tmp_path, given, workers):
+    from conversations_mock.commands import cpus
     from conversations_mock.commands import serve as server
 
+    (tmp_path / "cpu.max").write_text("100000 100000\n")  # a container limited to one CPU, whatever the host has
+    monkeypatch.setattr(cpus, "CGROUP_ROOT", tmp_path)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
     started = {}
     monkeypatch.setattr(server.MockServer, "run", lambda self: started.update(self.options))
     assert server.serve({"port": "0", **given}) == 0

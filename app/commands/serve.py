@@ -1,7 +1,6 @@
 """Serve the app with gunicorn, after every setting and fixture file has been checked."""
 
 import errno
-import os
 import socket
 import sys
 
@@ -11,6 +10,7 @@ from gunicorn.config import KNOWN_SETTINGS
 import conversations_mock
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.commands import gunicorn_conf
+from conversations_mock.commands.cpus import available_cpus
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT, DOCUMENTED_KEY
 from conversations_mock.settings import SETTINGS, control_token
 
@@ -112,7 +112,7 @@ def serve(overrides=None):
     known = {setting.name for setting in KNOWN_SETTINGS}
     options = {name: getattr(gunicorn_conf, name) for name in dir(gunicorn_conf) if name in known}
     options["bind"] = f"[{settings['host']}]:{settings['port']}" if ":" in settings["host"] else f"{settings['host']}:{settings['port']}"
-    options["workers"] = settings["workers"] or os.cpu_count() or 1
+    options["workers"] = settings["workers"] or available_cpus()
     options["when_ready"] = _announce(settings, made_token)
     options["post_worker_init"] = _worker_ready
     MockServer(app, options).run()
