@@ -3,12 +3,14 @@
 No container engine runs here: the Dockerfile is linted (hadolint), not built; the YAML is parsed, not applied.
 """
 
+import copy
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conversations_mock.settings import SETTINGS, load_settings
@@ -17,7 +19,6 @@ from tests.helpers import REPO, container_command, nginx_config, require
 PORT = 8000
 HEALTH = "/healthz"
 STORE = "redis://redis:6379/0"
-# Arrives with branch `control` (the control API's token, required off loopback); the lead drops this after merging.
 
 def _k8s():
     """{(kind, name): document} of every manifest in deploy/k8s/."""
@@ -26,6 +27,74 @@ def _k8s():
         for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             documents[(document["kind"], document["metadata"]["name"])] = document
     return documents
+
+
+def _pod_templates(documents=None):
+    """{name: pod spec} of every workload's pod template in deploy/k8s/."""
+    documents = _k8s() if documents is None else documents
+    return {name: document["spec"]["template"]["spec"] for (kind, name), document in documents.items()
+            if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")}
+
+
+# The restricted Pod Security Standard (kubernetes.io/docs/concepts/security/pod-security-standards), its
+# baseline controls included, as the fields a pod template may hold.
+_RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+                       "projected", "secret"}
+_BASELINE_SELINUX_TYPES = {None, "", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+_SAFE_SYSCTLS = {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+                 "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+                 "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+                 "net.ipv4.tcp_keepalive_probes"}
+
+
+def restricted_violations(pod: dict) -> list[str]:
+    """What in a pod spec the restricted Pod Security Standard forbids (an empty list: it meets it)."""
+    wrong = []
+    pod_context = pod.get("securityContext") or {}
+    for field in ("hostNetwork", "hostPID", "hostIPC"):
+        if pod.get(field):
+            wrong.append(f"{field} is set")
+    for volume in pod.get("volumes") or []:
+        kinds = set(volume) - {"name"}
+        if not kinds <= _RESTRICTED_VOLUMES:
+            wrong.append(f"volume {volume['name']} is {sorted(kinds)}")
+    for sysctl in pod_context.get("sysctls") or []:
+        if sysctl["name"] not in _SAFE_SYSCTLS:
+            wrong.append(f"sysctl {sysctl['name']}")
+    containers = [*(pod.get("initContainers") or []), *pod["containers"], *(pod.get("ephemeralContainers") or [])]
+    for container in containers:
+        name, context = container["name"], container.get("securityContext") or {}
+
+        def effective(field):  # a container's own value overrides the pod's
+            return context.get(field, pod_context.get(field))
+
+        if (effective("windowsOptions") or {}).get("hostProcess"):
+            wrong.append(f"{name}: hostProcess")
+        if context.get("privileged"):
+            wrong.append(f"{name}: privileged")
+        if context.get("allowPrivilegeEscalation") is not False:
+            wrong.append(f"{name}: allowPrivilegeEscalation is not false")
+        if effective("runAsNonRoot") is not True:
+            wrong.append(f"{name}: runAsNonRoot is not true")
+        if not isinstance(effective("runAsUser"), int) or effective("runAsUser") == 0:
+            wrong.append(f"{name}: runAsUser is not a user other than root")
+        if (effective("seccompProfile") or {}).get("type") not in ("RuntimeDefault", "Localhost"):
+            wrong.append(f"{name}: seccompProfile is not RuntimeDefault or Localhost")
+        capabilities = context.get("capabilities") or {}
+        if "ALL" not in (capabilities.get("drop") or []):
+            wrong.append(f"{name}: capabilities do not drop ALL")
+        if set(capabilities.get("add") or []) - {"NET_BIND_SERVICE"}:
+            wrong.append(f"{name}: capabilities add {capabilities['add']}")
+        if (effective("appArmorProfile") or {}).get("type", "RuntimeDefault") not in ("RuntimeDefault", "Localhost"):
+            wrong.append(f"{name}: appArmorProfile")
+        selinux = effective("seLinuxOptions") or {}
+        if selinux.get("type") not in _BASELINE_SELINUX_TYPES or selinux.get("user") or selinux.get("role"):
+            wrong.append(f"{name}: seLinuxOptions")
+        if context.get("procMount", "Default") != "Default":
+            wrong.append(f"{name}: procMount")
+        if any(port.get("hostPort") for port in container.get("ports") or []):
+            wrong.append(f"{name}: hostPort")
+    return wrong
 
 
 def _compose():
@@ -106,3 +175,50 @@ def test_nginx_accepts_the_config_with_the_upstreams_on_loopback(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
 
+
+
+@pytest.mark.parametrize("name", sorted(_pod_templates()))
+def test_every_pod_meets_the_restricted_pod_security_standard(name):
+    assert _pod_templates()[name]["containers"]
+    assert restricted_violations(_pod_templates()[name]) == []
+
+
+def _escalating(container):
+    container["securityContext"]["allowPrivilegeEscalation"] = True
+
+
+def _root(container):
+    container.setdefault("securityContext", {})["runAsUser"] = 0
+
+
+# A change that breaks the standard, by the words the check's message names it with.
+_BREACHES = {
+    "runAsNonRoot": lambda pod: pod["securityContext"].pop("runAsNonRoot"),
+    "runAsUser": lambda pod: _root(pod["containers"][0]),
+    "seccompProfile": lambda pod: pod["securityContext"].update(seccompProfile={"type": "Unconfined"}),
+    "allowPrivilegeEscalation": lambda pod: _escalating(pod["containers"][0]),
+    "drop ALL": lambda pod: pod["containers"][0]["securityContext"].pop("capabilities"),
+    "capabilities add": lambda pod: pod["containers"][0]["securityContext"]["capabilities"].update(add=["NET_ADMIN"]),
+    "hostNetwork": lambda pod: pod.update(hostNetwork=True),
+    "hostPath": lambda pod: pod.update(volumes=[{"name": "host", "hostPath": {"path": "/"}}]),
+    "init:": lambda pod: pod.update(initContainers=[{"name": "init", "image": "busybox"}]),
+}
+
+
+@pytest.mark.parametrize("named", _BREACHES)
+def test_the_pod_security_check_finds_each_field_it_checks(named):
+    pod = copy.deepcopy(_pod_templates()["conversations-mock"])
+    _BREACHES[named](pod)
+    assert any(named in problem for problem in restricted_violations(pod))
+
+
+def test_the_manifests_are_valid_for_kubernetes_own_schemas():
+    import kubernetes_validate
+
+    version = kubernetes_validate.latest_version()  # the schemas come with the package: no network
+    for document in _k8s().values():
+        kubernetes_validate.validate(document, version, strict=True)  # unknown fields too are refused
+    wrong = copy.deepcopy(_k8s()[("Deployment", "redis")])
+    wrong["spec"]["template"]["spec"]["containers"][0]["securityContext"]["allowPrivilegeEscalaton"] = False
+    with pytest.raises(kubernetes_validate.ValidationError, match="allowPrivilegeEscalaton"):
+        kubernetes_validate.validate(wrong, version, strict=True)
