@@ -4,6 +4,7 @@ No container engine runs here: the Dockerfile is linted (hadolint), not built; t
 """
 
 import copy
+import os
 import re
 import shutil
 import subprocess
@@ -136,6 +137,16 @@ def test_k8s_probes_ports_and_store_agree_with_the_container():
     redis = documents[("Service", "redis")]
     assert [port["port"] for port in redis["spec"]["ports"]] == [6379]
     assert STORE.startswith(f"redis://{redis['metadata']['name']}:6379/")
+
+
+def test_the_pods_cpu_limit_sets_its_workers_whatever_its_node(tmp_path, monkeypatch):
+    from conversations_mock.commands import cpus
+
+    limits = _mock_container()["resources"]["limits"]
+    (tmp_path / "cpu.max").write_text(f"{int(float(limits['cpu']) * 100000)} 100000\n")  # as the kubelet writes it
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))  # a large node
+    workers = cpus.available_cpus(tmp_path)
+    assert workers == 2  # not 64: about 22 MB each, within the pod's memory limit
 
 
 def test_the_autoscaler_scales_the_mock_deployment():
