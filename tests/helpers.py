@@ -187,6 +187,9 @@ def nginx_config(directory: Path, port: int, upstreams) -> Path:
     import re
 
     text = (REPO / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    # The servers replace `server mock:8000 resolve ...;` without `resolve`: they are fixed addresses with no name
+    # to look up, and Debian's nginx (1.22) lacks `resolve` in upstream blocks (open source since 1.27.3; compose
+    # runs nginx 1.28). The retry policy, zone and keepalive are the file's own; only the resolving differs.
     servers = "".join(f"server 127.0.0.1:{upstream} max_fails=1 fail_timeout=2s;\n        " for upstream in upstreams)
     text, replaced = re.subn(r"server mock:8000[^;]*;\n\s*", servers, text)
     assert replaced == 1, "deploy/nginx.conf has no 'server mock:8000 ...;' line to replace"
