@@ -163,7 +163,20 @@ def test_compose_runs_three_replicas_on_redis_behind_nginx():
     assert "redis" in services and STORE.startswith("redis://redis:")
     assert services["mock"]["expose"] == [str(PORT)]
     assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+    # Replicas behind one nginx need one token: each would make its own at start without it.
     assert "${MOCK_ADMIN_TOKEN:?" in services["mock"]["environment"]["MOCK_ADMIN_TOKEN"]
+
+
+def test_compose_runs_the_images_command_on_the_port_nginx_asks_with_a_cpu_limit(tmp_path, monkeypatch):
+    from conversations_mock.commands import cpus
+
+    mock = _compose()["services"]["mock"]
+    assert "command" not in mock and "PORT" not in mock["environment"]  # the CMD, so PORT's default: 8000
+    assert load_settings({}, {})["port"] == PORT and _nginx_directives()["server"][0][0] == f"mock:{PORT}"
+    limit = float(mock["deploy"]["resources"]["limits"]["cpus"])
+    (tmp_path / "cpu.max").write_text(f"{int(limit * 100000)} 100000\n")  # as docker writes --cpus
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(32)))
+    assert cpus.available_cpus(tmp_path) == 2
 
 
 def _nginx_directives():
