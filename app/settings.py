@@ -7,6 +7,7 @@ command line, the gunicorn settings file, the error messages and the tests.
 
 import ipaddress
 import os
+import secrets
 from dataclasses import dataclass
 
 from marshmallow import ValidationError, fields
@@ -79,11 +80,13 @@ def is_loopback(host: str) -> bool:
         return host.lower().rstrip(".") == "localhost"
 
 
-def check_control_access(settings: dict):
-    """Refuse to serve the control API open to other machines: a host past loopback needs admin_token."""
+def control_token(settings: dict) -> str | None:
+    """A token made now for the control API when `settings` bind past loopback and give none, else None.
+
+    The control API (/__mock) lets whoever connects replace chatbots' data and read the journal, so it is
+    never open past loopback: `docker run -p 8000:8000 IMAGE` serves the API at once, and its log prints
+    the token the control API takes (a fixed one is given with --admin-token / MOCK_ADMIN_TOKEN).
+    """
     if settings["admin_token"] is None and not is_loopback(settings["host"]):
-        raise ConfigError(
-            f"Setting {SETTINGS['admin_token'].label()}: the host {settings['host']} lets other machines connect, "
-            "and the control API (/__mock) lets whoever connects replace chatbots' data and read the journal; "
-            "give a token, or bind a loopback host such as 127.0.0.1."
-        )
+        return secrets.token_urlsafe(32)  # 43 characters, within admin_token's rule
+    return None

@@ -133,7 +133,9 @@ class SettingsSchema(Schema):
         "--host", "HOST", "address or name to bind (no port: that is --port)", "127.0.0.1: this machine only"))
     port = _whole_number(8000, 0, 65535, **_described("--port", "PORT", "port to listen on, 0 for any free one"))
     workers = _whole_number(None, 1, 64, allow_none=True, **_described(
-        "--workers", "MOCK_WORKERS", "gunicorn worker processes", "the CPU count"))
+        "--workers", "MOCK_WORKERS", "gunicorn worker processes",
+        "the CPU count: the CPUs this process may use, the smaller of its cgroup CPU quota rounded up "
+        "(a container's CPU limit) and its CPU affinity, at least 1"))
     seed = _whole_number(20250307, 0, MAX_SEED, **_described("--seed", "MOCK_SEED", "seed of all generated data"))
     fixtures_dir = fields.String(load_default=None, allow_none=True, validate=_existing_directory, **_described(
         "--fixtures", "MOCK_FIXTURES_DIR", "extra directory of fixture files",
@@ -192,7 +194,7 @@ class SettingsSchema(Schema):
         r"[\x21-\x7e]{16,256}\Z", error="Give 16 to 256 printable ASCII characters without spaces."
     ), **_described("--admin-token", "MOCK_ADMIN_TOKEN",
                     "token the control API (/__mock) requires as 'Authorization: Bearer TOKEN'",
-                    "none: the control API is open, which only a loopback host allows"))
+                    "none: open on a loopback host; past loopback, a token made at start and printed in the log"))
 
     @validates_schema(skip_on_field_errors=True)
     def check_bounds(self, data, **kwargs):

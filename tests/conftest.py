@@ -175,7 +175,7 @@ def redis_url(redis_server):
 def cluster(redis_server, redis_url, live_server, tmp_path):
     """Three servers started as the container starts them, sharing the session's Redis, behind nginx.
 
-    Each runs the Dockerfile's command (loopback and a free port for 0.0.0.0:8000) with MOCK_STORE
+    Each runs the Dockerfile's command (loopback for 0.0.0.0, a free port for PORT's) with MOCK_STORE
     set as compose.yaml sets it; nginx runs deploy/nginx.conf with the three as its upstream.
     """
     from types import SimpleNamespace
@@ -183,7 +183,7 @@ def cluster(redis_server, redis_url, live_server, tmp_path):
     from tests.helpers import Nginx, container_command
 
     argv = container_command()[2:]  # after `conversations-mock serve`
-    args = [{"0.0.0.0": "127.0.0.1", "8000": "0"}.get(arg, arg) for arg in argv]
+    args = [{"0.0.0.0": "127.0.0.1"}.get(arg, arg) for arg in argv]  # live_server gives --port 0
     servers = [live_server(*args, MOCK_STORE=redis_url, MOCK_WORKERS="2") for _ in range(3)]
     (tmp_path / "nginx").mkdir()
     nginx = Nginx(tmp_path / "nginx", [int(server.url.rsplit(":", 1)[1]) for server in servers])

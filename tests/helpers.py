@@ -58,13 +58,14 @@ def answer(app, path, headers=None, method="GET", key=API_KEY, **environ):
 
 
 class LiveServer:
-    """A `conversations-mock serve` process on 127.0.0.1, port chosen by the OS.
+    """A `conversations-mock serve` process on 127.0.0.1 (or 0.0.0.0, given --host), port chosen by the OS.
 
     `program` is the command to run (default: this checkout's, with the running interpreter), `cwd` its
-    working directory; its log goes to LOG_DIR/server.log.
+    working directory; its log goes to LOG_DIR/server.log. `address` is the host and port given before
+    `args`; None gives neither, so that `args` and the environment (HOST, PORT) decide, as in the container.
     """
 
-    def __init__(self, args, env, program=None, cwd=REPO, new_session=False):
+    def __init__(self, args, env, program=None, cwd=REPO, new_session=False, address=("127.0.0.1", "0")):
         import re
         import subprocess
         import sys
@@ -73,7 +74,7 @@ class LiveServer:
         self.log_path = Path(env["LOG_DIR"]) / "server.log"
         self._log = open(self.log_path, "w+b")
         program = program or [sys.executable, "-m", "conversations_mock.commands.cli"]
-        command = [*program, "serve", "--host", "127.0.0.1", "--port", "0", *args]
+        command = [*program, "serve", *(["--host", address[0], "--port", address[1]] if address else []), *args]
         # new_session: the server and its workers get a process group of their own, which a test may
         # signal whole (os.killpg) as a shell's Ctrl-C or a service manager does, without signalling pytest.
         self.process = subprocess.Popen(
@@ -82,9 +83,9 @@ class LiveServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             log = self.log_path.read_bytes()
-            match = re.search(rb"serving on (http://127\.0\.0\.1:\d+) .* with (\d+) workers", log)
+            match = re.search(rb"serving on http://(?:127\.0\.0\.1|0\.0\.0\.0):(\d+) .* with (\d+) workers", log)
             if match and len(re.findall(rb"worker \d+ ready", log)) >= int(match.group(2)):
-                self.url = match.group(1).decode()
+                self.url = f"http://127.0.0.1:{match.group(1).decode()}"  # a server on 0.0.0.0 is reached on loopback
                 return
             if self.process.poll() is not None:
                 break
@@ -194,6 +195,9 @@ def nginx_config(directory: Path, port: int, upstreams) -> Path:
     import re
 
     text = (REPO / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    # The servers replace `server mock:8000 resolve ...;` without `resolve`: they are fixed addresses with no name
+    # to look up, and Debian's nginx (1.22) lacks `resolve` in upstream blocks (open source since 1.27.3; compose
+    # runs nginx 1.28). The retry policy, zone and keepalive are the file's own; only the resolving differs.
     servers = "".join(f"server 127.0.0.1:{upstream} max_fails=1 fail_timeout=2s;\n        " for upstream in upstreams)
     text, replaced = re.subn(r"server mock:8000[^;]*;\n\s*", servers, text)
     assert replaced == 1, "deploy/nginx.conf has no 'server mock:8000 ...;' line to replace"
@@ -252,6 +256,15 @@ def container_command() -> list[str]:
     entrypoint = json.loads(re.search(r"^ENTRYPOINT (\[.*\])$", text, re.M).group(1))
     command = json.loads(re.search(r"^CMD (\[.*\])$", text, re.M).group(1))
     return entrypoint + command
+
+
+def container_health_check() -> list[str]:
+    """The Dockerfile's HEALTHCHECK command (exec form)."""
+    import json
+    import re
+
+    text = (REPO / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    return json.loads(re.search(r"^HEALTHCHECK .*? CMD (\[.*\])$", text, re.M).group(1))
 
 
 def sample_conversations(chatbot_id, count=3, states=("in_progress", "resolved", "closed")):

@@ -1,7 +1,6 @@
 """Serve the app with gunicorn, after every setting and fixture file has been checked."""
 
 import errno
-import os
 import socket
 import sys
 
@@ -11,8 +10,9 @@ from gunicorn.config import KNOWN_SETTINGS
 import conversations_mock
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.commands import gunicorn_conf
+from conversations_mock.commands.cpus import available_cpus
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT, DOCUMENTED_KEY
-from conversations_mock.settings import SETTINGS, check_control_access
+from conversations_mock.settings import SETTINGS, control_token
 
 
 class MockServer(BaseApplication):
@@ -62,7 +62,7 @@ def _check_address(host, port):
             raise ConfigError(f"{_setting('port')}: {address} {reason}.") from error
 
 
-def _announce(settings):
+def _announce(settings, made_token=None):
     # A key this server accepts: the operator's own when keys are configured, else the documented one.
     key = settings["api_keys"][0] if settings["api_keys"] else DOCUMENTED_KEY
     version = conversations_mock.__version__
@@ -77,6 +77,14 @@ def _announce(settings):
             flush=True,
         )
         print(f"conversations-mock: try  curl -H 'X-API-Key: {key}' {url}", file=sys.stderr, flush=True)
+        if made_token:
+            print(
+                f"conversations-mock: the control API (/__mock) takes 'Authorization: Bearer {made_token}', a token "
+                f"made at start; give {SETTINGS['admin_token'].variable} (or {SETTINGS['admin_token'].flag}) "
+                "for a fixed one",
+                file=sys.stderr,
+                flush=True,
+            )
 
     return when_ready
 
@@ -92,17 +100,20 @@ def serve(overrides=None):
         app = create_app(overrides)
         settings = app.config["SETTINGS"]
         _check_address(settings["host"], settings["port"])
-        check_control_access(settings)
+        made_token = control_token(settings)
     except (ConfigError, FixtureError) as error:
         for line in str(error).splitlines():  # a fixture file's problems, one to a line
             print(f"conversations-mock: {line}", file=sys.stderr)
         return 2
+    if made_token:
+        # Set here, in gunicorn's master before the fork (the app is preloaded): every worker takes the same token.
+        settings["admin_token"] = made_token
     # The settings file's names that gunicorn knows (as gunicorn reads a config file): not its imports.
     known = {setting.name for setting in KNOWN_SETTINGS}
     options = {name: getattr(gunicorn_conf, name) for name in dir(gunicorn_conf) if name in known}
     options["bind"] = f"[{settings['host']}]:{settings['port']}" if ":" in settings["host"] else f"{settings['host']}:{settings['port']}"
-    options["workers"] = settings["workers"] or os.cpu_count() or 1
-    options["when_ready"] = _announce(settings)
+    options["workers"] = settings["workers"] or available_cpus()
+    options["when_ready"] = _announce(settings, made_token)
     options["post_worker_init"] = _worker_ready
     MockServer(app, options).run()
     return 0

@@ -39,7 +39,7 @@ def admin_challenge() -> str:
 def _check_token():
     token = current_app.config["SETTINGS"]["admin_token"]
     if token is None:
-        # serve refuses a host past loopback without a token; gunicorn run directly may still bind one.
+        # serve makes a token for a host past loopback; gunicorn run directly may still bind one without.
         if not is_loopback(request.remote_addr or ""):
             raise Problem(
                 403,
@@ -50,9 +50,9 @@ def _check_token():
     given = request.headers.get("Authorization", "")
     scheme, _, value = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-        detail = "The control API needs 'Authorization: Bearer <admin token>'; " + (
-            "none was sent." if not given else "the token sent is not the server's admin_token."
-        )
+        detail = "The control API needs 'Authorization: Bearer <admin token>' (--admin-token / MOCK_ADMIN_TOKEN, " + (
+            "or the token the server printed in its log at start); "
+        ) + ("none was sent." if not given else "the token sent is not the server's.")
         raise Problem(401, detail, headers={"WWW-Authenticate": admin_challenge()})
 
 

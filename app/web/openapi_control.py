@@ -13,7 +13,8 @@ from conversations_mock.web.problems import HEADER_TEXTS, describe
 TAG = {
     "name": "control",
     "description": "Set what the mock answers, per namespace, and read what it received "
-    f"(open on a loopback host; elsewhere `Authorization: Bearer <admin token>`). A namespace is chosen "
+    f"(open on a loopback host without an admin token; elsewhere `Authorization: Bearer <admin token>`, the one "
+    "given or the one the server made and logged at start). A namespace is chosen "
     f"with the {NAMESPACE_HEADER} header or a `{CONTROL_PREFIX}/ns/{{namespace}}` prefix before any path.",
 }
 ADMIN_SCHEME = "AdminToken"
@@ -21,7 +22,8 @@ ADMIN_SCHEME = "AdminToken"
 COMMON_STATUSES = (401, 403, 422, 503)
 _DETAILS = {
     204: "Done.",
-    401: "An admin token is configured and the request did not send it as 'Authorization: Bearer <token>'.",
+    401: "An admin token is in force (given, or made at start past loopback) and the request did not send it as "
+    "'Authorization: Bearer <token>'.",
     403: "No admin token is configured, and the request came from another machine.",
     404: "No conversations are set for this chatbot in this namespace.",
     422: "A parameter (the namespace, the chatbot id, a query parameter) or a conversation is not valid; "
@@ -80,8 +82,8 @@ def describe_control(spec):
         {
             "type": "http",
             "scheme": "bearer",
-            "description": "The server's admin_token (--admin-token / MOCK_ADMIN_TOKEN); "
-            "not needed when none is set.",
+            "description": "The server's admin_token (--admin-token / MOCK_ADMIN_TOKEN), or, past loopback without "
+            "one, the token the server made at start and printed in its log; not needed on a loopback host without one.",
         },
     )
     spec.components.schema("JournalEntry", schema=JournalEntrySchema)

@@ -133,3 +133,19 @@ def test_a_paused_redis_is_a_503_within_seconds_and_service_returns_with_the_dat
         in_a_row = in_a_row + 1 if status == 200 else 0
         assert time.monotonic() - started < 10
         time.sleep(0.02)
+
+
+def test_an_answer_is_passed_on_once_whatever_its_status_only_failed_connections_are_retried(cluster):
+    store = RedisStore(cluster.store_url)
+    for code in (500, 502, 503, 504):  # retrying them would make a replica's answer two or three requests
+        namespace = f"status-{code}"
+        status, _ = get(cluster.nginx.url + PAGE, {"Prefer": f"code={code}", "X-Mock-Namespace": namespace,
+                                                   "X-Request-ID": namespace})
+        assert status == code
+        assert [entry["status"] for entry in store.journal(namespace, path=PAGE)] == [code]
+        deadline = time.monotonic() + 5  # a line is logged just after its answer is sent
+        while sum(server.log().count(f"request_id={namespace} ") for server in cluster.servers) < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert sum(server.log().count(f"request_id={namespace} ") for server in cluster.servers) == 1
+    store.close()

@@ -1,13 +1,22 @@
 """The real gunicorn server serves the documented example, and its banner says how to ask for it."""
 
 import json
+import os
+import re
 import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
 import urllib.request
 from importlib.metadata import version
 
 import pytest
 
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_LISTING
+from conversations_mock.settings import SETTINGS
+from tests.helpers import (API_KEY, DOCUMENTED_CHATBOT, GENERATED_LISTING, LiveServer, container_command,
+                           container_health_check, free_port)
 
 
 def test_gunicorn_serves_documented_chatbot(live_server, documented_example):
@@ -84,3 +93,61 @@ def test_a_burst_taken_by_one_worker_is_shared_out_once_its_sibling_can_run(live
     assert {int(served[f"burst-{number}"]) for number in range(16)} == {busy}
     shared = [int(served[request_id]) for request_id in after[-16:]]  # the last turn, over all 16 connections
     assert shared.count(stopped) >= 3 and shared.count(busy) >= 3
+
+
+def _status(url, **headers):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_past_loopback_without_a_token_the_api_answers_and_the_control_api_takes_the_printed_token(live_server):
+    server = live_server("--host", "0.0.0.0", "--workers", "2")  # reached on 127.0.0.1
+    [token] = re.findall(r"control API \(/__mock\) takes 'Authorization: Bearer (\S+)', a token made at start; "
+                         r"give MOCK_ADMIN_TOKEN", server.log())
+    assert _status(server.url + GENERATED_LISTING, **{"X-API-Key": API_KEY}) == 200
+    workers = [int(pid) for pid in re.findall(r"worker (\d+) ready", server.log())]
+    answers = {}
+    for worker in workers:  # the others stopped, this worker accepts every connection: each must take the token
+        others = [pid for pid in workers if pid != worker]
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            for name, headers in [("none", {}), ("wrong", {"Authorization": "Bearer " + "x" * 43}),
+                                  ("printed", {"Authorization": f"Bearer {token}"})]:
+                answers[worker, name] = _status(f"{server.url}/__mock/requests", **headers,
+                                                **{"X-Request-ID": f"token-{worker}-{name}"})
+        finally:
+            for pid in others:
+                os.kill(pid, signal.SIGCONT)
+    assert answers == {(worker, name): status for worker in workers
+                       for name, status in (("none", 401), ("wrong", 401), ("printed", 200))}
+    deadline, served = time.monotonic() + 10, {}
+    while len(served) < len(answers) and time.monotonic() < deadline:  # the access log is written after the answer
+        served = {(int(pid), name): int(by) for pid, name, by
+                  in re.findall(r"request_id=token-(\d+)-(\w+) worker=<(\d+)>", server.log())}
+        time.sleep(0.1)
+    assert served == {key: key[0] for key in answers}  # each answered by the worker left running
+    assert server.stop() == 0
+
+
+def test_the_containers_command_serves_on_PORT_with_MOCK_WORKERS_and_its_health_check_follows(tmp_path):
+    port = free_port()
+    env = {name: value for name, value in os.environ.items()
+           if name not in {setting.variable for setting in SETTINGS.values()}}
+    env.update(PORT=str(port), MOCK_WORKERS="3", LOG_DIR=str(tmp_path))
+    server = LiveServer(container_command()[2:], env, address=None)  # after `conversations-mock serve`
+    try:
+        assert server.url == f"http://127.0.0.1:{port}"
+        assert f"serving on http://0.0.0.0:{port} (reachable from other machines) with 3 workers" in server.log()
+        assert "a token made at start" in server.log()
+        program, *args = container_health_check()
+        assert program == "python"
+        for health_port, status in ((port, 0), (free_port(), 1)):  # it asks PORT, not a fixed port
+            result = subprocess.run([sys.executable, *args], env={**env, "PORT": str(health_port)},
+                                    capture_output=True, timeout=30)
+            assert result.returncode == status, result.stderr
+    finally:
+        server.stop()
