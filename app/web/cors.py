@@ -8,7 +8,12 @@ from conversations_mock.data.cache import BoundedCache
 # What a browser client sends beyond the CORS-safelisted headers, and what its script may read.
 # X-Mock-Namespace and Authorization: a browser app picks its namespace, a browser test drives the control API.
 ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID", "X-Mock-Namespace", "Authorization")
-EXPOSE_HEADERS = ("X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After")
+# WWW-Authenticate: a 401's challenge names the header (or token) a script should send.
+EXPOSE_HEADERS = (
+    "X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After", "WWW-Authenticate"
+)
+# app.extensions key of the CORS headers of an answer to a request that was never parsed (web/worker.py).
+UNPARSED = "cors_unparsed"
 # Browsers cache a preflight this long (seconds), so each page load costs one request, not two.
 PREFLIGHT_MAX_AGE = 600
 
@@ -35,7 +40,27 @@ def init_app(app):
         # Keys travel in X-API-Key, never in cookies: no credentialed requests.
         supports_credentials=False,
     )
-    return _learn_headers_per_origin(app)
+    learnt_for = _learn_headers_per_origin(app)
+    app.extensions[UNPARSED] = _headers_for_an_unknown_origin(app, any_origin)
+    return learnt_for
+
+
+def unparsed_headers(app) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to a request whose headers were never read (gunicorn's refusals).
+
+    Any origin's, when any origin is allowed (the answer does not depend on it); none otherwise,
+    since the request's Origin is unknown. `app` may be another WSGI app: it has none.
+    """
+    return list(getattr(app, "extensions", {}).get(UNPARSED, ()))
+
+
+def _headers_for_an_unknown_origin(app, any_origin) -> tuple:
+    """flask-cors's own headers for some origin, when any is allowed: the same for every origin."""
+    if not any_origin:
+        return ()
+    add_cors = app.after_request_funcs[None][-1].__wrapped__
+    with app.test_request_context("/", headers={"Origin": "null"}):
+        return _added_to_a_blank_response(add_cors)
 
 
 def _learn_headers_per_origin(app):
@@ -62,9 +87,7 @@ def _learn_headers_per_origin(app):
         key = _asked(environ)
         added = learnt.recall(key)
         if added is None:
-            blank = Response()
-            before = len(blank.headers)
-            added = learnt.remember(key, tuple(add_cors(blank).headers.to_wsgi_list()[before:]))
+            added = learnt.remember(key, _added_to_a_blank_response(add_cors))
         for name, value in added:
             response.headers.add(name, value)
         return response
@@ -72,6 +95,13 @@ def _learn_headers_per_origin(app):
     add_learnt.__wrapped__ = add_cors
     functions[-1] = add_learnt
     return learnt_for
+
+
+def _added_to_a_blank_response(add_cors) -> tuple:
+    """The headers flask-cors's after_request function `add_cors` adds for the current request, in order."""
+    blank = Response()
+    before = len(blank.headers)
+    return tuple(add_cors(blank).headers.to_wsgi_list()[before:])
 
 
 def _asked(environ) -> tuple:
