@@ -33,7 +33,8 @@ PAGE = """<!DOCTYPE html>
 
 
 def _links():
-    base = current_app.config["SETTINGS"]["base_path"]
+    # Under the prefix a proxy (X-Forwarded-Prefix) or a namespace put before the path, as url_for's are.
+    base = request.script_root + current_app.config["SETTINGS"]["base_path"]
     api = base + CONVERSATIONS_PATH.replace("<chatbot_id>", "{chatbot_id}")
     return {
         "docs": url_for("docs.page"),

@@ -70,6 +70,23 @@ def test_the_docs_and_the_document_are_found_under_the_prefix(make_app):
     assert 'data-spec-url="/api/openapi.json"' in html and 'src="/api/docs/init.js"' in html
 
 
+@pytest.mark.parametrize("base_path", ["", "/v1"])
+@pytest.mark.parametrize("mount, headers", [("/api", DEV_SERVER), ("/__mock/ns/alice", {}),
+                                            ("/api/__mock/ns/alice", DEV_SERVER)])
+def test_every_url_of_the_root_and_the_document_keeps_the_prefix(make_app, base_path, mount, headers):
+    client = make_app({"base_path": base_path}).test_client()
+    served = mount.removeprefix("/api")  # what the proxy asks of the mock: its prefix taken off
+    links = client.get(served + "/", headers=headers).json
+    for name in ("docs", "openapi", "api", "example", "health"):
+        assert links[name].startswith(mount + "/"), name
+    document = client.get(served + "/openapi.json", headers=headers).json
+    # Swagger UI's "try it out" calls these: the API under its base path, the control API at the root.
+    assert document["servers"][0]["url"] == mount + base_path
+    control = [item.get("servers", document["servers"])[0]["url"] for name, item in document["paths"].items()
+               if name.startswith("/__mock/")]
+    assert control == [mount] * 3
+
+
 def test_x_forwarded_for_never_makes_a_client_local(make_app):
     # Without an admin token the control API answers loopback clients only: a header must not fake one.
     client = make_app().test_client()

@@ -45,6 +45,17 @@ def test_document_is_valid_openapi_3(make_app, base_path):
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
+def test_documented_control_requests_reach_the_control_api(make_app, base_path):
+    """Under a base path the control API stays at the root: its paths name their server."""
+    client = make_app({"base_path": base_path}).test_client()
+    document = client.get("/openapi.json").json
+    for path in ("/__mock/requests", "/__mock/reset"):
+        server = document["paths"][path].get("servers", document["servers"])[0]["url"]
+        method = next(iter(document["paths"][path]))
+        assert client.open(server.rstrip("/") + path, method=method.upper()).status_code in (200, 204), path
+
+
+@pytest.mark.parametrize("base_path", ["", "/v1"])
 def test_documented_request_works_on_the_server(make_app, base_path):
     """A request built from the document alone (server, path, parameter examples) answers 200."""
     client = make_app({"base_path": base_path}).test_client()
