@@ -26,6 +26,7 @@ from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.fast import FastPages
 from conversations_mock.web.namespaces import STORED, Namespaces
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
+from conversations_mock.web.responses import MockResponse
 from conversations_mock.web.safety import SafetyHeaders
 from conversations_mock.web.scenarios import chaos
 
@@ -56,13 +57,17 @@ def build_catalogue(settings, extra_dirs=(), clock=None):
 
 
 class MockFlask(Flask):
-    """Flask, answering an OPTIONS request (a CORS preflight or a plain one) with 204 and its Allow header."""
+    """Flask, answering an OPTIONS request (a CORS preflight or a plain one) with 204 and its Allow header.
+
+    Its responses leave Content-Type out of a 204 or 304 (web/responses.py).
+    """
+
+    response_class = MockResponse
 
     def make_default_options_response(self):
         """Flask's OPTIONS answer, as 204 No Content: it has no body (Prism answers preflights so too)."""
         response = super().make_default_options_response()
         response.status_code = 204
-        del response.headers["Content-Type"]  # Flask's default text/html would describe no content
         return response
 
 
