@@ -10,6 +10,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, current_app, request
 from marshmallow import fields
 
+import conversations_mock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, DOCUMENTED_CHATBOT, DOCUMENTED_KEY
 from conversations_mock.files import FileExists, write_output, written_to
 from conversations_mock.schemas import (
@@ -172,7 +173,8 @@ def _build(base_path):
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Get Conversations (conversations-mock)",
-        version="1.0.0",
+        # The package's version (its metadata, read once): what /docs, / and /healthz all say.
+        version=conversations_mock.__version__,
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
         info={
