@@ -29,7 +29,8 @@ def init_app(app):
     CORS(
         app,
         origins="*" if any_origin else origins,
-        # Any origin: a plain "*" that caches can share; listed origins: the request's, with Vary.
+        # Any origin: a plain "*" that caches can share; listed origins: the request's, and every
+        # answer says Vary: Origin (_varying_on_origin).
         send_wildcard=any_origin,
         allow_headers=list(ALLOW_HEADERS),
         expose_headers=list(EXPOSE_HEADERS),
@@ -40,6 +41,8 @@ def init_app(app):
         # Keys travel in X-API-Key, never in cookies: no credentialed requests.
         supports_credentials=False,
     )
+    if not any_origin:
+        app.after_request_funcs[None][-1] = _varying_on_origin(app.after_request_funcs[None][-1])
     learnt_for = _learn_headers_per_origin(app)
     app.extensions[UNPARSED] = _headers_for_an_unknown_origin(app, any_origin)
     return learnt_for
@@ -63,6 +66,25 @@ def _headers_for_an_unknown_origin(app, any_origin) -> tuple:
         return _added_to_a_blank_response(add_cors)
 
 
+def _varying_on_origin(add_cors):
+    """flask-cors's after_request function `add_cors`, adding Vary: Origin to every answer.
+
+    With listed origins every answer depends on the request's Origin, a refused origin's (no
+    Access-Control-Allow-Origin) too, but flask-cors says so only on some: for one listed origin
+    never, and never to a refused one. A cache would then hand a refused origin's answer to an
+    allowed one.
+    """
+
+    def add_cors_varying(response):
+        response = add_cors(response)
+        varies = ",".join(response.headers.getlist("Vary")).lower().split(",")
+        if "origin" not in (item.strip() for item in varies):
+            response.headers.add("Vary", "Origin")
+        return response
+
+    return add_cors_varying
+
+
 def _learn_headers_per_origin(app):
     """Memoise the headers flask-cors adds to an ordinary (not preflight) answer.
 
@@ -73,7 +95,7 @@ def _learn_headers_per_origin(app):
     Returns the function that recalls what was learnt for a request.
     """
     functions = app.after_request_funcs.setdefault(None, [])
-    add_cors = functions[-1]  # the function CORS() has just registered
+    add_cors = functions[-1]  # the function CORS() has just registered (made to vary on Origin)
     learnt = BoundedCache(256)
 
     def learnt_for(environ):

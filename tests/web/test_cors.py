@@ -228,3 +228,22 @@ def test_gunicorns_own_refusals_carry_what_the_app_gives_any_origin(make_app, co
     else:
         # The request's Origin was never read: no origin can be named (nor a list of them sent).
         assert refusal == {}
+
+
+@pytest.mark.parametrize("cors_origins", ["*", ORIGIN, f"{ORIGIN},http://127.0.0.1:3000"])
+def test_an_answer_varies_on_origin_exactly_when_origins_are_listed(make_app, cors_origins):
+    # Listed origins: the answer depends on the Origin (allowed or not), so a cache must keep one per
+    # Origin, a refused origin's answer too, or it would hand that one (no Allow-Origin) to an allowed
+    # origin. Any origin: one answer for all, which caches may share.
+    client = make_app({"cors_origins": cors_origins}).test_client()
+    for origin in (ORIGIN, "http://evil.example.test", None):
+        origin_header = {"Origin": origin} if origin else {}
+        for method, path, headers in [
+            ("GET", LISTING, KEY), ("GET", LISTING, KEY),  # the second: the fast path's
+            ("GET", LISTING + "?page=2", {**KEY, "Prefer": "seed=3"}), ("GET", LISTING, {}),
+            ("GET", "/nope", {}), ("GET", "/", {}), ("DELETE", "/__mock/requests", {}),
+            ("OPTIONS", LISTING, {"Access-Control-Request-Method": "GET"}),
+        ]:
+            response = client.open(path, method=method, headers={**origin_header, **headers})
+            varies = [item.strip() for item in ",".join(response.headers.getlist("Vary")).lower().split(",")]
+            assert varies.count("origin") == (cors_origins != "*"), (origin, method, path, varies)
