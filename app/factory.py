@@ -3,6 +3,7 @@
 from functools import partial
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.clock import Clock
@@ -26,6 +27,7 @@ from conversations_mock.web.fast import FastPages
 from conversations_mock.web.journal import JOURNAL, Entries
 from conversations_mock.web.namespaces import STORED, Namespaces
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
+from conversations_mock.web.responses import MockResponse
 from conversations_mock.web.safety import SafetyHeaders
 from conversations_mock.web.scenarios import chaos
 
@@ -33,6 +35,11 @@ from conversations_mock.web.scenarios import chaos
 LAYERS = "layers"
 # Every route answering pages of a list: the fast path serves each as its view has taught it.
 PAGE_ROUTES = [conversations.ROUTE]
+# The X-Forwarded-* headers trusted, one proxy's worth of each: a dev server's proxy (at /api, say) or
+# nginx sets them, and the URLs the mock writes (Link, redirects, /docs) are then the ones the browser
+# used. X-Forwarded-For is not trusted: the client's address decides only whether the control API
+# answers without a token (loopback), and any client could claim 127.0.0.1 in a header.
+FORWARDED = {"x_for": 0, "x_proto": 1, "x_host": 1, "x_port": 1, "x_prefix": 1}
 
 
 def build_catalogue(settings, extra_dirs=(), clock=None):
@@ -51,13 +58,17 @@ def build_catalogue(settings, extra_dirs=(), clock=None):
 
 
 class MockFlask(Flask):
-    """Flask, answering an OPTIONS request (a CORS preflight or a plain one) with 204 and its Allow header."""
+    """Flask, answering an OPTIONS request (a CORS preflight or a plain one) with 204 and its Allow header.
+
+    Its responses leave Content-Type out of a 204 or 304 (web/responses.py).
+    """
+
+    response_class = MockResponse
 
     def make_default_options_response(self):
         """Flask's OPTIONS answer, as 204 No Content: it has no body (Prism answers preflights so too)."""
         response = super().make_default_options_response()
         response.status_code = 204
-        del response.headers["Content-Type"]  # Flask's default text/html would describe no content
         return response
 
 
@@ -101,6 +112,9 @@ def create_app(config=None, environ=None):
     reload, fast = settings["reload"], not chaos(settings)  # chaos is drawn per request by the view
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
+        # Before the namespace's prefix joins SCRIPT_NAME, and before the fast path and the view, which
+        # both read the request's URL from the environ this leaves: their Link headers agree.
+        ("proxy", ProxyFix, FORWARDED),
         ("namespaces", Namespaces,
          {"store": store, "entries": entries, "logger": app.logger, "journal": settings["journal_size"] > 0}),
         # A reload rebuilds the catalogue with the app's clock: a running clock goes on, never back.

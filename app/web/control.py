@@ -70,7 +70,7 @@ def set_conversations(chatbot_id):
     chatbot_id = _chatbot_id(chatbot_id)
     conversations = _load_conversations(chatbot_id, request.get_data())
     _store().put_chatbot(namespace_of(request.environ), chatbot_id, orjson.dumps(ordered_dump(conversations)))
-    return Response(status=204)
+    return "", 204
 
 
 @blueprint.get(CONVERSATIONS_RULE)
@@ -92,7 +92,7 @@ def get_conversations(chatbot_id):
 def forget_conversations(chatbot_id):
     """Return a chatbot to its fixture's or generated conversations in the request's namespace."""
     _store().delete_chatbot(namespace_of(request.environ), _chatbot_id(chatbot_id))
-    return Response(status=204)
+    return "", 204
 
 
 @blueprint.get("/requests")
@@ -109,14 +109,14 @@ def list_requests():
 def clear_requests():
     """Empty the namespace's journal."""
     _store().clear_journal(namespace_of(request.environ))
-    return Response(status=204)
+    return "", 204
 
 
 @blueprint.post("/reset")
 def reset():
     """Forget the namespace's chatbots and journal."""
     _store().reset(namespace_of(request.environ))
-    return Response(status=204)
+    return "", 204
 
 
 def _load_conversations(chatbot_id, body: bytes) -> list:

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, send_from_directory, url_for
 from markupsafe import escape
 from swagger_ui_bundle import swagger_ui_path
 
+import conversations_mock
 from conversations_mock.data.fixtures import DOCUMENTED_KEY
 from conversations_mock.web.openapi import SECURITY_SCHEME
 
@@ -13,7 +14,7 @@ PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <title>Get Conversations API - conversations-mock</title>
+  <title>Get Conversations API - conversations-mock {version}</title>
   <link rel="stylesheet" href="{css}">
   <link rel="icon" type="image/png" href="{icon}">
 </head>
@@ -59,7 +60,8 @@ def page():
     }
     # The key is the document's security scheme, authorized up front so "try it out" starts from a
     # request that works; Authorize (log out, type another) sends any other key, a wrong one too.
-    fields = {**links, "scheme": SECURITY_SCHEME, "key": DOCUMENTED_KEY}
+    fields = {**links, "scheme": SECURITY_SCHEME, "key": DOCUMENTED_KEY,
+              "version": conversations_mock.__version__}
     return Response(PAGE.format(**{k: escape(v) for k, v in fields.items()}), mimetype="text/html")
 
 

@@ -1,4 +1,4 @@
-"""GET / (where to start: the docs, the document and the API route) and GET /healthz; no key needed."""
+"""GET / (where to start: docs, document, API route, control API) and GET /healthz; no key needed."""
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from markupsafe import escape
@@ -6,6 +6,7 @@ from markupsafe import escape
 import conversations_mock
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT
 from conversations_mock.schemas import API_KEY_HEADER, CONVERSATIONS_PATH
+from conversations_mock.schemas.control import CONTROL_PREFIX, NAMESPACE_HEADER, NAMESPACE_PREFIX
 
 blueprint = Blueprint("home", __name__)
 # Container and load-balancer probes ask here every few seconds.
@@ -26,6 +27,12 @@ PAGE = """<!DOCTYPE html>
     <li><code>GET {api}</code>, with the key in the <code>{header}</code> header,
       e.g. <code>{example}</code></li>
     <li><a href="{health}">{health}</a>: health check</li>
+    <li><code>{control}</code>: the control API, for tests and demos: set what a chatbot answers, read
+      the requests received, reset (<a href="{control_docs}">its operations</a>, in the same document).
+      Without an admin token it answers this machine only; with one, send
+      <code>Authorization: Bearer TOKEN</code>.</li>
+    <li>Namespaces keep tests apart: send <code>{namespace_header}: NAME</code>, or put
+      <code>{namespace_prefix}NAME</code> before any path; each has its own chatbots and journal.</li>
   </ul>
 </body>
 </html>
@@ -33,7 +40,8 @@ PAGE = """<!DOCTYPE html>
 
 
 def _links():
-    base = current_app.config["SETTINGS"]["base_path"]
+    # Under the prefix a proxy (X-Forwarded-Prefix) or a namespace put before the path, as url_for's are.
+    base = request.script_root + current_app.config["SETTINGS"]["base_path"]
     api = base + CONVERSATIONS_PATH.replace("<chatbot_id>", "{chatbot_id}")
     return {
         "docs": url_for("docs.page"),
@@ -41,6 +49,9 @@ def _links():
         "api": api,
         "example": api.replace("{chatbot_id}", DOCUMENTED_CHATBOT),
         "health": url_for("home.healthz"),
+        "control": request.script_root + CONTROL_PREFIX,
+        # Swagger UI's deep link to the control API's tag (web/openapi_control.py).
+        "control_docs": url_for("docs.page") + "#/control",
     }
 
 
@@ -51,10 +62,12 @@ def index():
     version = conversations_mock.__version__
     # JSON first: a client that accepts anything (curl, */*) gets JSON; a browser asks for HTML.
     if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
-        fields = {**links, "version": version, "header": API_KEY_HEADER}
+        fields = {**links, "version": version, "header": API_KEY_HEADER, "namespace_header": NAMESPACE_HEADER,
+                  "namespace_prefix": NAMESPACE_PREFIX}
         response = Response(PAGE.format(**{k: escape(v) for k, v in fields.items()}), mimetype="text/html")
     else:
-        response = jsonify(name="conversations-mock", version=version, api_key_header=API_KEY_HEADER, **links)
+        response = jsonify(name="conversations-mock", version=version, api_key_header=API_KEY_HEADER,
+                           namespace_header=NAMESPACE_HEADER, **links)
     response.vary.add("Accept")
     return response
 

@@ -7,9 +7,10 @@ from http import HTTPStatus
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 from marshmallow import fields
 
+import conversations_mock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, DOCUMENTED_CHATBOT, DOCUMENTED_KEY
 from conversations_mock.files import FileExists, write_output, written_to
 from conversations_mock.schemas import (
@@ -22,7 +23,7 @@ from conversations_mock.schemas import (
     MessageSchema,
     ProblemSchema,
 )
-from conversations_mock.schemas.control import NamespaceHeaderSchema
+from conversations_mock.schemas.control import CONTROL_PREFIX, NamespaceHeaderSchema
 from conversations_mock.schemas.conversation import LastMessage, StrictBoolean, Timestamp
 from conversations_mock.schemas.preferences import (
     PREFER_HEADER,
@@ -172,7 +173,8 @@ def _build(base_path):
     plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Get Conversations (conversations-mock)",
-        version="1.0.0",
+        # The package's version (its metadata, read once): what /docs, / and /healthz all say.
+        version=conversations_mock.__version__,
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
         info={
@@ -233,7 +235,29 @@ def _build(base_path):
     document = spec.to_dict()
     document = {"openapi": document.pop("openapi"), **document}
     _add_parameter_examples(document["paths"][path]["get"]["parameters"])
-    return json.dumps(document)
+    return json.dumps(_mounted(document, base_path, ""))
+
+
+@lru_cache(maxsize=64)
+def _served(base_path, mount):
+    """The document's text as served under `mount`, which "try it out" must call too.
+
+    `mount` is the prefix a proxy (X-Forwarded-Prefix) or a namespace (/__mock/ns/NAME) put before the paths.
+    """
+    if not mount:
+        return _build(base_path)
+    return json.dumps(_mounted(json.loads(_build(base_path)), base_path, mount))
+
+
+def _mounted(document, base_path, mount):
+    """`document` with its servers under `mount`; the control API's paths name the root, not the base path."""
+    document["servers"][0]["url"] = mount + base_path or "/"
+    if base_path:
+        root = [{"url": mount or "/", "description": "This server, without the API's base path"}]
+        for name, item in document["paths"].items():
+            if name.startswith(CONTROL_PREFIX + "/"):
+                item["servers"] = root
+    return document
 
 
 def _add_parameter_examples(parameters):
@@ -252,8 +276,9 @@ def build_document(base_path=""):
 @blueprint.get("/openapi.json")
 def openapi_json():
     """Serve the document; no API key needed."""
-    # The document's text is built once per base path: served as it is, not decoded and encoded again.
-    return current_app.response_class(_build(current_app.config["SETTINGS"]["base_path"]), mimetype="application/json")
+    # The text is built once per base path and mount: served as it is, not decoded and encoded again.
+    text = _served(current_app.config["SETTINGS"]["base_path"], request.script_root)
+    return current_app.response_class(text, mimetype="application/json")
 
 
 def encode(document) -> bytes:

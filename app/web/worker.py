@@ -2,7 +2,8 @@
 
 gunicorn answers requests it cannot parse (a request line or header past its limits, a malformed
 request line) itself, before the app sees them, with a small HTML page. This worker makes those
-answers the same problem documents the app sends. On SIGTERM it closes its listener at once
+answers the same problem documents the app sends, with the CORS headers the app gives any origin
+(web/cors.py), so a browser script can read them too. On SIGTERM it closes its listener at once
 (gunicorn's gevent worker looks once a second), so a stopped server frees its port immediately.
 """
 
@@ -20,6 +21,7 @@ from gunicorn.workers.ggevent import GeventWorker
 
 from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
 from conversations_mock.web.balance import ConnectionTable
+from conversations_mock.web.cors import unparsed_headers
 from conversations_mock.web.problems import LOGGED, describe, problem_body, title
 from conversations_mock.web.safety import MaskSecrets, request_id
 
@@ -38,8 +40,13 @@ def _explain(status: int, message: str, cfg) -> str:
     return f"The request could not be parsed as HTTP: {message}."
 
 
-def problem_writer(cfg):
-    """A replacement for gunicorn.util.write_error that writes a problem document."""
+def problem_writer(cfg, cors_headers=()):
+    """A replacement for gunicorn.util.write_error that writes a problem document.
+
+    :param cfg: gunicorn's settings, whose limits the document names
+    :param cors_headers: (name, value) pairs every such answer carries (web/cors.py's unparsed_headers)
+    """
+    cors = "".join(f"{name}: {value}\r\n" for name, value in cors_headers)
 
     def write_problem(sock, status_int, reason, mesg):
         if status_int == 400 and "Request Line is too large" in mesg:
@@ -54,6 +61,7 @@ def problem_writer(cfg):
             "X-Content-Type-Options: nosniff\r\n"
             # gunicorn refused the request before its headers were read: a fresh id, as for any request.
             f"X-Request-ID: {request_id({})}\r\n"
+            f"{cors}"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         util.write_nonblock(sock, head.encode("latin-1") + body)
@@ -70,15 +78,18 @@ class MockWorker(GeventWorker):
     """gevent worker: problem+json errors, masked keys, prompt stop on SIGTERM, connections shared out."""
 
     def init_process(self):
-        # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls
-        # util.write_error (with status, reason and message), so this worker process replaces it.
-        util.write_error = problem_writer(self.cfg)
         for logger in (self.log.error_log, self.log.access_log):
             logger.addFilter(MaskSecrets())
         self._servers = []
         self._stopping = Event()
         self._seat = CONNECTIONS.seat(self.age, self.pid)
         super().init_process()
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls
+        # util.write_error (with status, reason and message), so this worker process replaces it.
+        util.write_error = problem_writer(self.cfg, unparsed_headers(self.wsgi))
 
     def handle_exit(self, sig, frame):
         # gunicorn's gevent worker notices SIGTERM at its next once-a-second check and accepts new

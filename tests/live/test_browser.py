@@ -31,7 +31,8 @@ PAGE = """<!DOCTYPE html>
 <p>Link: <span id="link"></span></p>
 <p>Applied: <span id="applied"></span></p>
 <ul id="ids"></ul>
-<p>Without a key: <span id="refused-status"></span> <span id="refused-detail"></span></p>
+<p>Without a key: <span id="refused-status"></span> <span id="refused-detail"></span>
+  <span id="refused-challenge"></span></p>
 <script>
 const URL_ = __URL__;
 async function main() {
@@ -47,6 +48,7 @@ async function main() {
   const refused = await fetch(URL_);
   document.getElementById("refused-status").textContent = refused.status;
   document.getElementById("refused-detail").textContent = (await refused.json()).detail;
+  document.getElementById("refused-challenge").textContent = refused.headers.get("WWW-Authenticate");
   document.getElementById("status").textContent = "done";
 }
 main().catch(error => { document.getElementById("status").textContent = "failed: " + error; });
@@ -145,6 +147,7 @@ def test_page_on_another_origin_renders_what_it_fetched(live_server, page_server
     # An error answer is readable by the page too.
     assert page.inner_text("#refused-status") == "401"
     assert "X-API-Key" in page.inner_text("#refused-detail")
+    assert "X-API-Key" in page.inner_text("#refused-challenge")  # null unless exposed
 
 
 def test_browser_refuses_an_origin_the_mock_does_not_allow(live_server, page_server, page):

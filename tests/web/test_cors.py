@@ -7,7 +7,7 @@ from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, answer
 
 ORIGIN = "http://localhost:5173"
 LISTING = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
-EXPOSED = {"x-total-count", "link", "x-request-id", "preference-applied", "retry-after"}
+EXPOSED = {"x-total-count", "link", "x-request-id", "preference-applied", "retry-after", "www-authenticate"}
 KEY = {"X-API-Key": API_KEY}
 
 
@@ -51,6 +51,19 @@ def test_every_answer_allows_any_origin_by_default(make_app, status, method, pat
     assert _header_set(response.headers.get("Access-Control-Expose-Headers")) == EXPOSED
     # Keys travel in a header, never in cookies: credentials are never allowed.
     assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "path, headers",
+    [(LISTING, {}), ("/__mock/requests", {"Authorization": "Bearer wrong"})],
+    ids=["api", "control"],
+)
+def test_scripts_can_read_a_401s_challenge(make_app, path, headers):
+    # WWW-Authenticate tells a browser script what to send: the API's key header, the control API's token.
+    client = make_app({"admin_token": "t" * 32}).test_client()
+    response = client.get(path, headers={"Origin": ORIGIN, **headers})
+    assert response.status_code == 401 and response.headers["WWW-Authenticate"]
+    assert "www-authenticate" in _header_set(response.headers["Access-Control-Expose-Headers"])
 
 
 def test_scripts_can_read_what_the_headers_expose(get):
@@ -175,3 +188,62 @@ def test_memoised_cors_headers_are_flask_cors_own(make_app, cors_origins):
     for method, path, headers in requests * 2:
         assert answer(memoised, path, headers, method, key=None) == answer(plain, path, headers, method, key=None), (
             method, path, headers)
+
+
+def _cors_only(headers):
+    return {name: value for name, value in headers.items() if name.startswith("Access-Control-")}
+
+
+def _gunicorns_refusal(app):
+    """The head of the answer gunicorn's worker writes for a request it could not parse, as a header dict."""
+    from types import SimpleNamespace
+
+    from gunicorn import util
+
+    from conversations_mock.web.cors import unparsed_headers
+    from conversations_mock.web.worker import problem_writer
+
+    sent = []
+    config = SimpleNamespace(limit_request_line=4094, limit_request_fields=100, limit_request_field_size=8190)
+    writer = problem_writer(config, unparsed_headers(app))
+    original, util.write_nonblock = util.write_nonblock, lambda sock, data: sent.append(data)
+    try:
+        writer(None, 431, "Request Header Fields Too Large", "limit request headers fields")
+    finally:
+        util.write_nonblock = original
+    lines = sent[0].split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+    return dict(line.split(": ", 1) for line in lines)
+
+
+@pytest.mark.parametrize("cors_origins", ["*", ORIGIN])
+def test_gunicorns_own_refusals_carry_what_the_app_gives_any_origin(make_app, cors_origins):
+    app = make_app({"cors_origins": cors_origins})
+    refusal = _cors_only(_gunicorns_refusal(app))
+    if cors_origins == "*":
+        # The app's answer is the same for every origin: gunicorn's refusal carries it, word for word.
+        answered = app.test_client().get("/nope", headers={"Origin": ORIGIN})
+        assert refusal == _cors_only(answered.headers)
+        assert refusal["Access-Control-Allow-Origin"] == "*"
+        assert _header_set(refusal["Access-Control-Expose-Headers"]) == EXPOSED
+    else:
+        # The request's Origin was never read: no origin can be named (nor a list of them sent).
+        assert refusal == {}
+
+
+@pytest.mark.parametrize("cors_origins", ["*", ORIGIN, f"{ORIGIN},http://127.0.0.1:3000"])
+def test_an_answer_varies_on_origin_exactly_when_origins_are_listed(make_app, cors_origins):
+    # Listed origins: the answer depends on the Origin (allowed or not), so a cache must keep one per
+    # Origin, a refused origin's answer too, or it would hand that one (no Allow-Origin) to an allowed
+    # origin. Any origin: one answer for all, which caches may share.
+    client = make_app({"cors_origins": cors_origins}).test_client()
+    for origin in (ORIGIN, "http://evil.example.test", None):
+        origin_header = {"Origin": origin} if origin else {}
+        for method, path, headers in [
+            ("GET", LISTING, KEY), ("GET", LISTING, KEY),  # the second: the fast path's
+            ("GET", LISTING + "?page=2", {**KEY, "Prefer": "seed=3"}), ("GET", LISTING, {}),
+            ("GET", "/nope", {}), ("GET", "/", {}), ("DELETE", "/__mock/requests", {}),
+            ("OPTIONS", LISTING, {"Access-Control-Request-Method": "GET"}),
+        ]:
+            response = client.open(path, method=method, headers={**origin_header, **headers})
+            varies = [item.strip() for item in ",".join(response.headers.getlist("Vary")).lower().split(",")]
+            assert varies.count("origin") == (cors_origins != "*"), (origin, method, path, varies)

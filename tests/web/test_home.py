@@ -46,11 +46,14 @@ def test_root_answers_json_links_without_a_key(make_app, base_path, accept):
         "name": "conversations-mock",
         "version": VERSION,
         "api_key_header": "X-API-Key",
+        "namespace_header": "X-Mock-Namespace",
         "docs": "/docs/",
         "openapi": "/openapi.json",
         "api": api,
         "example": api.replace("{chatbot_id}", DOCUMENTED_CHATBOT),
         "health": "/healthz",
+        "control": "/__mock",
+        "control_docs": "/docs/#/control",
     }
 
 
@@ -58,8 +61,11 @@ def test_root_answers_json_links_without_a_key(make_app, base_path, accept):
 def test_every_link_of_the_root_answers(make_app, base_path):
     client = make_app({"base_path": base_path}).test_client()
     links = client.get("/").json
-    for name in ("docs", "openapi", "health"):
+    for name in ("docs", "openapi", "health", "control_docs"):
         assert client.get(links[name]).status_code == 200, name
+    # The control API answers under its prefix (this machine, no token), in the namespace the header names.
+    journal = client.get(links["control"] + "/requests", headers={links["namespace_header"]: "alice"})
+    assert (journal.status_code, journal.json) == (200, [])
     example = client.get(links["example"], headers={links["api_key_header"]: API_KEY})
     assert (example.status_code, len(example.json)) == (200, 10)
 
@@ -71,6 +77,21 @@ def test_root_is_a_small_page_of_links_for_a_browser(make_app, base_path):
     assert (response.status_code, response.mimetype) == (200, "text/html")
     assert response.headers["Vary"] == "Accept"
     html = response.get_data(as_text=True)
-    assert re.findall(r'href="([^"]*)"', html) == ["/docs/", "/openapi.json", "/healthz"]
+    assert re.findall(r'href="([^"]*)"', html) == ["/docs/", "/openapi.json", "/healthz", "/docs/#/control"]
     assert f"GET {base_path}/chatbots/{{chatbot_id}}/conversations" in html
     assert "X-API-Key" in html and f"conversations-mock {VERSION}" in html
+
+
+def test_root_page_says_what_the_control_api_and_namespaces_are(client):
+    html = client.get("/", headers={"Accept": BROWSER_ACCEPT}).get_data(as_text=True)
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())  # as a person reads it
+    assert "/__mock : the control API" in text and "Authorization: Bearer TOKEN" in text
+    assert "X-Mock-Namespace: NAME" in text and "/__mock/ns/NAME before any path" in text
+
+
+def test_the_control_docs_link_names_the_documents_control_tag(client):
+    tag = client.get("/").json["control_docs"].partition("#/")[2]
+    document = client.get("/openapi.json").json
+    assert tag in [item["name"] for item in document["tags"]]
+    assert {operation["tags"][0] for name, item in document["paths"].items() if name.startswith("/__mock/")
+            for operation in item.values() if isinstance(operation, dict) and "tags" in operation} == {tag}

@@ -289,6 +289,10 @@ def test_raw_requests_through_gunicorn(server, case):
     assert detail in json.loads(body)["detail"]
     assert headers["x-content-type-options"] == "nosniff"
     assert re.fullmatch(r"[\x21-\x7e]{1,128}", headers["x-request-id"])
+    # gunicorn's own refusals too: a browser script reads them as it reads the app's answers.
+    plain = exchange(server.url, _request(P))[1]
+    assert headers["access-control-allow-origin"] == plain["access-control-allow-origin"] == "*"
+    assert headers["access-control-expose-headers"] == plain["access-control-expose-headers"]
 
 
 @pytest.mark.parametrize("target", [b"/" + b"a" * 4095, P + b"?page=" + b"1" * 5000], ids=["path", "query"])

@@ -3,6 +3,7 @@
 import copy
 import json
 import re
+from importlib.metadata import version
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -14,6 +15,7 @@ from conversations_mock.web.openapi import build_document
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
 PATH = "/chatbots/{chatbot_id}/conversations"
+VERSION = version("conversations-mock")
 
 
 def _operation(document):
@@ -42,6 +44,26 @@ def test_document_is_valid_openapi_3(make_app, base_path):
     # The control API keeps its place at the root, whatever the base path.
     assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/requests",
                                        "/__mock/reset"]
+
+
+@pytest.mark.parametrize("base_path", ["", "/v1"])
+def test_the_document_and_the_docs_page_give_the_packages_version(make_app, base_path):
+    client = make_app({"base_path": base_path}).test_client()
+    assert client.get("/openapi.json").json["info"]["version"] == VERSION
+    assert build_document(base_path)["info"]["version"] == VERSION  # the openapi command's file too
+    assert f"<title>Get Conversations API - conversations-mock {VERSION}</title>" in client.get("/docs").text
+    assert client.get("/healthz").json["version"] == VERSION
+
+
+@pytest.mark.parametrize("base_path", ["", "/v1"])
+def test_documented_control_requests_reach_the_control_api(make_app, base_path):
+    """Under a base path the control API stays at the root: its paths name their server."""
+    client = make_app({"base_path": base_path}).test_client()
+    document = client.get("/openapi.json").json
+    for path in ("/__mock/requests", "/__mock/reset"):
+        server = document["paths"][path].get("servers", document["servers"])[0]["url"]
+        method = next(iter(document["paths"][path]))
+        assert client.open(server.rstrip("/") + path, method=method.upper()).status_code in (200, 204), path
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
