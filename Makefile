@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run dev demo test bench pools clean
+.PHONY: setup run dev demo test bench pools docs clean
 
 # Two stamps, each redone when pyproject.toml changes: serving needs the runtime dependencies only,
 # the test suite adds the `test` extra (pytest, hypothesis, schemathesis, playwright, ...).
@@ -23,6 +23,13 @@ $(RUNTIME): pyproject.toml app/data/_speedups.c | $(BIN)/python
 
 $(TESTING): pyproject.toml $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The docs site (mkdocs.yml, docs/) needs the `docs` extra only (MkDocs, Material, pymdown-extensions).
+DOCS := $(VENV)/.docs-installed
+
+$(DOCS): pyproject.toml $(RUNTIME)
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
 # Everything a developer needs: the app and the test tools.
@@ -48,6 +55,10 @@ bench: $(RUNTIME)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
+# The docs site, into site/ (git-ignored), warnings as errors; the test suite builds it too (tests/test_docs_site.py).
+docs: $(DOCS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 # Rewrites app/data/message_pools.json with the installed Faker: after editing the phrases in
 # app/data/messages.py, or to ship another Faker release's texts (tests/data/test_messages.py checks it).
