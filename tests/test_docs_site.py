@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers import REPO
 
+README_MAX_LINES = 250
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
@@ -53,3 +55,17 @@ def test_the_site_loads_nothing_from_elsewhere(site):
         outside = re.findall(r'<(?:link|script)[^>]+(?:href|src)="((?:https?:)?//[^"]+)"', html)
         assert outside == [], (page, outside)
 
+
+def test_the_readme_is_short_and_names_the_two_commands():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= README_MAX_LINES
+    assert "make run" in readme and "make test" in readme
+
+
+def test_the_readmes_links_to_files_of_the_repository_exist():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    targets = [target.split("#")[0] for target in re.findall(r"\]\(([^)]+)\)", readme)
+               if not re.match(r"[a-z]+:", target) and not target.startswith("#")]
+    assert targets, "the README links to no page of the docs"
+    for target in targets:
+        assert (REPO / target).exists(), target

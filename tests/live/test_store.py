@@ -64,10 +64,10 @@ def test_a_put_to_one_worker_is_answered_by_both_and_journalled(live_server):
     assert server.stop() == 0
 
 
-def test_the_readmes_curl_example_runs_as_printed(live_server):
+def test_the_docs_curl_example_runs_as_printed(live_server):
     server = live_server("--workers", "2")
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    script = text.split("<!-- control-example -->\n```sh\n", 1)[1].split("```", 1)[0]
+    text = (REPO / "docs" / "control-api.md").read_text(encoding="utf-8")
+    script = text.split("## With curl\n\n```sh\n", 1)[1].split("```", 1)[0]
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", server.url)],
         capture_output=True,
