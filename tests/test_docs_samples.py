@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import REPO, container_command, doc_blocks, require
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, REPO, container_command, doc_blocks, require
 
 ADDRESS = "http://127.0.0.1:8000"
 # What `$(openssl rand -hex 24)` would print: a token of the same shape.
@@ -249,14 +249,14 @@ def bench_lines(text, request):
                 assert f"{option} " in options, option
 
 
-def json_answer(path, config=None):
-    """The JSON block is what the app answers to GET `path` (built with `config`)."""
+def json_answer(path, config=None, status=200, key=None):
+    """The JSON block is what the app (built with `config`) answers to GET `path`, sent with the API `key`."""
 
     def run(text, request):
         from conversations_mock import create_app
 
-        response = create_app(config).test_client().get(path)
-        assert json.loads(text) == response.json
+        response = create_app(config).test_client().get(path, headers={"X-API-Key": key} if key else {})
+        assert (response.status_code, json.loads(text)) == (status, response.json)
 
     return run
 
@@ -409,6 +409,9 @@ SAMPLES = {
         expect=("HTTP/1.1 503", "Preference-Applied: delay=2000, code=503")),
     "docs/scenarios.md > Server-wide latency and errors [sh]": commands,
     # docs/endpoint.md
+    "docs/endpoint.md > Errors [sh]": shell(expect=('"status":422', '"pagesize"')),
+    "docs/endpoint.md > Errors [json]": json_answer(
+        f"/chatbots/{DOCUMENTED_CHATBOT}/conversations?pagesize=5", status=422, key=API_KEY),
     "docs/endpoint.md > The root page and the health check [json]": json_answer("/", {"base_path": "/v1"}),
     # docs/control-api.md
     "docs/control-api.md > With curl [sh]": shell(

@@ -69,3 +69,12 @@ def test_the_readmes_links_to_files_of_the_repository_exist():
     assert targets, "the README links to no page of the docs"
     for target in targets:
         assert (REPO / target).exists(), target
+
+
+def test_the_readmes_contents_point_at_its_headings():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    # GitHub's anchors: the heading in lower case, punctuation dropped, spaces as dashes.
+    anchors = {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+               for heading in re.findall(r"^#+ (.+)$", readme, re.M)}
+    links = re.findall(r"\]\(#([^)]+)\)", readme)
+    assert links and set(links) <= anchors, set(links) - anchors
