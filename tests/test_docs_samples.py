@@ -403,7 +403,7 @@ SAMPLES = {
     "docs/getting-started.md > Use it from your project [sh] #2": shell(server=False),
     # docs/settings.md
     "docs/settings.md > Settings [sh]": commands,
-    "docs/settings.md > Safe defaults and limits []": output("tests/web/test_safety.py", "request_id="),
+    "docs/settings.md > Safe defaults and limits [text]": output("tests/web/test_safety.py", "request_id="),
     # docs/scenarios.md
     "docs/scenarios.md > `Prefer`: one request's scenario [sh]": shell(
         expect=("HTTP/1.1 503", "Preference-Applied: delay=2000, code=503")),
