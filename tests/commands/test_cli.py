@@ -47,12 +47,12 @@ def test_usage_mistake_points_to_its_command_help(capsys, argv, line):
 
 @pytest.mark.parametrize("argv", documented_commands(), ids=lambda argv: argv[0])
 def test_documented_commands_parse_as_printed(argv):
-    # Pasted from the README as they are: no usage brackets, no placeholders argparse would refuse.
+    # Pasted from the README and docs/ as they are: no usage brackets, no placeholders argparse would refuse.
     assert build_parser().parse_args(argv).command == argv[0]
 
 
-def test_readme_examples_are_found():
-    # The test above checks what it finds: it must find the examples the README has.
+def test_documented_examples_are_found():
+    # The test above checks what it finds: it must find the examples the docs have.
     assert sorted({argv[0] for argv in documented_commands()}) == ["generate", "serve", "verify"]
 
 

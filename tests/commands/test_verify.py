@@ -181,7 +181,7 @@ def test_page_limit_bounds_the_walk_and_says_so(own_server, capsys):
     assert requests <= 2 + 4 + 3 * 2 + 5
 
 
-def test_readme_example_passes_against_the_mock(capsys):
+def test_the_documented_example_passes_against_the_mock(capsys):
     [argv] = [argv for argv in documented_commands() if argv[0] == "verify"]
     # As printed, it checks the server `make run` starts; here the same app on a free port.
     base_url = argv.index("--base-url") + 1
