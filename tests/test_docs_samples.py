@@ -181,7 +181,7 @@ def expanded(line, request):
 def docker_line(line, request, context):
     """`docker build -t NAME .`: the Dockerfile is in that context. `docker run -p H:C -e ... NAME`: NAME was
     built, C is the port the image EXPOSEs, and the image's ENTRYPOINT and CMD, started here with the same
-    environment (127.0.0.1 and a free port for 0.0.0.0 and C), serve /healthz.
+    environment (its ENV lines and the -e ones; 127.0.0.1 and a free port for 0.0.0.0 and C), serve /healthz.
     `VAR=... docker compose up --build`: compose.yaml reads each VAR from the environment."""
     words = expanded(line, request)
     dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
@@ -194,8 +194,13 @@ def docker_line(line, request, context):
         variables = dict(words[i + 1].split("=", 1) for i, word in enumerate(words) if word == "-e")
         exposed = re.search(r"^EXPOSE (\d+)$", dockerfile, re.M).group(1)
         assert list(published) == [variables.get("PORT", exposed)]
-        argv = [{"0.0.0.0": "127.0.0.1", exposed: "0"}.get(word, word) for word in container_command()]
-        env = environment(**{"MOCK_WORKERS": "1", **variables, "PORT": "0"})
+        local = {"0.0.0.0": "127.0.0.1", exposed: "0"}  # loopback and a free port, for the container's
+        argv = [local.get(word, word) for word in container_command()]
+        final_stage = dockerfile.rsplit("\nFROM ", 1)[-1]
+        image_env = dict(pair.split("=", 1) for line in re.findall(r"^ENV (.+)$", final_stage, re.M)
+                         for pair in shlex.split(line))
+        image_env = {name: local.get(value, value) for name, value in image_env.items()}
+        env = environment(**{**image_env, "MOCK_WORKERS": "1", **variables, "PORT": "0"})
         url, _ = serving(shlex.join(argv), env, request)
         if "MOCK_ADMIN_TOKEN" in variables:
             control_api_is_protected(url, variables["MOCK_ADMIN_TOKEN"])
