@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup system run dev demo test check bench pools clean
+.PHONY: setup system run dev demo test check bench pools docs clean
 
 # Two stamps, each redone when pyproject.toml changes: serving needs the runtime dependencies only,
 # the test suite adds the `test` extra (pytest, hypothesis, schemathesis, playwright, ...). The runtime
@@ -36,6 +36,13 @@ $(RUNTIME): pyproject.toml app/data/_speedups.c | $(BIN)/python
 
 $(TESTING): pyproject.toml $(RUNTIME)
 	@$(call PIP_INSTALL,-e '.[test]')
+	@touch $@
+
+# The docs site (mkdocs.yml, docs/) needs the `docs` extra only (MkDocs, Material, pymdown-extensions).
+DOCS := $(VENV)/.docs-installed
+
+$(DOCS): pyproject.toml $(RUNTIME)
+	@$(call PIP_INSTALL,-e '.[docs]')
 	@touch $@
 
 # Everything a developer needs: the app and the test tools.
@@ -73,11 +80,15 @@ bench: $(RUNTIME)
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
+# The docs site, into site/ (git-ignored), warnings as errors; the test suite builds it too (tests/test_docs_site.py).
+docs: $(DOCS)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 # Rewrites app/data/message_pools.json with the installed Faker: after editing the phrases in
 # app/data/messages.py, or to ship another Faker release's texts (tests/data/test_messages.py checks it).
 pools: $(RUNTIME)
 	$(BIN)/python -m conversations_mock.data.messages
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis build
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis build site
 	find app -name '*.so' -delete

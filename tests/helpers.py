@@ -11,16 +11,50 @@ GENERATED_CONTROL = f"/__mock{GENERATED_LISTING}"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def readme_commands(program="conversations-mock"):
-    """The `program` command lines of the README's sh blocks, each split as a shell would (argv[1:])."""
+DOCUMENTS = ["README.md", *sorted(path.relative_to(REPO).as_posix() for path in (REPO / "docs").rglob("*.md"))]
+
+
+def doc_blocks(documents=DOCUMENTS):
+    """Every fenced code block of the README and docs/*.md, in order, as dicts.
+
+    Each has `document`, `heading` (the nearest heading above, without its #s), `language` (the
+    fence's info word, "" when none), `text` (the block's lines, the fence's indentation removed) and
+    `line` (the opening fence's line number).
+    """
     import re
+
+    blocks = []
+    for document in documents:
+        heading, fence = "", None
+        for number, line in enumerate((REPO / document).read_text(encoding="utf-8").splitlines(), 1):
+            if fence is None:
+                opening = re.match(r"( *)(```+)(\S*)", line)
+                if opening:
+                    indent, marks, language = opening.groups()
+                    fence, lines = (indent, marks), []
+                    block = {"document": document, "heading": heading, "language": language, "line": number}
+                elif line.startswith("#"):
+                    heading = line.lstrip("#").strip()
+            elif line.strip() == fence[1]:
+                blocks.append({**block, "text": "".join(f"{text}\n" for text in lines)})
+                fence = None
+            else:
+                lines.append(line.removeprefix(fence[0]))
+    return blocks
+
+
+def documented_commands(program="conversations-mock"):
+    """The `program` command lines of the README's and the docs' sh blocks, each split as a shell would (argv[1:])."""
     import shlex
 
-    text = (REPO / "README.md").read_text(encoding="utf-8")
     commands = []
-    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
-        for line in block.replace("\\\n", " ").splitlines():
+    for block in doc_blocks():
+        if block["language"] != "sh":
+            continue
+        for line in block["text"].replace("\\\n", " ").splitlines():
             argv = shlex.split(line, comments=True)
+            while argv and "=" in argv[0] and not argv[0].startswith("-"):  # VAR=value before the program
+                argv = argv[1:]
             if argv and argv[0] == program:
                 commands.append(argv[1:])
     return commands

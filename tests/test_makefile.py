@@ -56,6 +56,13 @@ def test_test_targets_add_the_test_extra(tmp_path, target):
     assert commands.index(RUNTIME_INSTALL) < commands.index(TEST_INSTALL)
 
 
+def test_make_docs_installs_the_docs_extra_and_builds_with_warnings_as_errors(tmp_path):
+    commands = dry_run(tmp_path / "fresh", "docs").splitlines()
+    assert f"{tmp_path / 'fresh'}/bin/python -m pip install --quiet -e '.[docs]'" in commands
+    assert "[test]" not in "\n".join(commands)
+    assert commands[-1] == f"NO_MKDOCS_2_WARNING=1 {tmp_path / 'fresh'}/bin/mkdocs build --strict --site-dir site"
+
+
 def test_make_test_runs_the_suite_after_installing(tmp_path):
     commands = dry_run(tmp_path / "fresh", "test").splitlines()
     assert commands[-1] == f"{tmp_path / 'fresh'}/bin/python -m pytest"

@@ -180,12 +180,6 @@ def test_settings_fixture_configures_the_session_server(tmp_path):
     assert "1 passed" in result.stdout
 
 
-def test_readme_shows_the_example_that_runs_in_our_suite():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    example = (REPO / "tests" / "test_pytest_plugin_example.py").read_text(encoding="utf-8")
-    assert f"```python\n{example}```\n" in readme
-
-
 def test_several_prefer_headers_reach_the_mock_over_http(conversations_mock):
     host, port = conversations_mock.url.removeprefix("http://").split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)

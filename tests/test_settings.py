@@ -172,24 +172,24 @@ def test_serve_runs_one_worker_per_cpu_it_may_use_unless_told(monkeypatch, tmp_p
     assert started["worker_class"] == "conversations_mock.web.worker.MockWorker" and started["preload_app"] is True
 
 
-def _readme_settings_rows():
-    """{flag: (variable, default)} of the README's settings table."""
-    section = (REPO / "README.md").read_text(encoding="utf-8").split("## Settings", 1)[1].split("\n## ", 1)[0]
+def _documented_settings_rows():
+    """{flag: (variable, default)} of the settings table in docs/settings.md."""
+    section = (REPO / "docs" / "settings.md").read_text(encoding="utf-8").split("\n## ", 1)[0]
     cells = [[cell.strip() for cell in line.strip("|").split("|")] for line in section.splitlines()
              if line.startswith("| `--") or (line.startswith("| ") and line.count("|") == 5 and "`--" in line)]
     return {flag.strip("`"): (variable.strip("`"), default) for _, flag, variable, default in cells}
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))
-def test_the_readme_row_of_each_setting_says_what_its_description_says(name):
+def test_the_docs_row_of_each_setting_says_what_its_description_says(name):
     setting = SETTINGS[name]
-    variable, default = _readme_settings_rows()[setting.flag]
+    variable, default = _documented_settings_rows()[setting.flag]
     assert variable == setting.variable
     assert setting.default.split(":")[0] in default
 
 
-def test_the_readme_lists_every_setting_and_no_other():
-    assert set(_readme_settings_rows()) == {setting.flag for setting in SETTINGS.values()}
+def test_the_docs_list_every_setting_and_no_other():
+    assert set(_documented_settings_rows()) == {setting.flag for setting in SETTINGS.values()}
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))

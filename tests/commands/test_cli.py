@@ -9,7 +9,7 @@ import pytest
 
 import conversations_mock
 from conversations_mock.commands.cli import build_parser, main
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, REPO, readme_commands
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, REPO, documented_commands
 
 VERIFY = ["verify", "--base-url", "http://127.0.0.1:1", "--api-key", API_KEY, "--chatbot", DOCUMENTED_CHATBOT]
 GENERATE = ["generate", "--chatbot", DOCUMENTED_CHATBOT, "--count", "1", "--out", "-"]
@@ -45,15 +45,15 @@ def test_usage_mistake_points_to_its_command_help(capsys, argv, line):
     assert captured.err.count("\n") == 1 and line in captured.err, captured.err
 
 
-@pytest.mark.parametrize("argv", readme_commands(), ids=lambda argv: argv[0])
-def test_readme_commands_parse_as_printed(argv):
-    # Pasted from the README as they are: no usage brackets, no placeholders argparse would refuse.
+@pytest.mark.parametrize("argv", documented_commands(), ids=lambda argv: argv[0])
+def test_documented_commands_parse_as_printed(argv):
+    # Pasted from the README and docs/ as they are: no usage brackets, no placeholders argparse would refuse.
     assert build_parser().parse_args(argv).command == argv[0]
 
 
-def test_readme_examples_are_found():
-    # The test above checks what it finds: it must find the examples the README has.
-    assert sorted({argv[0] for argv in readme_commands()}) == ["generate", "serve", "verify"]
+def test_documented_examples_are_found():
+    # The test above checks what it finds: it must find the examples the docs have.
+    assert sorted({argv[0] for argv in documented_commands()}) == ["generate", "serve", "verify"]
 
 
 def test_version_is_the_installed_release_declared_in_pyproject():

@@ -16,7 +16,7 @@ from conversations_mock.commands.cli import main
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.schemas import STATES
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, readme_commands
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, documented_commands
 
 CHATBOT = "3f1c9a2e-7b4d-4e8f-9a6b-2c5d8e1f0a37"
 OTHER = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
@@ -181,8 +181,8 @@ def test_page_limit_bounds_the_walk_and_says_so(own_server, capsys):
     assert requests <= 2 + 4 + 3 * 2 + 5
 
 
-def test_readme_example_passes_against_the_mock(capsys):
-    [argv] = [argv for argv in readme_commands() if argv[0] == "verify"]
+def test_the_documented_example_passes_against_the_mock(capsys):
+    [argv] = [argv for argv in documented_commands() if argv[0] == "verify"]
     # As printed, it checks the server `make run` starts; here the same app on a free port.
     base_url = argv.index("--base-url") + 1
     assert argv[base_url] == "http://127.0.0.1:8000"

@@ -23,7 +23,8 @@ VERSION = version("conversations-mock")
 NOT_SOURCE = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", "*.so"
 )
-# The client project's test settings and test file, as the README's "Use it from your project" shows them.
+# The client project's test settings and test file, as docs/pytest-plugin.md shows them
+# (tests/test_docs_samples.py holds the page's blocks equal to these).
 CLIENT_PYPROJECT = """\
 [tool.pytest.ini_options]
 # Your own packages (here app/ and schemas/) are imported from the project's root.
@@ -53,7 +54,7 @@ def test_reads_the_documented_chatbot(conversations_mock):
         conversations = json.load(response)
     assert [c["chatbot_id"] for c in conversations] == [DOCUMENTED_CHATBOT] * 10
 '''
-# Beside the README's example: value-for-value checks and the rest of the plugin's API, from the install.
+# Beside the docs' example: value-for-value checks and the rest of the plugin's API, from the install.
 CLIENT_CHECKS = '''\
 """The installed plugin serves the document's values and keeps its public API."""
 
@@ -211,10 +212,3 @@ def test_the_installed_command_serves_from_another_directory(venv, tmp_path):
             assert json.load(response) == {"status": "ok", "version": VERSION}
     finally:
         assert server.stop() == 0
-
-
-@pytest.mark.parametrize("block", [("toml", CLIENT_PYPROJECT), ("python", CLIENT_TEST)])
-def test_readme_shows_the_client_project_this_file_runs(block):
-    language, text = block
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f"```{language}\n{text}```\n" in readme

@@ -1,4 +1,6 @@
-"""The README's Playwright (TypeScript) test, run as printed by Node's Playwright runner against a live mock.
+"""The docs' Playwright (TypeScript) test, run as printed by Node's Playwright runner against a live mock.
+
+docs/other-languages.md includes tests/live/playwright/conversations.spec.ts verbatim.
 
 The page under test is a small app of the kind the example has in mind: given the namespace's
 base URL, it lists the conversations the backend returns. Playwright comes from the npm registry
@@ -6,7 +8,6 @@ base URL, it lists the conversations the backend returns. Playwright comes from 
 """
 
 import os
-import re
 import subprocess
 import threading
 from functools import partial
@@ -42,11 +43,9 @@ export default defineConfig({
 """
 
 
-def readme_example() -> str:
-    """The TypeScript block of the README's "A Playwright test (TypeScript)" section."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text.split("### A Playwright test (TypeScript)", 1)[1]
-    return re.search(r"```ts\n(.*?)```", section, re.S).group(1)
+def documented_example() -> str:
+    """The Playwright test docs/other-languages.md includes."""
+    return (REPO / "tests" / "live" / "playwright" / "conversations.spec.ts").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -63,13 +62,13 @@ def app_server(tmp_path):
     server.server_close()
 
 
-def test_the_readmes_playwright_example_passes(live_server, app_server, tmp_path):
+def test_the_documented_playwright_example_passes(live_server, app_server, tmp_path):
     npm = require("npm")
     chromium = chromium_path() if os.path.exists(chromium_path()) else require("chromium")
     mock = live_server("--workers", "1")
     project = tmp_path / "client"
     (project / "tests").mkdir(parents=True)
-    spec = readme_example().replace("http://127.0.0.1:8000", mock.url).replace("http://localhost:5173", app_server)
+    spec = documented_example().replace("http://127.0.0.1:8000", mock.url).replace("http://localhost:5173", app_server)
     (project / "tests" / "conversations.spec.ts").write_text(spec, encoding="utf-8")
     (project / "playwright.config.ts").write_text(
         CONFIG % (repr(chromium).replace("'", '"'), str(CHROMIUM_ARGS).replace("'", '"')), encoding="utf-8")
