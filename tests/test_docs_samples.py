@@ -467,6 +467,7 @@ def test_the_table_names_only_blocks_that_exist():
     assert [block_id for block_id in SAMPLES if block_id not in BLOCKS] == []
 
 
+@pytest.mark.live  # most runners start a server (through getfixturevalue, which collection cannot see)
 @pytest.mark.parametrize("block_id", [block_id for block_id in BLOCKS if block_id in SAMPLES])
 def test_the_sample_runs(block_id, request):
     SAMPLES[block_id](BLOCKS[block_id]["text"], request)
