@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
+# MOCK_HOST, not HOST: shells set HOST to the machine's name (tcsh does).
+MOCK_HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: setup system run dev demo test check bench pools docs clean
@@ -54,16 +55,16 @@ system:
 	@$(PYTHON) tests/system.py install
 
 run: $(RUNTIME)
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve
+	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) $(BIN)/conversations-mock serve
 
 # `make run` with fixture reload: edits to fixtures/ (and to FIXTURES=dir) are served without a restart.
 dev: $(RUNTIME)
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
+	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
 
 # A living timeline to watch: the wall clock at thirty times its pace, chatbots of a hundred or so
 # conversations a day, so page 1 gets new conversations and sees others end within minutes.
 demo: $(RUNTIME)
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --clock now --clock-speed 30 --conversations 5000-10000
+	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --clock now --clock-speed 30 --conversations 5000-10000
 
 # The whole suite. System programs first, then (in a new make, which sees a compiler just installed) the venv.
 test: system

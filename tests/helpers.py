@@ -96,7 +96,7 @@ class LiveServer:
 
     `program` is the command to run (default: this checkout's, with the running interpreter), `cwd` its
     working directory; its log goes to LOG_DIR/server.log. `address` is the host and port given before
-    `args`; None gives neither, so that `args` and the environment (HOST, PORT) decide, as in the container.
+    `args`; None gives neither, so that `args` and the environment (MOCK_HOST, PORT) decide, as in the container.
     """
 
     def __init__(self, args, env, program=None, cwd=REPO, new_session=False, address=("127.0.0.1", "0")):

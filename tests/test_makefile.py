@@ -15,11 +15,12 @@ MAKE = shutil.which("make")
 RUNTIME_STAMP = ".runtime-installed-" + ("cc" if shutil.which("cc") or shutil.which("gcc") else "no-cc")
 
 
-def dry_run(venv, *args, path=None):
-    """The commands `make` would run (`make -n`) with its virtualenv at `venv` (and PATH `path`)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+def dry_run(venv, *args, path=None, environ=None):
+    """The commands `make` would run (`make -n`) with its virtualenv at `venv` (PATH `path`, `environ` added)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MOCK_HOST", "PORT")}
     if path is not None:
         env["PATH"] = str(path)
+    env.update(environ or {})
     result = subprocess.run(
         [MAKE, "-n", "--no-print-directory", "-C", str(REPO), f"VENV={venv}", *args],
         capture_output=True, text=True, env=env, timeout=30,
@@ -111,3 +112,24 @@ def test_an_install_without_a_compiler_says_the_c_helpers_were_not_built(tmp_pat
     commands = dry_run(tmp_path / "fresh", "setup", path=tmp_path / "empty")
     assert "the C helpers (app/data/_speedups.c) were not built (no C compiler was found)" in commands
     assert "apt-get install gcc libc6-dev), then run make setup" in commands
+
+
+SERVING_TARGETS = ["run", "dev", "demo"]
+
+
+@pytest.mark.parametrize("target", SERVING_TARGETS)
+@pytest.mark.parametrize("where", ["environment", "command line"])
+def test_a_hostname_in_host_never_reaches_the_server(installed_venv, target, where):
+    # tcsh sets HOST to the machine's name: neither it nor a HOST given to make is an address to bind.
+    args, environ = ([target, "HOST=somehost"], {}) if where == "command line" else ([target], {"HOST": "somehost"})
+    [command] = [line for line in dry_run(installed_venv, *args, environ=environ).splitlines() if " serve" in line]
+    assert command.startswith(f"MOCK_HOST=127.0.0.1 PORT=8000 {installed_venv}/bin/conversations-mock serve")
+    assert "somehost" not in command
+
+
+@pytest.mark.parametrize("target", SERVING_TARGETS)
+def test_mock_host_and_port_choose_the_address(installed_venv, target):
+    from_make = dry_run(installed_venv, target, "MOCK_HOST=::1", "PORT=9000", environ={"HOST": "somehost"})
+    from_environment = dry_run(installed_venv, target, environ={"MOCK_HOST": "::1", "PORT": "9000"})
+    for commands in (from_make, from_environment):
+        assert f"MOCK_HOST=::1 PORT=9000 {installed_venv}/bin/conversations-mock serve" in commands

@@ -96,6 +96,14 @@ def test_addresses_and_names_are_hosts(host):
     assert load_settings({"host": host}, environ={})["host"] == host
 
 
+@pytest.mark.parametrize("environ, host", [
+    ({"HOST": "somehost"}, "127.0.0.1"),  # tcsh sets HOST to the machine's name: not the address to bind
+    ({"HOST": "somehost", "MOCK_HOST": "::1"}, "::1"),
+])
+def test_the_host_comes_from_mock_host_never_from_host(environ, host):
+    assert load_settings(environ=environ)["host"] == host
+
+
 def test_unknown_setting_names_every_setting():
     with pytest.raises(ConfigError) as caught:
         create_app({"page_size": 5})

@@ -23,7 +23,7 @@ def server(tmp_path_factory):
 
     from tests.helpers import LiveServer
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k not in ("HOST", "PORT")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k != "PORT"}
     live = LiveServer(["--workers", "1"], {**env, "LOG_DIR": str(tmp_path_factory.mktemp("conf"))})
     yield live
     live.stop()

@@ -13,7 +13,7 @@ from tests.helpers import REPO
 def _serve(*args, env_overrides=None):
     import os
 
-    env = {k: v for k, v in os.environ.items() if not (k.startswith("MOCK_") or k in ("HOST", "PORT"))}
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("MOCK_") or k == "PORT")}
     env.update(env_overrides or {})
     return subprocess.run(
         [sys.executable, "-m", "conversations_mock.commands.cli", "serve", "--host", "127.0.0.1", *args],
@@ -68,7 +68,7 @@ def test_taken_port_is_named_and_any_free_port_suggested(taken_port):
 )
 def test_a_wrong_host_is_the_host_settings_mistake(taken_port, host, words):
     # Even with a taken port, the host is what is wrong: the line must not send anyone to --port.
-    line = _assert_one_clear_line(_serve("--host", host, "--port", str(taken_port)), "Setting host (--host / HOST)", words)
+    line = _assert_one_clear_line(_serve("--host", host, "--port", str(taken_port)), "Setting host (--host / MOCK_HOST)", words)
     assert "Setting port" not in line
 
 

@@ -116,7 +116,7 @@ def documented_conversations():
 
 def client_environment():
     """The machine's environment without what would change what the client project sees."""
-    dropped = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "HOST", "PORT")
+    dropped = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PORT")
     return {k: v for k, v in os.environ.items() if k not in dropped and not k.startswith("MOCK_")}
 
 

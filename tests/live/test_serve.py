@@ -151,3 +151,28 @@ def test_the_containers_command_serves_on_PORT_with_MOCK_WORKERS_and_its_health_
             assert result.returncode == status, result.stderr
     finally:
         server.stop()
+
+
+def test_make_runs_command_binds_loopback_under_a_shells_host(tmp_path):
+    """`make run` from tcsh, which sets HOST to the machine's name, serves on 127.0.0.1 all the same."""
+    from tests.helpers import REPO
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCK_", "MAKE", "MFLAGS")) and k != "PORT"}
+    env.update(HOST="somehost", PORT="0", MOCK_WORKERS="1")
+    make = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(REPO), f"VENV={sys.prefix}", "run"],
+                          capture_output=True, text=True, env=env, timeout=30)
+    command = make.stdout.splitlines()[-1]  # after the installs, when the stamps are out of date
+    assert " serve" in command and "HOST=somehost" not in command
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen(["sh", "-c", command], stdout=output, stderr=subprocess.STDOUT, env=env,
+                                  cwd=REPO, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while server.poll() is None and time.monotonic() < deadline and "serving on" not in log.read_text():
+            time.sleep(0.05)
+        assert re.search(r"serving on http://127\.0\.0\.1:\d+ ", log.read_text()), log.read_text()
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(30)

@@ -215,7 +215,7 @@ def test_chunked_body_within_limit_reaches_the_json_check(limited_client):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("hostile")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k not in ("HOST", "PORT")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k != "PORT"}
     live = LiveServer(["--workers", "1", "--max-body", "1000"], {**env, "LOG_DIR": str(log_dir)})
     yield live
     live.stop()
