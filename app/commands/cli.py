@@ -64,9 +64,15 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the command line; the exit status is the command's."""
+    """Run the command line; the exit status is the command's, 130 if Ctrl-C cut it short."""
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        # Ctrl-C while generate or verify runs, or before gunicorn's own handler is set (which stops a
+        # serving server with status 0): the terminal shows ^C, a traceback would add nothing. 130 is
+        # 128 + SIGINT, what a shell reports for a command that Ctrl-C ended.
+        return 130
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ gunicorn answers requests it cannot parse (a request line or header past its lim
 request line) itself, before the app sees them, with a small HTML page. This worker makes those
 answers the same problem documents the app sends, with the CORS headers the app gives any origin
 (web/cors.py), so a browser script can read them too. On SIGTERM it closes its listener at once
-(gunicorn's gevent worker looks once a second), so a stopped server frees its port immediately.
+(gunicorn's gevent worker looks once a second), so a stopped server frees its port immediately; on
+SIGINT (Ctrl-C) or SIGQUIT it stops at once without gunicorn's SystemExit traceback.
 """
 
 import signal
@@ -75,13 +76,14 @@ CONNECTIONS = ConnectionTable()
 
 
 class MockWorker(GeventWorker):
-    """gevent worker: problem+json errors, masked keys, prompt stop on SIGTERM, connections shared out."""
+    """gevent worker: problem+json errors, masked keys, prompt stop on SIGTERM, quiet Ctrl-C, connections shared out."""
 
     def init_process(self):
         for logger in (self.log.error_log, self.log.access_log):
             logger.addFilter(MaskSecrets())
         self._servers = []
         self._stopping = Event()
+        self._quick = False  # stopping by INT or QUIT: requests in flight are not waited for
         self._seat = CONNECTIONS.seat(self.age, self.pid)
         super().init_process()
 
@@ -96,9 +98,21 @@ class MockWorker(GeventWorker):
         # connections until then, so the port stays taken after the master has let it go.
         super().handle_exit(sig, frame)
         gevent.spawn(self._stopping.set)  # out of the signal handler, as gunicorn does for SIGQUIT
-        # A TERM to the process group reaches this worker and the master, which then sends its own:
-        # arriving while Python exits, that one would kill the worker by signal (an error in the log).
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+    def handle_quit(self, sig, frame):
+        # gunicorn's gevent worker stops on INT or QUIT by sys.exit(0) in a greenlet it spawns per signal.
+        # Ctrl-C sends INT to the whole process group and the master then sends QUIT: the second
+        # greenlet's SystemExit arrives while Python exits and is printed as a traceback (gunicorn
+        # issue 3239). Here the run loop ends instead, at once, dropping requests in flight (a quick stop).
+        if self._quick:
+            return  # the twin of the signal that started the stop
+        self.alive = False
+        self._quick = True
+        gevent.spawn(self._quit)
+
+    def _quit(self):
+        self.cfg.worker_int(self)  # gunicorn's hook for this stop, out of the signal handler as gunicorn calls it
+        self._stopping.set()
 
     def handle(self, listener, client, addr):
         self._seat.opened()
@@ -132,8 +146,20 @@ class MockWorker(GeventWorker):
             self.notify()
             self._seat.beat()
             self._stopping.wait(1.0)
+        try:
+            self._drain()
+        finally:
+            # A stop signal to the process group reaches this worker and the master, which then sends
+            # its own: arriving while Python exits (which restores the default actions), that one would
+            # kill the worker by signal, an error in the master's log. Held back, it is never delivered.
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT})
+
+    def _drain(self):
+        """Stop accepting at once; then, unless stopping quickly, let requests in flight finish."""
         for server in self._servers:
             server.close()  # the listener is closed: a new connection is refused, not queued
+        if self._quick:
+            return  # connections end with the process (killing their greenlets would log each as an error)
         deadline = time.monotonic() + self.cfg.graceful_timeout
         while time.monotonic() < deadline:
             if all(server.pool.free_count() == server.pool.size for server in self._servers):

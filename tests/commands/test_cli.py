@@ -69,3 +69,20 @@ def test_version_flag_prints_name_and_version():
     assert (result.returncode, result.stdout, result.stderr) == (
         0, f"conversations-mock {version('conversations-mock')}\n", ""
     )
+
+
+@pytest.mark.parametrize("argv, where", [
+    (["serve", "--port", "0"], "conversations_mock.commands.serve.create_app"),  # before gunicorn's handlers
+    (GENERATE, "conversations_mock.commands.generate.fixture_document"),
+])
+def test_ctrl_c_cutting_a_command_short_exits_130_without_a_traceback(monkeypatch, capsys, argv, where):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(where, interrupted)
+    try:
+        status = main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C escaped: Python prints a KeyboardInterrupt traceback")
+    assert status == 130
+    assert capsys.readouterr() == ("", "")

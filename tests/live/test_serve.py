@@ -153,6 +153,36 @@ def test_the_containers_command_serves_on_PORT_with_MOCK_WORKERS_and_its_health_
         server.stop()
 
 
+@pytest.mark.parametrize("workers", ["1", "3"])
+def test_ctrl_c_stops_the_server_quietly(tmp_path, workers):
+    """Ctrl-C sends SIGINT to the terminal's whole process group: master and workers stop, no traceback."""
+    import http.client
+    import os
+    import signal
+    from urllib.parse import urlsplit
+
+    from tests.helpers import LiveServer
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k != "PORT"}
+    server = LiveServer(["--workers", workers], {**env, "LOG_DIR": str(tmp_path)}, new_session=True)
+    address = urlsplit(server.url)
+    # An idle keep-alive connection: a quick stop does not wait for it (graceful_timeout is 30 s).
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+    try:
+        connection.request("GET", GENERATED_LISTING, headers={"X-API-Key": API_KEY})
+        assert connection.getresponse().read()
+        before = len(server.log().splitlines())
+        os.killpg(server.process.pid, signal.SIGINT)
+        status = server.process.wait(timeout=15)
+    finally:
+        connection.close()
+        server.stop()
+    log = server.log()
+    assert status == 0, log
+    assert "Traceback" not in log and "SystemExit" not in log and "[ERROR]" not in log, log
+    assert "Shutting down: Master" in log.splitlines()[before:][-1]
+
+
 def test_make_runs_command_binds_loopback_under_a_shells_host(tmp_path):
     """`make run` from tcsh, which sets HOST to the machine's name, serves on 127.0.0.1 all the same."""
     from tests.helpers import REPO
