@@ -43,6 +43,24 @@ def pytest_terminal_summary(terminalreporter):
             f"or: {system.install_command(lacking)}", yellow=True, bold=True)
 
 
+def pytest_configure(config):
+    """Stop before any test, saying why, when the package's fixtures folder holds a file it does not ship.
+
+    Every server loads that folder: a stray file there (a `generate --out fixtures/...` made by hand)
+    would fail dozens of tests with no hint of the cause.
+    """
+    from conversations_mock.data.fixtures import BUILTIN_FIXTURES
+    from tests.helpers import SHIPPED_FIXTURES, unexpected_fixture_files
+
+    stray = unexpected_fixture_files(BUILTIN_FIXTURES)
+    if stray:
+        raise pytest.UsageError(
+            f"{BUILTIN_FIXTURES}, the package's own fixtures, holds {', '.join(stray)}, which it does not ship "
+            f"({', '.join(SHIPPED_FIXTURES)}); the tests expect only those. Move it to a folder of your own "
+            "(serve it with --fixtures DIR), or, if it is meant to ship, add it to SHIPPED_FIXTURES in tests/helpers.py."
+        )
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch):
     """Settings come only from each test's config, never from the machine's environment."""
@@ -114,6 +132,22 @@ def documented_example():
     """The ten conversations the API document prints, parsed from its text."""
     text = (REPO / "docs" / "get-conversations.txt").read_text(encoding="utf-8")
     return json.loads(text[text.index("[\n{"):])
+
+
+@pytest.fixture
+def builtin_fixtures():
+    """The package's own fixtures folder; what a test changes there is put back (and fails the test)."""
+    from conversations_mock.data.fixtures import BUILTIN_FIXTURES
+
+    before = {path: path.read_bytes() for path in BUILTIN_FIXTURES.iterdir() if path.is_file()}
+    yield BUILTIN_FIXTURES
+    after = {path: path.read_bytes() for path in BUILTIN_FIXTURES.iterdir() if path.is_file()}
+    for path in after.keys() - before.keys():
+        path.unlink()
+    for path, content in before.items():
+        if after.get(path) != content:
+            path.write_bytes(content)
+    assert after == before, "the package's fixtures were changed"
 
 
 @pytest.fixture

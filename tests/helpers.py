@@ -11,6 +11,15 @@ GENERATED_CONTROL = f"/__mock{GENERATED_LISTING}"
 REPO = Path(__file__).resolve().parents[1]
 
 
+# The fixture files the package ships (fixtures/): the tests expect these chatbots and no other listed ones.
+SHIPPED_FIXTURES = ("documented-example.json",)
+
+
+def unexpected_fixture_files(folder) -> list:
+    """The names of the fixture files in the package's fixtures `folder` that it does not ship."""
+    return sorted(path.name for path in Path(folder).glob("*.json") if path.name not in SHIPPED_FIXTURES)
+
+
 DOCUMENTS = ["README.md", *sorted(path.relative_to(REPO).as_posix() for path in (REPO / "docs").rglob("*.md"))]
 
 

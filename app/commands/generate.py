@@ -1,12 +1,14 @@
 """`conversations-mock generate`: freeze a chatbot's generated conversations into a fixture file."""
 
 import json
+import os
 import sys
+from pathlib import Path
 
 from marshmallow import ValidationError
 
 from conversations_mock.data.clock import Clock
-from conversations_mock.data.fixtures import FixtureError, error_lines
+from conversations_mock.data.fixtures import BUILTIN_FIXTURES, FixtureError, error_lines
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.files import FileExists, write_output, written_to
@@ -51,6 +53,23 @@ def _whole_number(name, text, low, high):
     if not low <= value <= high:
         raise UsageError(f"--{name} {value} is out of range; give one from {low} to {high}.")
     return value
+
+
+def _check_destination(out: str):
+    """Raise UsageError, naming the folder, when `out` is in the package's own fixtures folder."""
+    folder = Path(out).parent
+    try:
+        builtin = out != "-" and os.path.samefile(folder, BUILTIN_FIXTURES)
+    except OSError:  # no such folder: not the package's
+        builtin = False
+    if builtin:
+        # The README's `--out fixtures/frozen.json`, run in the checkout, lands here: the server would
+        # list the file's chatbot as built in, and the test suite's expectations of those would fail.
+        raise UsageError(
+            f"--out {out} is in the package's own fixtures folder ({BUILTIN_FIXTURES}), whose files every "
+            "server loads and the test suite expects as shipped; write it to a folder of your own and serve "
+            f"that, e.g. mkdir my-fixtures, then --out my-fixtures/{Path(out).name} and serve --fixtures my-fixtures."
+        )
 
 
 def _chatbot_id(text):
@@ -98,6 +117,7 @@ def encode(document: dict) -> bytes:
 def run(args) -> int:
     """Generate, check and write the file; the exit status is 2 for bad arguments, 1 for I/O."""
     try:
+        _check_destination(args.out)
         chatbot_id = _chatbot_id(args.chatbot)
         count = _whole_number("count", args.count, 0, MAX_COUNT)
         seed = DEFAULT_SEED if args.seed is None else _whole_number("seed", args.seed, 0, MAX_SEED)

@@ -116,3 +116,33 @@ def test_unwritable_destination_exits_1(tmp_path, capsys):
     assert main(["generate", "--chatbot", CHATBOT, "--count", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"conversations-mock generate: cannot write {out}:") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("spelling", ["relative", "absolute", "from inside", "through a link", "forced"])
+def test_the_packages_own_fixtures_folder_is_refused(builtin_fixtures, tmp_path, monkeypatch, capsys, spelling):
+    """The README's `--out fixtures/frozen.json`, run in the checkout, would change what every server serves."""
+    monkeypatch.chdir(builtin_fixtures.parent)
+    (tmp_path / "link").symlink_to(builtin_fixtures)
+    out, extra = {
+        "relative": (f"{builtin_fixtures.name}/frozen.json", []),
+        "absolute": (str(builtin_fixtures / "frozen.json"), []),
+        "from inside": ("frozen.json", []),
+        "through a link": (str(tmp_path / "link" / "frozen.json"), []),
+        "forced": (f"{builtin_fixtures.name}/documented-example.json", ["--force"]),
+    }[spelling]
+    if spelling == "from inside":
+        monkeypatch.chdir(builtin_fixtures)
+    assert main(["generate", "--chatbot", GENERATED_CHATBOT, "--count", "25", "--out", out, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"conversations-mock generate: --out {out} is in the package's own fixtures folder "
+                          f"({builtin_fixtures})")
+    assert "--out my-fixtures/" in err and "--fixtures my-fixtures" in err
+
+
+def test_a_folder_named_fixtures_elsewhere_is_written(tmp_path, monkeypatch, capsys):
+    # A client project's own fixtures/ folder is where the file belongs.
+    (tmp_path / "fixtures").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--chatbot", GENERATED_CHATBOT, "--count", "3", "--out", "fixtures/frozen.json"]) == 0
+    assert len(read_fixture_file(tmp_path / "fixtures" / "frozen.json")[0]["conversations"]) == 3

@@ -289,6 +289,25 @@ def test_builtin_fixture_file_is_valid():
         assert read_fixture_file(path)
 
 
+def test_a_file_the_package_does_not_ship_stops_the_suite_naming_it(builtin_fixtures, tmp_path):
+    """A stray file in the package's fixtures (every server loads them) would fail dozens of tests unexplained."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    shutil.copy(builtin_fixtures / "documented-example.json", builtin_fixtures / "stray.json")
+    try:
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_files.py"],
+                                capture_output=True, text=True, cwd=REPO, timeout=120)
+    finally:
+        (builtin_fixtures / "stray.json").unlink()
+    assert result.returncode == 4 and result.stdout == "", result.stdout
+    assert result.stderr.startswith(f"ERROR: {builtin_fixtures}, the package's own fixtures, holds stray.json, ")
+    assert "--fixtures DIR" in result.stderr
+
+
 def test_first_mistake_in_file_order_is_named(write_fixture, fixture_document):
     conversations = fixture_document["chatbots"][0]["conversations"]
     for n in range(3):
