@@ -11,6 +11,7 @@ import conversations_mock
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.commands import gunicorn_conf
 from conversations_mock.commands.cpus import available_cpus
+from conversations_mock.data import compiled
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT, DOCUMENTED_KEY
 from conversations_mock.settings import SETTINGS, control_token
 
@@ -85,6 +86,8 @@ def _announce(settings, made_token=None):
                 file=sys.stderr,
                 flush=True,
             )
+        if not compiled.is_compiled():  # said once, by the master: the workers share its modules
+            print(f"conversations-mock: {compiled.NOT_BUILT}", file=sys.stderr, flush=True)
 
     return when_ready
 

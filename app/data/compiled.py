@@ -5,6 +5,12 @@ try:
 except ImportError:  # installed without a C compiler: the Python functions serve, the same values slower
     _speedups = None
 
+# What to tell whoever serves without them (`serve` says it at start).
+NOT_BUILT = (
+    "the C helpers (app/data/_speedups.c) were not built at install, so pages are about a fifth slower, with "
+    "the same values; install a C compiler (Debian: apt-get install gcc libc6-dev), then run make setup"
+)
+
 # name -> the Python function of each helper with a C twin: the reference tests/data/test_speedups.py
 # holds the twin equal to.
 PYTHON = {}

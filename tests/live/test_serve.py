@@ -206,3 +206,29 @@ def test_make_runs_command_binds_loopback_under_a_shells_host(tmp_path):
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(30)
+
+
+# `conversations-mock` as installed, but with the C helpers' module hidden, as an install without a compiler.
+WITHOUT_SPEEDUPS = ["-c", "import sys; sys.modules['conversations_mock.data._speedups'] = None; "
+                    "from conversations_mock.commands.cli import main; sys.exit(main())"]
+
+
+@pytest.mark.parametrize("hidden", [True, False], ids=["not built", "built"])
+def test_the_start_says_once_when_the_c_helpers_were_not_built(tmp_path, hidden):
+    import os
+    import sys
+
+    from conversations_mock.data.compiled import is_compiled
+    from tests.helpers import LiveServer
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k != "PORT"}
+    program = [sys.executable, *WITHOUT_SPEEDUPS] if hidden else None
+    server = LiveServer(["--workers", "2"], {**env, "LOG_DIR": str(tmp_path)}, program=program)
+    server.stop()
+    said = [line for line in server.log().splitlines() if "C helpers" in line]
+    if hidden or not is_compiled():
+        assert said == ["conversations-mock: the C helpers (app/data/_speedups.c) were not built at install, so "
+                        "pages are about a fifth slower, with the same values; install a C compiler (Debian: "
+                        "apt-get install gcc libc6-dev), then run make setup"]
+    else:
+        assert said == []
