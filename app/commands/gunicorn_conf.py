@@ -33,6 +33,8 @@ access_log_format = (
 )
 errorlog = "-"
 loglevel = "info"
+# gunicorn's lines for the moments `serve`'s banner and goodbye announce, at debug level (web/server_log.py).
+logger_class = "conversations_mock.web.server_log.MockLogger"
 
 
 def on_starting(server):

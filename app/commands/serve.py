@@ -97,6 +97,11 @@ def _worker_ready(worker):
     print(f"conversations-mock: worker {worker.pid} ready", file=sys.stderr, flush=True)
 
 
+def _goodbye(server):
+    # gunicorn's own lines for the stop are at debug level (web/server_log.py): this one says it is over.
+    print("conversations-mock: stopped", file=sys.stderr, flush=True)
+
+
 def serve(overrides=None):
     """Check settings and fixtures, then serve until stopped; returns the exit status."""
     try:
@@ -118,5 +123,6 @@ def serve(overrides=None):
     options["workers"] = settings["workers"] or available_cpus()
     options["when_ready"] = _announce(settings, made_token)
     options["post_worker_init"] = _worker_ready
+    options["on_exit"] = _goodbye
     MockServer(app, options).run()
     return 0

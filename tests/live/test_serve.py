@@ -153,6 +153,17 @@ def test_the_containers_command_serves_on_PORT_with_MOCK_WORKERS_and_its_health_
         server.stop()
 
 
+def test_a_start_and_a_stop_print_the_mocks_lines_only(live_server):
+    """gunicorn's lines for the same moments (version, address, worker class, each worker booting and exiting,
+    the signal, the master's shutdown) are at debug level: the banner and the goodbye say it once."""
+    server = live_server("--workers", "2")
+    assert server.stop() == 0
+    lines = server.log().splitlines()
+    assert [line for line in lines if not line.startswith("conversations-mock")] == []
+    assert lines[0].startswith("conversations-mock 0.1.0: serving on ") and lines[-1] == "conversations-mock: stopped"
+    assert len([line for line in lines if re.fullmatch(r"conversations-mock: worker \d+ ready", line)]) == 2
+
+
 @pytest.mark.parametrize("workers", ["1", "3"])
 def test_ctrl_c_stops_the_server_quietly(tmp_path, workers):
     """Ctrl-C sends SIGINT to the terminal's whole process group: master and workers stop, no traceback."""
@@ -169,8 +180,11 @@ def test_ctrl_c_stops_the_server_quietly(tmp_path, workers):
     # An idle keep-alive connection: a quick stop does not wait for it (graceful_timeout is 30 s).
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
     try:
-        connection.request("GET", GENERATED_LISTING, headers={"X-API-Key": API_KEY})
+        connection.request("GET", GENERATED_LISTING, headers={"X-API-Key": API_KEY, "X-Request-ID": "before-ctrl-c"})
         assert connection.getresponse().read()
+        deadline = time.monotonic() + 10
+        while "request_id=before-ctrl-c" not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the access log is written after the answer
         before = len(server.log().splitlines())
         os.killpg(server.process.pid, signal.SIGINT)
         status = server.process.wait(timeout=15)
@@ -180,7 +194,7 @@ def test_ctrl_c_stops_the_server_quietly(tmp_path, workers):
     log = server.log()
     assert status == 0, log
     assert "Traceback" not in log and "SystemExit" not in log and "[ERROR]" not in log, log
-    assert "Shutting down: Master" in log.splitlines()[before:][-1]
+    assert log.splitlines()[before:] == ["conversations-mock: stopped"]  # a one-line goodbye
 
 
 def test_make_runs_command_binds_loopback_under_a_shells_host(tmp_path):
