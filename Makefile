@@ -54,17 +54,19 @@ setup: $(TESTING)
 system:
 	@$(PYTHON) tests/system.py install
 
+# exec: the server replaces the shell, so Ctrl-C ends with the server's goodbye, not make's "Interrupt" line
+# (sh, interrupted while it waits, would die by the signal even though the server exits 0).
 run: $(RUNTIME)
-	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) $(BIN)/conversations-mock serve
+	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) exec $(BIN)/conversations-mock serve
 
 # `make run` with fixture reload: edits to fixtures/ (and to FIXTURES=dir) are served without a restart.
 dev: $(RUNTIME)
-	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
+	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) exec $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
 
 # A living timeline to watch: the wall clock at thirty times its pace, chatbots of a hundred or so
 # conversations a day, so page 1 gets new conversations and sees others end within minutes.
 demo: $(RUNTIME)
-	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) $(BIN)/conversations-mock serve --clock now --clock-speed 30 --conversations 5000-10000
+	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) exec $(BIN)/conversations-mock serve --clock now --clock-speed 30 --conversations 5000-10000
 
 # The whole suite. System programs first, then (in a new make, which sees a compiler just installed) the venv.
 test: system

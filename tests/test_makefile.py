@@ -123,7 +123,7 @@ def test_a_hostname_in_host_never_reaches_the_server(installed_venv, target, whe
     # tcsh sets HOST to the machine's name: neither it nor a HOST given to make is an address to bind.
     args, environ = ([target, "HOST=somehost"], {}) if where == "command line" else ([target], {"HOST": "somehost"})
     [command] = [line for line in dry_run(installed_venv, *args, environ=environ).splitlines() if " serve" in line]
-    assert command.startswith(f"MOCK_HOST=127.0.0.1 PORT=8000 {installed_venv}/bin/conversations-mock serve")
+    assert command.startswith(f"MOCK_HOST=127.0.0.1 PORT=8000 exec {installed_venv}/bin/conversations-mock serve")
     assert "somehost" not in command
 
 
@@ -132,4 +132,4 @@ def test_mock_host_and_port_choose_the_address(installed_venv, target):
     from_make = dry_run(installed_venv, target, "MOCK_HOST=::1", "PORT=9000", environ={"HOST": "somehost"})
     from_environment = dry_run(installed_venv, target, environ={"MOCK_HOST": "::1", "PORT": "9000"})
     for commands in (from_make, from_environment):
-        assert f"MOCK_HOST=::1 PORT=9000 {installed_venv}/bin/conversations-mock serve" in commands
+        assert f"MOCK_HOST=::1 PORT=9000 exec {installed_venv}/bin/conversations-mock serve" in commands

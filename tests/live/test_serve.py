@@ -197,29 +197,36 @@ def test_ctrl_c_stops_the_server_quietly(tmp_path, workers):
     assert log.splitlines()[before:] == ["conversations-mock: stopped"]  # a one-line goodbye
 
 
-def test_make_runs_command_binds_loopback_under_a_shells_host(tmp_path):
-    """`make run` from tcsh, which sets HOST to the machine's name, serves on 127.0.0.1 all the same."""
+def test_make_run_under_a_shells_host_serves_on_loopback_and_ctrl_c_ends_it_with_one_line(tmp_path):
+    """`make run` from tcsh, which sets HOST to the machine's name, serves on 127.0.0.1 all the same; Ctrl-C
+    (SIGINT to the terminal's process group: make, the server and its workers) ends it with the server's
+    goodbye: no traceback, and no make "Interrupt" line."""
     from tests.helpers import REPO
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCK_", "MAKE", "MFLAGS")) and k != "PORT"}
-    env.update(HOST="somehost", PORT="0", MOCK_WORKERS="1")
-    make = subprocess.run(["make", "-n", "--no-print-directory", "-C", str(REPO), f"VENV={sys.prefix}", "run"],
-                          capture_output=True, text=True, env=env, timeout=30)
-    command = make.stdout.splitlines()[-1]  # after the installs, when the stamps are out of date
-    assert " serve" in command and "HOST=somehost" not in command
-    log = tmp_path / "server.log"
+    env.update(HOST="somehost", MOCK_WORKERS="2")
+    # This interpreter's environment as make's virtualenv, its install taken as done (-o: either stamp's name).
+    installed = [f"-o{sys.prefix}/.runtime-installed-{cc}" for cc in ("cc", "no-cc")]
+    log = tmp_path / "make.log"
     with open(log, "wb") as output:
-        server = subprocess.Popen(["sh", "-c", command], stdout=output, stderr=subprocess.STDOUT, env=env,
-                                  cwd=REPO, start_new_session=True)
+        make = subprocess.Popen(["make", "--no-print-directory", "-C", str(REPO), *installed, f"VENV={sys.prefix}",
+                                 "run", "PORT=0"], stdout=output, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
     try:
         deadline = time.monotonic() + 30
-        while server.poll() is None and time.monotonic() < deadline and "serving on" not in log.read_text():
+        while make.poll() is None and time.monotonic() < deadline and len(re.findall("ready", log.read_text())) < 2:
             time.sleep(0.05)
         assert re.search(r"serving on http://127\.0\.0\.1:\d+ ", log.read_text()), log.read_text()
+        os.killpg(make.pid, signal.SIGINT)
+        make.wait(15)
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(30)
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGTERM)
+            make.wait(30)
+    lines = log.read_text().splitlines()
+    assert lines[0] == f"MOCK_HOST=127.0.0.1 PORT=0 exec {sys.prefix}/bin/conversations-mock serve"
+    assert lines[-1] == "conversations-mock: stopped", lines
+    assert not [line for line in lines if "Traceback" in line or line.startswith("make")], lines
 
 
 # `conversations-mock` as installed, but with the C helpers' module hidden, as an install without a compiler.
