@@ -158,14 +158,14 @@ class MockWorker(GeventWorker):
         """Stop accepting at once; then, unless stopping quickly, let requests in flight finish."""
         for server in self._servers:
             server.close()  # the listener is closed: a new connection is refused, not queued
-        if self._quick:
-            return  # connections end with the process (killing their greenlets would log each as an error)
         deadline = time.monotonic() + self.cfg.graceful_timeout
-        while time.monotonic() < deadline:
+        while not self._quick and time.monotonic() < deadline:  # a Ctrl-C meanwhile ends the wait too
             if all(server.pool.free_count() == server.pool.size for server in self._servers):
                 return
             self.notify()
             gevent.sleep(0.1)
+        if self._quick:
+            return  # connections end with the process (killing their greenlets would log each as an error)
         self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
         for server in self._servers:
             server.stop(timeout=1)

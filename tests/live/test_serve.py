@@ -168,11 +168,7 @@ def test_a_start_and_a_stop_print_the_mocks_lines_only(live_server):
 def test_ctrl_c_stops_the_server_quietly(tmp_path, workers):
     """Ctrl-C sends SIGINT to the terminal's whole process group: master and workers stop, no traceback."""
     import http.client
-    import os
-    import signal
     from urllib.parse import urlsplit
-
-    from tests.helpers import LiveServer
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k != "PORT"}
     server = LiveServer(["--workers", workers], {**env, "LOG_DIR": str(tmp_path)}, new_session=True)
@@ -195,6 +191,32 @@ def test_ctrl_c_stops_the_server_quietly(tmp_path, workers):
     assert status == 0, log
     assert "Traceback" not in log and "SystemExit" not in log and "[ERROR]" not in log, log
     assert log.splitlines()[before:] == ["conversations-mock: stopped"]  # a one-line goodbye
+
+
+def test_ctrl_c_during_a_graceful_stop_ends_it_at_once(tmp_path):
+    """SIGTERM waits for requests in flight (up to 30 s); a Ctrl-C meanwhile stops without waiting more."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k != "PORT"}
+    server = LiveServer(["--workers", "1"], {**env, "LOG_DIR": str(tmp_path)}, new_session=True)
+    address = urlsplit(server.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        connection.request("GET", GENERATED_LISTING, headers={"X-API-Key": API_KEY, "Prefer": "delay=25000"})
+        time.sleep(0.3)  # the request is in flight, its answer 25 s away
+        os.killpg(server.process.pid, signal.SIGTERM)
+        time.sleep(0.3)
+        assert server.process.poll() is None  # waiting for that request
+        os.killpg(server.process.pid, signal.SIGINT)
+        status = server.process.wait(timeout=10)
+    finally:
+        connection.close()
+        server.stop()
+    log = server.log()
+    assert status == 0, log
+    assert "Traceback" not in log and "[ERROR]" not in log and "graceful timeout" not in log, log
+    assert log.splitlines()[-1] == "conversations-mock: stopped"
 
 
 def test_make_run_under_a_shells_host_serves_on_loopback_and_ctrl_c_ends_it_with_one_line(tmp_path):
@@ -236,11 +258,7 @@ WITHOUT_SPEEDUPS = ["-c", "import sys; sys.modules['conversations_mock.data._spe
 
 @pytest.mark.parametrize("hidden", [True, False], ids=["not built", "built"])
 def test_the_start_says_once_when_the_c_helpers_were_not_built(tmp_path, hidden):
-    import os
-    import sys
-
     from conversations_mock.data.compiled import is_compiled
-    from tests.helpers import LiveServer
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCK_") and k != "PORT"}
     program = [sys.executable, *WITHOUT_SPEEDUPS] if hidden else None
