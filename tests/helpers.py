@@ -126,7 +126,7 @@ class LiveServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             log = self.log_path.read_bytes()
-            match = re.search(rb"serving on http://(?:127\.0\.0\.1|0\.0\.0\.0):(\d+) .* with (\d+) workers", log)
+            match = re.search(rb"serving on http://(?:127\.0\.0\.1|0\.0\.0\.0):(\d+) .* with (\d+) workers?", log)
             if match and len(re.findall(rb"worker \d+ ready", log)) >= int(match.group(2)):
                 self.url = f"http://127.0.0.1:{match.group(1).decode()}"  # a server on 0.0.0.0 is reached on loopback
                 return

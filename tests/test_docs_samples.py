@@ -147,7 +147,7 @@ def serving(command, env, request):
     while time.monotonic() < deadline and process.poll() is None:
         text = log.read_text(errors="replace")
         # Every worker ready, as LiveServer waits: a SIGTERM to the group while one boots waits graceful_timeout.
-        found = re.search(r"serving on (http://127\.0\.0\.1:\d+) .* with (\d+) workers", text)
+        found = re.search(r"serving on (http://127\.0\.0\.1:\d+) .* with (\d+) workers?", text)
         if found and len(re.findall(r"worker \d+ ready", text)) >= int(found.group(2)):
             assert http_get(found.group(1) + "/healthz")[0] == 200
             return found.group(1), log

@@ -13,7 +13,7 @@ from conversations_mock.commands import gunicorn_conf
 from conversations_mock.commands.cpus import available_cpus
 from conversations_mock.data import compiled
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT, DOCUMENTED_KEY
-from conversations_mock.settings import SETTINGS, control_token
+from conversations_mock.settings import SETTINGS, control_token, is_loopback
 
 
 class MockServer(BaseApplication):
@@ -70,10 +70,12 @@ def _announce(settings, made_token=None):
 
     def when_ready(server):
         host, port = server.LISTENERS[0].sock.getsockname()[:2]
-        url = f"http://{host}:{port}{settings['base_path']}/chatbots/{DOCUMENTED_CHATBOT}/conversations"
-        scope = "only this machine can connect" if host in ("127.0.0.1", "::1") else "reachable from other machines"
+        origin = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"  # IPv6 in brackets
+        url = f"{origin}{settings['base_path']}/chatbots/{DOCUMENTED_CHATBOT}/conversations"
+        workers = f"{server.num_workers} worker" + ("" if server.num_workers == 1 else "s")
+        scope = "only this machine can connect" if is_loopback(host) else "reachable from other machines"
         print(
-            f"conversations-mock {version}: serving on http://{host}:{port} ({scope}) with {server.num_workers} workers",
+            f"conversations-mock {version}: serving on {origin} ({scope}) with {workers}",
             file=sys.stderr,
             flush=True,
         )

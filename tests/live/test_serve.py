@@ -44,6 +44,7 @@ OTHER_KEY = "0123456789abcdef" * 3
 def test_banner_names_the_version_and_a_curl_that_works(live_server, args, key):
     server = live_server("--workers", "1", *args)
     log = server.log()
+    assert f"serving on {server.url} (only this machine can connect) with 1 worker\n" in log
     assert f"conversations-mock {version('conversations-mock')}: serving on {server.url} " in log
     [curl] = [line.split("try  ", 1)[1] for line in log.splitlines() if "try  curl " in line]
     program, flag, header, url = shlex.split(curl)
@@ -161,6 +162,7 @@ def test_a_start_and_a_stop_print_the_mocks_lines_only(live_server):
     lines = server.log().splitlines()
     assert [line for line in lines if not line.startswith("conversations-mock")] == []
     assert lines[0].startswith("conversations-mock 0.1.0: serving on ") and lines[-1] == "conversations-mock: stopped"
+    assert lines[0].endswith(" with 2 workers")
     assert len([line for line in lines if re.fullmatch(r"conversations-mock: worker \d+ ready", line)]) == 2
 
 
