@@ -132,7 +132,8 @@ class SettingsSchema(Schema):
     # MOCK_HOST, not HOST: shells set HOST to the machine's name (tcsh does), which is rarely an address
     # to bind. PORT stays unprefixed: platforms such as Cloud Run set it for the server to listen on.
     host = fields.String(load_default="127.0.0.1", validate=_host, **_described(
-        "--host", "MOCK_HOST", "address or name to bind (no port: that is --port)", "127.0.0.1: this machine only"))
+        "--host", "MOCK_HOST", "address or name to bind (no port: that is --port)",
+        "127.0.0.1: this machine only"))
     port = _whole_number(8000, 0, 65535, **_described("--port", "PORT", "port to listen on, 0 for any free one"))
     workers = _whole_number(None, 1, 64, allow_none=True, **_described(
         "--workers", "MOCK_WORKERS", "gunicorn worker processes",

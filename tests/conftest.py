@@ -57,7 +57,8 @@ def pytest_configure(config):
         raise pytest.UsageError(
             f"{BUILTIN_FIXTURES}, the package's own fixtures, holds {', '.join(stray)}, which it does not ship "
             f"({', '.join(SHIPPED_FIXTURES)}); the tests expect only those. Move it to a folder of your own "
-            "(serve it with --fixtures DIR), or, if it is meant to ship, add it to SHIPPED_FIXTURES in tests/helpers.py."
+            "(serve it with --fixtures DIR), or, if it is meant to ship, add it to SHIPPED_FIXTURES in "
+            "tests/helpers.py."
         )
 
 

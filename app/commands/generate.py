@@ -68,7 +68,8 @@ def _check_destination(out: str):
         raise UsageError(
             f"--out {out} is in the package's own fixtures folder ({BUILTIN_FIXTURES}), whose files every "
             "server loads and the test suite expects as shipped; write it to a folder of your own and serve "
-            f"that, e.g. mkdir my-fixtures, then --out my-fixtures/{Path(out).name} and serve --fixtures my-fixtures."
+            f"that, e.g. mkdir my-fixtures, then --out my-fixtures/{Path(out).name} "
+            "and serve --fixtures my-fixtures."
         )
 
 

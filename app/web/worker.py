@@ -76,7 +76,7 @@ CONNECTIONS = ConnectionTable()
 
 
 class MockWorker(GeventWorker):
-    """gevent worker: problem+json errors, masked keys, prompt stop on SIGTERM, quiet Ctrl-C, connections shared out."""
+    """gevent worker: problem+json errors, masked keys, prompt stops, quiet Ctrl-C, connections shared out."""
 
     def init_process(self):
         for logger in (self.log.error_log, self.log.access_log):
@@ -111,7 +111,7 @@ class MockWorker(GeventWorker):
         gevent.spawn(self._quit)
 
     def _quit(self):
-        self.cfg.worker_int(self)  # gunicorn's hook for this stop, out of the signal handler as gunicorn calls it
+        self.cfg.worker_int(self)  # gunicorn's hook, called out of the signal handler as gunicorn does
         self._stopping.set()
 
     def handle(self, listener, client, addr):

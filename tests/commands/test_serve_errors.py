@@ -68,7 +68,8 @@ def test_taken_port_is_named_and_any_free_port_suggested(taken_port):
 )
 def test_a_wrong_host_is_the_host_settings_mistake(taken_port, host, words):
     # Even with a taken port, the host is what is wrong: the line must not send anyone to --port.
-    line = _assert_one_clear_line(_serve("--host", host, "--port", str(taken_port)), "Setting host (--host / MOCK_HOST)", words)
+    result = _serve("--host", host, "--port", str(taken_port))
+    line = _assert_one_clear_line(result, "Setting host (--host / MOCK_HOST)", words)
     assert "Setting port" not in line
 
 

@@ -299,8 +299,10 @@ def test_a_file_the_package_does_not_ship_stops_the_suite_naming_it(builtin_fixt
 
     shutil.copy(builtin_fixtures / "documented-example.json", builtin_fixtures / "stray.json")
     try:
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_files.py"],
-                                capture_output=True, text=True, cwd=REPO, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_files.py"],
+            capture_output=True, text=True, cwd=REPO, timeout=120,
+        )
     finally:
         (builtin_fixtures / "stray.json").unlink()
     assert result.returncode == 4 and result.stdout == "", result.stdout
