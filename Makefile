@@ -19,9 +19,8 @@ INSTALL_LOG := $(VENV)/install.log
 PIP_INSTALL = echo "pip install $(1)" && $(BIN)/python -m pip install --quiet $(1) >$(INSTALL_LOG) 2>&1 \
 	|| { cat $(INSTALL_LOG); echo "make: pip install $(1) failed (log above, kept in $(INSTALL_LOG))"; exit 1; }
 
-NOT_BUILT = the C helpers (app/data/_speedups.c) were not built ($(if $(filter no-cc,$(CC_FOUND)),no C compiler \
-	was found,the build failed: see $(INSTALL_LOG))). Pages are about a fifth slower, with the same values. \
-	Install a compiler (Debian: apt-get install gcc libc6-dev), then run make setup.
+# Why the C helpers may not be built; the rest of the message is compiled.NOT_BUILT, which serve prints too.
+NOT_BUILT_WHY = $(if $(filter no-cc,$(CC_FOUND)),no C compiler was found,the build failed: see $(INSTALL_LOG))
 
 $(BIN)/python:
 	@echo "$(PYTHON) -m venv $(VENV)" && $(PYTHON) -m venv $(VENV)
@@ -31,8 +30,8 @@ $(BIN)/python:
 $(RUNTIME): pyproject.toml app/data/_speedups.c | $(BIN)/python
 	@rm -f $(VENV)/.runtime-installed*
 	@$(call PIP_INSTALL,-e .)
-	@$(BIN)/python -c 'import sys; from conversations_mock.data.compiled import is_compiled; sys.exit(not is_compiled())' \
-	  || echo "make: $(NOT_BUILT)"
+	@$(BIN)/python -c 'from conversations_mock.data.compiled import NOT_BUILT, is_compiled; \
+	  is_compiled() or print("make:", NOT_BUILT, "($(NOT_BUILT_WHY))")'
 	@touch $@
 
 $(TESTING): pyproject.toml $(RUNTIME)

@@ -110,8 +110,7 @@ def test_a_compiler_installed_later_rebuilds_the_c_helpers_at_setup(tmp_path):
 def test_an_install_without_a_compiler_says_the_c_helpers_were_not_built(tmp_path):
     (tmp_path / "empty").mkdir()
     commands = dry_run(tmp_path / "fresh", "setup", path=tmp_path / "empty")
-    assert "the C helpers (app/data/_speedups.c) were not built (no C compiler was found)" in commands
-    assert "apt-get install gcc libc6-dev), then run make setup" in commands
+    assert 'is_compiled() or print("make:", NOT_BUILT, "(no C compiler was found)")' in commands
 
 
 SERVING_TARGETS = ["run", "dev", "demo"]
