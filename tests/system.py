@@ -16,7 +16,8 @@ PROGRAMS = {
     "redis-server": (("redis-server",), "the Redis store and replica tests"),
     "nginx": (("nginx",), "the replica tests behind a load balancer"),
     "chromium": (("chromium",), "the browser tests"),
-    "npm": (("nodejs", "npm"), "the Playwright and node examples"),
+    "node": (("nodejs",), "the node examples"),
+    "npm": (("nodejs", "npm"), "the Playwright example"),
 }
 # Debian starts these services on install; the tests start their own, on ports they pick.
 SERVICES = ("redis-server", "nginx")
@@ -34,7 +35,7 @@ def missing() -> list[str]:
 
 def install_command(programs) -> str:
     """The command that installs `programs` on Debian."""
-    packages = [package for program in programs for package in PROGRAMS[program][0]]
+    packages = dict.fromkeys(package for program in programs for package in PROGRAMS[program][0])
     return "apt-get install -y " + " ".join(packages)
 
 

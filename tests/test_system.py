@@ -81,5 +81,5 @@ def test_without_root_or_apt_the_install_names_the_command_and_goes_on(monkeypat
 
 def test_every_program_names_its_packages_and_its_tests():
     assert system.install_command(system.PROGRAMS) == (
-        "apt-get install -y gcc libc6-dev redis-server nginx chromium nodejs npm")
+        "apt-get install -y gcc libc6-dev redis-server nginx chromium nodejs npm")  # nodejs once, for node and npm
     assert all(packages and why for packages, why in system.PROGRAMS.values())
