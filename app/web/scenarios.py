@@ -34,7 +34,6 @@ from conversations_mock.web.answers import Decider
 from conversations_mock.web.faults import FaultResponse, dribble
 from conversations_mock.web.pages import page_headers
 from conversations_mock.web.problems import RETRY_AFTER_SECONDS, Problem, api_key_challenge, simulated_detail
-from conversations_mock.web.safety import REQUEST_ID_HEADER
 
 _EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7", "clock": INSTANT_EXAMPLE,
                    "fault": "connection-reset", "dribble": "2000", "retry-after": "2"}
@@ -107,17 +106,30 @@ def _prefer(context, decision):
 
 
 def _chaos(context, decision):
-    """The chaos decider: the server's latency and error rate, drawn for this request."""
-    settings = context.settings
-    latency, failure = _draws(settings, context.environ)
-    if decision.delay_ms is None and latency:
-        decision.delay_ms = latency
-    if failure:
-        decision.settle("error-rate", code=500, detail=(
-            f"Simulated failure: the server's error_rate setting ({settings['error_rate']:g}) picked "
-            f"this request. Send 'Prefer: code=200' to opt out, or another {REQUEST_ID_HEADER} "
-            "to draw again."
-        ))
+    """The chaos decider: the server's latency (per request) and error rate (per attempt), drawn.
+
+    The k-th attempt of the same request (method, path, query, API key, namespace) takes the k-th
+    draw of a sequence seeded by the server's seed and that request: a run replays exactly, and a
+    retry draws anew. The count is the store's (one counter for every worker and server).
+    """
+    settings, environ = context.settings, context.environ
+    identity = _identity(environ)
+    low, high = settings["latency"]
+    if decision.delay_ms is None and high:
+        decision.delay_ms = low + _draw(settings["seed"], identity, "latency") % (high - low + 1)
+    rate = settings["error_rate"]
+    if rate <= 0 or decision.settled:
+        return  # an answer already chosen (Prefer: code=200 too) is not an attempt the rate draws for
+    attempt = context.store.attempt(context.namespace, identity)
+    drawn = _draw(settings["seed"], identity, attempt)
+    if drawn / 2**64 >= rate:
+        return
+    statuses = settings["error_status"]
+    code = statuses[_draw(settings["seed"], identity, f"status {attempt}") % len(statuses)]
+    decision.settle("error-rate", code=code, detail=(
+        f"Simulated failure: the server's error_rate setting ({rate:g}) picked attempt {attempt} of this "
+        f"request, and error_status {code}. A retry draws again; send 'Prefer: code=200' to opt out."
+    ))
 
 
 # Registered by answers.answers_for: Prefer for a request that sends the header, chaos when it is set.
@@ -192,19 +204,17 @@ def read_preferences(header: str) -> dict:
     return preferences
 
 
-def _draws(settings, environ):
-    """(latency ms, fails?) for this request, the same whenever the same request is repeated."""
-    parts = (
-        str(settings["seed"]),
-        environ.get("REQUEST_METHOD", ""),
-        environ.get("PATH_INFO", ""),
-        environ.get("QUERY_STRING", ""),
-        environ.get("HTTP_X_REQUEST_ID", ""),
-    )
-    digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "replace"), digest_size=16).digest()
-    low, high = settings["latency"]
-    latency = low + int.from_bytes(digest[8:]) % (high - low + 1)
-    return latency, int.from_bytes(digest[:8]) / 2**64 < settings["error_rate"]
+def _identity(environ) -> str:
+    """A digest naming the request (method, path, query, API key) within its namespace; never the key in clear."""
+    parts = (environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+             environ.get("HTTP_X_API_KEY", ""))
+    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+def _draw(seed, identity: str, which) -> int:
+    """A 64-bit draw of the sequence the server's seed and a request's identity make; `which` picks it."""
+    digest = hashlib.blake2b(f"{seed}\0{identity}\0{which}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest)
 
 
 def _simulated(decision):
