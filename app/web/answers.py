@@ -4,17 +4,19 @@ Once the key, path and query are admitted, `Answers.decide` asks each decider in
 whether something else than the ordinary page answers the request, and returns the Decision:
 
     1. limits   (web/limits.py, branch `limits`): the rate limit, a gateway in front of the backend
-       the route's own checks (PageRoute.deciders), as the view would make them
-    2. prefer   (this module): the request's own `Prefer` header (code, delay, fault, dribble, ...)
+       then the route's own checks (PageRoute.deciders), as the view would make them
+    2. prefer   (web/scenarios.py): the request's own `Prefer` header (code, delay, fault, dribble, ...)
     3. rules    (web/rules.py, branch `rules`): the namespace's fault rules (PUT /__mock/faults)
-    4. chaos    (this module): the server's latency and error rate, drawn per attempt
+    4. chaos    (web/scenarios.py): the server's latency and error rate, drawn per attempt
 
 A decider is a callable `(context, decision) -> None` that fills the decision in place: for each
 field the first decider to set it wins (`decision.settle` sets the answer, code or fault, only
 if none is set yet); `headers` and `applied` accumulate. A decider module registers by giving
 create_app its Deciders (`answers_for(settings, store, limits=..., rules=...)`), each with a cheap
-`wanted(environ)` check: when no decider wants a request (nothing configured, no Prefer header),
-`decide` costs one loop over those checks and returns None, and the page is answered as usual.
+`wanted(environ)` check (None: it runs for every request): when no decider wants a request
+(nothing configured, no Prefer header), `decide` costs one loop over those checks and returns
+None, and the page is answered as usual. A Decision that changes more than a delay and headers
+is answered by the view (web/scenarios.py `answer`), the fast path handing the request over.
 
 Usage, as the view and the fast path call it::
 
