@@ -59,7 +59,7 @@ class PreferencesSchema(Schema):
     )
     fault = fields.String(
         validate=validate.OneOf(FAULTS, error="Must be one of: {choices}."),
-        metadata={"description": "Break the connection so instead of answering (a transport fault)."},
+        metadata={"description": "Break the connection instead of answering (a transport fault)."},
     )
     dribble = WholeNumber(
         validate=validate.Range(0, MAX_DRIBBLE_MS, error="Must be from {min} to {max} milliseconds."),

@@ -105,3 +105,11 @@ def test_preferences_that_cannot_apply_are_422_naming_them(any_client, prefer, m
     response = any_client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY, "Prefer": prefer})
     assert response.status_code == 422
     assert response.json["errors"] == {"Prefer": [message]}
+
+
+def test_the_api_document_names_the_new_preferences_as_they_are_sent(client):
+    parameters = client.get("/openapi.json").json["paths"]["/chatbots/{chatbot_id}/conversations"]["get"]["parameters"]
+    prefer = next(parameter for parameter in parameters if parameter["name"] == "Prefer")["description"]
+    for line in ("- `fault=...`: Break the connection instead of answering", "- `dribble=...`:",
+                 "- `retry-after=...`: The Retry-After, in seconds, of the code=429 or code=503 asked for."):
+        assert line in prefer
