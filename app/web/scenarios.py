@@ -38,6 +38,8 @@ from conversations_mock.web.problems import RETRY_AFTER_SECONDS, Problem, api_ke
 _EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7", "clock": INSTANT_EXAMPLE,
                    "fault": "connection-reset", "dribble": "2000", "retry-after": "2"}
 _schema = PreferencesSchema()
+# Each preference as a client names it (a field's data_key, e.g. retry-after).
+_PREFERENCES = {field.data_key or name for name, field in _schema.fields.items()}
 
 @dataclass
 class Scenario:
@@ -181,13 +183,13 @@ def read_preferences(header: str) -> dict:
         if name in raw:
             problems.append(f"{given[name]}: Given more than once; send it once.")
         elif not has_value or value == "":
-            if name in _schema.fields:
+            if name in _PREFERENCES:
                 problems.append(f"{given[name]}: Needs a value, e.g. {name}={_EXAMPLE_VALUES[name]}.")
             raw[name] = None
         else:
             raw[name] = value
     # Known preferences without a value are reported above; unknown ones go on to be refused as unknown.
-    to_load = {name: value for name, value in raw.items() if value is not None or name not in _schema.fields}
+    to_load = {name: value for name, value in raw.items() if value is not None or name not in _PREFERENCES}
     try:
         preferences = _schema.load(to_load, unknown=RAISE)
     except ValidationError as error:

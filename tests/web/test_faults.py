@@ -100,6 +100,8 @@ def test_retry_after_sets_the_header_and_the_detail(any_client, prefer, retry_af
     ("dribble=100, code=503", "dribble=100: Dribbles the ordinary answer's body: not with a fault or an error "
                               "code."),
     ("dribble", "dribble: Needs a value, e.g. dribble=2000."),
+    ("code=429, retry-after", "retry-after: Needs a value, e.g. retry-after=2."),
+    ("code=429, retry-after=2, retry-after=3", "retry-after=3: Given more than once; send it once."),
 ])
 def test_preferences_that_cannot_apply_are_422_naming_them(any_client, prefer, message):
     response = any_client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY, "Prefer": prefer})
