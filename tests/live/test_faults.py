@@ -177,3 +177,22 @@ def test_dribble_sends_the_plain_answer_s_bytes_in_pieces(server):
             assert b"Preference-Applied: dribble=600" in head
             assert body == plain
             assert pieces >= 3  # arrived spread out, not at once
+
+
+def test_dribbling_answers_hold_no_worker(server):
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(prefer=None):
+        headers = {"X-API-Key": API_KEY, **({"Prefer": prefer} if prefer else {})}
+        response = requests.get(server.url + TARGET, headers=headers, timeout=30)
+        return response.status_code, len(response.content), time.monotonic()
+
+    with ThreadPoolExecutor(24) as pool:
+        dribbling = [pool.submit(fetch, "dribble=1500") for _ in range(20)]
+        time.sleep(0.3)  # all twenty are being dribbled to (two workers, ten each at least)
+        plain = fetch()
+        results = [future.result() for future in dribbling]
+    assert {(status, size) for status, size, _ in results} == {plain[:2]}
+    # The plain request, sent while all twenty were dribbling, was answered before any of them ended.
+    assert plain[2] < min(done for _, _, done in results)
