@@ -51,6 +51,36 @@ class Words(fields.Field):
         return tuple(word.strip() for word in value if word.strip())
 
 
+class Statuses(fields.Field):
+    """Statuses from a fixed choice, given as a list or as one comma-separated string, loaded as a tuple."""
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(**kwargs)
+        self.choices = choices
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return ",".join(map(str, value))
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        words = value.split(",") if isinstance(value, str) else value
+        allowed = ", ".join(map(str, self.choices))
+        if not isinstance(words, (list, tuple)):
+            raise ValidationError(f"Must be one or more of {allowed}, comma-separated.")
+        statuses = []
+        for word in words:
+            text = str(word).strip()
+            if not text.isdigit() or int(text) not in self.choices:
+                raise ValidationError(f"{text!r} is not one of the statuses allowed: {allowed}.")
+            if int(text) not in statuses:
+                statuses.append(int(text))
+        if not statuses:
+            raise ValidationError(f"Give one or more of {allowed}, comma-separated.")
+        return tuple(statuses)
+
+
+# What the error rate may answer: the server's and gateways' failures a client should retry.
+ERROR_STATUSES = (500, 502, 503, 504, 429)
+
 # The first path segment of the control API: no API path may start with it.
 CONTROL_SEGMENT = "__mock"
 
@@ -164,8 +194,13 @@ class SettingsSchema(Schema):
         load_default=0.0,
         validate=validate.Range(0.0, 1.0, error="{input} is out of range; give a share from 0 to 1, e.g. 0.05."),
         error_messages={"invalid": "Not a valid number; give a share from 0 to 1, e.g. 0.05."},
-        **_described("--error-rate", "MOCK_ERROR_RATE", "share of requests answered 500, 0 to 1", "0"),
+        **_described("--error-rate", "MOCK_ERROR_RATE",
+                     "share of attempts answered with an error (--error-status), 0 to 1", "0"),
     )
+    error_status = Statuses(ERROR_STATUSES, load_default=(500,), **_described(
+        "--error-status", "MOCK_ERROR_STATUS",
+        "what the error rate answers: one or more of 500, 502, 503, 504, 429, comma-separated "
+        "(drawn among them); 429 and 503 carry Retry-After"))
     max_body = _whole_number(1024 * 1024, 0, **_described(
         "--max-body", "MOCK_MAX_BODY", "largest request body accepted, in bytes"))
     clock = ClockChoice(load_default="fixed", **_described(

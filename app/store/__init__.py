@@ -60,6 +60,15 @@ class Store(ABC):
         """A number that changes whenever any chatbot data changes; cheap to read on every request."""
 
     @abstractmethod
+    def attempt(self, namespace: str, identity: str) -> int:
+        """Count one more attempt of a request in a namespace, atomically; the count, 1 for the first.
+
+        `identity` names the request (a digest, never a key in clear: web/scenarios.py makes it). Every
+        worker and server sharing the store counts on the same counter, so the k-th attempt is the k-th
+        whichever answers it. `reset` and `reset_all` forget the counts.
+        """
+
+    @abstractmethod
     def record(self, namespace: str, entry: dict) -> None:
         """Add a request to a namespace's journal (bounded: the oldest entries go first).
 

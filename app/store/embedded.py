@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS chatbots (
     PRIMARY KEY (namespace, chatbot_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS generation (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO generation VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS attempts (
+    namespace TEXT NOT NULL, identity TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (namespace, identity)) WITHOUT ROWID;
 """
 
 
@@ -170,12 +173,20 @@ class EmbeddedStore(Store):
         )
         return {chatbot_id: bytes(conversations) for chatbot_id, conversations in rows}
 
+    def attempt(self, namespace, identity):
+        # One UPSERT: the row lock of SQLite's write transaction makes the count exact across processes.
+        return self._run(lambda c: c.execute(
+            "INSERT INTO attempts VALUES (?, ?, 1) ON CONFLICT (namespace, identity) "
+            "DO UPDATE SET count = count + 1 RETURNING count", (namespace, identity)
+        ).fetchone()[0], write=True)
+
     def reset(self, namespace):
-        self._write_data(lambda c: c.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,)))
+        self._write_data(lambda c: (c.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,)),
+                                    c.execute("DELETE FROM attempts WHERE namespace = ?", (namespace,))))
         self.clear_journal(namespace)
 
     def reset_all(self):
-        self._write_data(lambda c: c.execute("DELETE FROM chatbots"))
+        self._write_data(lambda c: (c.execute("DELETE FROM chatbots"), c.execute("DELETE FROM attempts")))
         try:
             self._journal.clear_all()
         except OSError as error:

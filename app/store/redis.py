@@ -131,6 +131,13 @@ class RedisStore(Store):
     def _journal_key(self, namespace):
         return f"{PREFIX}journal:{namespace}"
 
+    def _attempts_key(self, namespace):
+        return f"{PREFIX}attempts:{namespace}"
+
+    def attempt(self, namespace, identity):
+        # HINCRBY is atomic on the server: every worker of every server counts on the same field.
+        return self._call(self._client.hincrby, self._attempts_key(namespace), identity, 1)
+
     def put_chatbot(self, namespace, chatbot_id, conversations):
         self._call(self._client.hset, self._chatbots_key(namespace), chatbot_id, bytes(conversations))
         self._changed()
@@ -150,14 +157,14 @@ class RedisStore(Store):
 
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
-        self._forget_journal(namespace, self._chatbots_key(namespace))
+        self._forget_journal(namespace, self._chatbots_key(namespace), self._attempts_key(namespace))
         self._changed()
 
     def reset_all(self):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         keys = [
             key
-            for pattern in (self._chatbots_key("*"), self._journal_key("*"))
+            for pattern in (self._chatbots_key("*"), self._journal_key("*"), self._attempts_key("*"))
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
         self._call(self._client.delete, self._journalled, *keys)

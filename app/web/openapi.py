@@ -127,7 +127,7 @@ def _prefer_parameter(converter):
             allowed = f"{rules['minimum']} to {rules['maximum']}"
         else:  # a preference whose values no enum or range describes says what they are itself
             allowed = field.metadata["allowed"]
-        lines.append(f"- `{name}=...`: {rules['description']} Allowed: {allowed}.")
+        lines.append(f"- `{field.data_key or name}=...`: {rules['description']} Allowed: {allowed}.")
     return {
         "in": "header",
         "name": PREFER_HEADER,

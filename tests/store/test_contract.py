@@ -163,3 +163,35 @@ def test_a_write_in_one_process_is_read_in_another_as_soon_as_it_returns(store, 
         commands.put(None)
         child.join(10)
     assert child.exitcode == 0
+
+
+def test_attempts_count_each_identity_of_each_namespace_from_one(store, ns):
+    assert [store.attempt(ns, "a") for _ in range(3)] == [1, 2, 3]
+    assert store.attempt(ns, "b") == 1
+    assert store.attempt(ns + "x", "a") == 1
+
+
+def test_reset_forgets_the_attempts_of_one_namespace_and_reset_all_of_every_one(store, ns):
+    store.attempt(ns, "a")
+    store.attempt(ns + "x", "a")
+    store.reset(ns)
+    assert (store.attempt(ns, "a"), store.attempt(ns + "x", "a")) == (1, 2)
+    store.reset_all()
+    assert (store.attempt(ns, "a"), store.attempt(ns + "x", "a")) == (1, 1)
+
+
+def _attempts(store, ns, count, counts):
+    counts.put([store.attempt(ns, "shared") for _ in range(count)])
+
+
+def test_attempts_in_several_processes_are_counted_exactly_once_each(store, ns):
+    context = multiprocessing.get_context("fork")  # as gunicorn forks its workers
+    counts = context.Queue()
+    children = [context.Process(target=_attempts, args=(store, ns, 50, counts)) for _ in range(3)]
+    for child in children:
+        child.start()
+    mine = [store.attempt(ns, "shared") for _ in range(50)]
+    seen = sorted([*mine, *(n for _ in children for n in counts.get(timeout=30))])
+    for child in children:
+        child.join(10)
+    assert seen == list(range(1, 201))  # no count given twice, none skipped

@@ -199,8 +199,8 @@ def test_every_scenario_status_is_documented_as_served(get, code):
 def test_prefer_header_is_documented_from_the_preferences_schema(get):
     prefer = {p["name"]: p for p in _operation(build_document())["parameters"]}["Prefer"]
     assert prefer["in"] == "header" and prefer["required"] is False
-    for name in PreferencesSchema().fields:
-        assert f"`{name}=...`" in prefer["description"]
+    for name, field in PreferencesSchema().fields.items():
+        assert f"`{field.data_key or name}=...`" in prefer["description"]  # as a client sends it
     assert "429" in prefer["description"] and "60000" in prefer["description"]
     # No example: Swagger UI would put it in every "try it out" request.
     assert "example" not in prefer
