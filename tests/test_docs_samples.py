@@ -413,6 +413,9 @@ SAMPLES = {
     "docs/scenarios.md > `Prefer`: one request's scenario [sh]": shell(
         expect=("HTTP/1.1 503", "Preference-Applied: delay=2000, code=503")),
     "docs/scenarios.md > Server-wide latency and errors [sh]": commands,
+    "docs/testing-failures.md > Transport faults [sh]": shell("--workers", "2", expect=(
+        "connection-reset: curl exit 56", "empty-response: curl exit 52", "malformed-chunk: curl exit 56",
+        "random-data-then-close: curl exit 1", "truncated-body: curl exit 18", "dribbled: 200", "Retry-After: 5")),
     # docs/endpoint.md
     "docs/endpoint.md > Errors [sh]": shell(expect=('"status":422', '"pagesize"')),
     "docs/endpoint.md > Errors [json]": json_answer(
