@@ -14,6 +14,7 @@ import sqlite3
 import struct
 import tempfile
 import threading
+import time
 import weakref
 
 from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
@@ -28,7 +29,25 @@ CREATE TABLE IF NOT EXISTS chatbots (
     PRIMARY KEY (namespace, chatbot_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS generation (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO generation VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS rate_limits (namespace TEXT PRIMARY KEY, rate TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS budgets (
+    namespace TEXT NOT NULL, subject TEXT NOT NULL, start_ms INTEGER NOT NULL, used INTEGER NOT NULL,
+    PRIMARY KEY (namespace, subject)) WITHOUT ROWID;
 """
+# One statement, so one atomic write however many workers count at once: the subject's window goes
+# on, or (past its end, or before its start when a test's clock went back) the next one opens here.
+_TAKE = """
+INSERT INTO budgets VALUES (:namespace, :subject, :now, 1)
+ON CONFLICT (namespace, subject) DO UPDATE SET
+    used = CASE WHEN :now >= start_ms + :window OR :now < start_ms THEN 1 ELSE used + 1 END,
+    start_ms = CASE WHEN :now >= start_ms + :window OR :now < start_ms THEN :now ELSE start_ms END
+RETURNING used, start_ms
+"""
+# What a namespace's reset forgets (its journal aside).
+_NAMESPACED_TABLES = ("chatbots", "rate_limits", "budgets")
+# Budgets whose window is over whatever its length (an hour at most) are swept this often, per process.
+SWEEP_EVERY_MS = 60_000
+LONGEST_WINDOW_MS = 3_600_000
 
 
 def _remove(directory, owner_pid, mapped):
@@ -66,6 +85,7 @@ class EmbeddedStore(Store):
         finally:
             os.close(descriptor)
         self._pid = None
+        self._swept = 0
         self._connection = None
         self._lock = None
         self._inherited = []  # connections opened before a fork: never used or closed again in the child
@@ -171,15 +191,56 @@ class EmbeddedStore(Store):
         return {chatbot_id: bytes(conversations) for chatbot_id, conversations in rows}
 
     def reset(self, namespace):
-        self._write_data(lambda c: c.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,)))
+        def forget(connection):
+            for table in _NAMESPACED_TABLES:
+                connection.execute(f"DELETE FROM {table} WHERE namespace = ?", (namespace,))
+
+        self._write_data(forget)
         self.clear_journal(namespace)
 
     def reset_all(self):
-        self._write_data(lambda c: c.execute("DELETE FROM chatbots"))
+        self._write_data(lambda c: [c.execute(f"DELETE FROM {table}") for table in _NAMESPACED_TABLES])
         try:
             self._journal.clear_all()
         except OSError as error:
             raise StoreUnavailable(f"{self!r}: journal: {error}") from error
+
+    def put_rate_limit(self, namespace, rate):
+        def put(connection):
+            connection.execute("INSERT OR REPLACE INTO rate_limits VALUES (?, ?)", (namespace, rate))
+            connection.execute("DELETE FROM budgets WHERE namespace = ?", (namespace,))
+
+        self._write_data(put)
+
+    def get_rate_limit(self, namespace):
+        row = self._run(
+            lambda c: c.execute("SELECT rate FROM rate_limits WHERE namespace = ?", (namespace,)).fetchone()
+        )
+        return None if row is None else row[0]
+
+    def delete_rate_limit(self, namespace):
+        def delete(connection):
+            connection.execute("DELETE FROM budgets WHERE namespace = ?", (namespace,))
+            return connection.execute("DELETE FROM rate_limits WHERE namespace = ?", (namespace,)).rowcount > 0
+
+        return self._write_data(delete)
+
+    def take(self, namespace, subject, window_ms, now_ms=None):
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        try:
+            connection, lock = self._connect()
+            with lock:
+                # Autocommit: the one statement is its own transaction (no BEGIN/COMMIT round).
+                # fetchall: a RETURNING statement commits only once stepped to its end.
+                [(used, start)] = connection.execute(
+                    _TAKE, {"namespace": namespace, "subject": subject, "now": now, "window": window_ms}
+                ).fetchall()
+                if used == 1 and now - self._swept >= SWEEP_EVERY_MS:
+                    self._swept = now
+                    connection.execute("DELETE FROM budgets WHERE start_ms < ?", (now - LONGEST_WINDOW_MS,))
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"{self!r}: {error}") from error
+        return used, start + window_ms - now
 
     def generation(self):
         return _COUNTER.unpack_from(self._counter, 0)[0]
