@@ -27,6 +27,7 @@ from conversations_mock.schemas.preferences import (
     RFC_7240_PREFERENCES,
     PreferencesSchema,
 )
+from conversations_mock.web.answers import Decider
 from conversations_mock.web.problems import RETRY_AFTER_SECONDS, Problem, api_key_challenge, simulated_detail
 from conversations_mock.web.safety import REQUEST_ID_HEADER
 
@@ -73,6 +74,38 @@ class Scenario:
 def chaos(settings) -> bool:
     """Whether the server-wide latency or error rate is set: each request then draws its own."""
     return settings["latency"] != (0, 0) or settings["error_rate"] > 0
+
+
+def _prefer(context, decision):
+    """The Prefer decider: the request's own ask (code, delay), recorded for Preference-Applied."""
+    preferences = context.preferences
+    delay, code = preferences.get("delay"), preferences.get("code")
+    if delay is not None:
+        decision.applied.append(f"delay={delay}")
+        if decision.delay_ms is None:
+            decision.delay_ms = delay
+    if code is not None:
+        decision.applied.append(f"code={code}")
+        decision.settle("prefer", code=code)
+
+
+def _chaos(context, decision):
+    """The chaos decider: the server's latency and error rate, drawn for this request."""
+    settings = context.settings
+    latency, failure = _draws(settings)
+    if decision.delay_ms is None and latency:
+        decision.delay_ms = latency
+    if failure:
+        decision.settle("error-rate", code=500, detail=(
+            f"Simulated failure: the server's error_rate setting ({settings['error_rate']:g}) picked "
+            f"this request. Send 'Prefer: code=200' to opt out, or another {REQUEST_ID_HEADER} "
+            "to draw again."
+        ))
+
+
+# Registered by answers.answers_for: Prefer for a request that sends the header, chaos when it is set.
+PREFER = Decider("prefer", _prefer, wanted=lambda environ: "HTTP_PREFER" in environ)
+CHAOS = Decider("chaos", _chaos)
 
 
 def prepare():

@@ -1,0 +1,192 @@
+"""What answers an API request, decided in one place that the view and the fast path both run after admission.
+
+Once the key, path and query are admitted, `Answers.decide` asks each decider in a fixed order
+whether something else than the ordinary page answers the request, and returns the Decision:
+
+    1. limits   (web/limits.py, branch `limits`): the rate limit, a gateway in front of the backend
+    2. prefer   (this module): the request's own `Prefer` header (code, delay, fault, dribble, ...)
+    3. rules    (web/rules.py, branch `rules`): the namespace's fault rules (PUT /__mock/faults)
+    4. chaos    (this module): the server's latency and error rate, drawn per attempt
+
+A decider is a callable `(context, decision) -> None` that fills the decision in place: for each
+field the first decider to set it wins (`decision.settle` sets the answer, code or fault, only
+if none is set yet); `headers` and `applied` accumulate. A decider module registers by giving
+create_app its Deciders (`answers_for(settings, store, limits=..., rules=...)`), each with a cheap
+`wanted(environ)` check: when no decider wants a request (nothing configured, no Prefer header),
+`decide` costs one loop over those checks and returns None, and the page is answered as usual.
+
+Usage, as the view and the fast path call it::
+
+    decision = answers.decide(environ, route, values, query)   # None: the ordinary page
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from conversations_mock.schemas import PageQuery
+from conversations_mock.web.namespaces import namespace_of
+from conversations_mock.web.pages import PageRoute
+
+# app.extensions key of each app's Answers (create_app makes it).
+ANSWERS = "answers"
+# environ key of a request's Decision: decided once per request, whichever path asks first.
+DECISION_KEY = "mock.decision"
+
+
+@dataclass
+class Context:
+    """What a decider may look at: the request, the server's settings and store, and what admission loaded.
+
+    :param environ: the WSGI environ (namespace, API key, Prefer header, ...)
+    :param settings: the server's settings
+    :param store: the shared store (atomic counters across workers and servers)
+    :param route: the admitted PageRoute
+    :param values: its path values, e.g. {"chatbot_id": "bot-1"}
+    :param query: its PageQuery (state, page, page_size)
+    """
+
+    environ: dict
+    settings: dict
+    store: object
+    route: PageRoute
+    values: dict
+    query: PageQuery
+
+    @property
+    def namespace(self) -> str:
+        """The request's namespace."""
+        return namespace_of(self.environ)
+
+    @property
+    def api_key(self) -> str | None:
+        """The request's X-API-Key (admitted)."""
+        return self.environ.get("HTTP_X_API_KEY")
+
+    @cached_property
+    def preferences(self) -> dict:
+        """The request's Prefer header, loaded; raises Problem(422) naming each malformed preference."""
+        from conversations_mock.web.scenarios import read_preferences  # scenarios reads Prefer for the view too
+
+        prefer = self.environ.get("HTTP_PREFER")
+        return read_preferences(prefer) if prefer else {}
+
+
+@dataclass
+class Decision:
+    """What answers a request instead of (or around) its ordinary page.
+
+    :param code: the status to answer with (a problem+json body unless 200); None: the page's 200
+    :param retry_after: seconds for the Retry-After of a 429 or 503 (None: the default, 1)
+    :param delay_ms: milliseconds to wait before answering (None: no wait)
+    :param dribble_ms: the page's body spread over this many milliseconds (None: sent at once)
+    :param fault: a transport fault (web/faults.py FAULTS) instead of any answer
+    :param detail: the problem's detail for `code` (None: the simulated status's own wording)
+    :param headers: (name, value) pairs added to whatever answers (e.g. RateLimit fields)
+    :param source: which decider settled code or fault: "rate-limit", "prefer", "rule", "error-rate"
+    :param applied: the honoured preferences, for Preference-Applied
+    """
+
+    code: int | None = None
+    retry_after: int | None = None
+    delay_ms: int | None = None
+    dribble_ms: int | None = None
+    fault: str | None = None
+    detail: str | None = None
+    headers: list = field(default_factory=list)
+    source: str | None = None
+    applied: list = field(default_factory=list)
+
+    @property
+    def settled(self) -> bool:
+        """Whether a decider has chosen the answer (a code, even 200, or a fault): later ones leave it."""
+        return self.code is not None or self.fault is not None
+
+    @property
+    def replaces_page(self) -> bool:
+        """Whether something else than the ordinary 200 page is sent (an error status or a fault)."""
+        return self.fault is not None or self.code not in (None, 200)
+
+    @property
+    def plain(self) -> bool:
+        """Whether the ordinary page is sent as usual, at most with extra headers (the fast path may send it)."""
+        return not (self.replaces_page or self.delay_ms or self.dribble_ms or self.applied)
+
+    def settle(self, source: str, *, code: int | None = None, fault: str | None = None,
+               retry_after: int | None = None, detail: str | None = None) -> bool:
+        """Choose the answer (`code` or `fault`) unless an earlier decider has; whether this one did."""
+        if self.settled:
+            return False
+        self.code, self.fault, self.source, self.detail = code, fault, source, detail
+        if self.retry_after is None:
+            self.retry_after = retry_after
+        return True
+
+
+@dataclass(frozen=True)
+class Decider:
+    """One decider as registered: its name, its function, and a cheap check of whether it may act.
+
+    :param name: "limits", "prefer", "rules" or "chaos" (the order above)
+    :param decide: (context, decision) -> None, filling the decision in place; may raise Problem
+    :param wanted: environ -> whether `decide` may change anything for this request; None: every request
+    """
+
+    name: str
+    decide: Callable
+    wanted: Callable | None = None
+
+
+class Answers:
+    """One app's deciders, in order, and `decide`, which the view and the fast path both call.
+
+    :param deciders: the Deciders in the order they run (answers_for builds them)
+    :param settings: the server's settings, given to each Context
+    :param store: the shared store, given to each Context
+    """
+
+    def __init__(self, deciders, settings, store):
+        self.deciders = tuple(deciders)
+        self.settings = settings
+        self.store = store
+        # Precomputed so that a request nothing applies to costs one loop over cheap checks.
+        self._always = any(decider.wanted is None for decider in self.deciders)
+        self._checks = tuple(decider.wanted for decider in self.deciders if decider.wanted is not None)
+
+    def decide(self, environ, route: PageRoute, values: dict, query: PageQuery) -> Decision | None:
+        """The request's Decision, or None when its ordinary page answers it as usual.
+
+        Decided once per request (kept in the environ), so the fast path may hand the request to
+        the view, which gets the same Decision. Raises Problem when a decider refuses the request
+        (e.g. a malformed Prefer header: 422).
+        """
+        known = environ.get(DECISION_KEY)
+        if known is not None:
+            return known
+        if not self._always:
+            for wanted in self._checks:
+                if wanted(environ):
+                    break
+            else:
+                return None
+        context = Context(environ, self.settings, self.store, route, values, query)
+        decision = Decision()
+        for decider in self.deciders:
+            if decider.wanted is None or decider.wanted(environ):
+                decider.decide(context, decision)
+        environ[DECISION_KEY] = decision
+        return decision
+
+
+def answers_for(settings, store, limits=(), rules=()) -> Answers:
+    """The app's Answers: its deciders in their order, each registered only when it may act.
+
+    :param limits: the rate limit's Deciders (web/limits.py; empty until that module fills it)
+    :param rules: the fault rules' Deciders (web/rules.py; empty until that module fills it)
+    """
+    from conversations_mock.web import scenarios  # the Prefer and chaos deciders live with their parsing
+
+    deciders = [*limits, scenarios.PREFER, *rules]
+    if scenarios.chaos(settings):
+        deciders.append(scenarios.CHAOS)
+    return Answers(deciders, settings, store)
