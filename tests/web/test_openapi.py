@@ -42,8 +42,8 @@ def test_document_is_valid_openapi_3(make_app, base_path):
     # Relative to the server that serves the document, so Swagger UI calls that server.
     assert document["servers"] == [{"url": base_path or "/", "description": "This server"}]
     # The control API keeps its place at the root, whatever the base path.
-    assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/requests",
-                                       "/__mock/reset"]
+    assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/rate-limit",
+                                       "/__mock/requests", "/__mock/reset"]
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
@@ -310,7 +310,7 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     document = build_document()
     control = {(path, method): operation for path, item in document["paths"].items()
                for method, operation in item.items() if path.startswith("/__mock")}
-    assert len(control) == 6 and all(op["tags"] == ["control"] for op in control.values())
+    assert len(control) == 9 and all(op["tags"] == ["control"] for op in control.values())
     assert "control" in {tag["name"] for tag in document["tags"]}
     put = control[("/__mock/chatbots/{chatbot_id}/conversations", "put")]
     assert put["requestBody"]["content"]["application/json"]["schema"] == {
@@ -320,3 +320,7 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     journal = control[("/__mock/requests", "get")]
     assert {p["name"] for p in journal["parameters"]} == {"X-Mock-Namespace", "path", "namespace", "limit"}
     assert set(document["components"]["schemas"]["JournalEntry"]["properties"]) >= {"method", "path", "status"}
+    rate_limit = control[("/__mock/rate-limit", "put")]["requestBody"]["content"]["application/json"]["schema"]
+    assert rate_limit == {"$ref": "#/components/schemas/RateLimit"}
+    assert document["components"]["schemas"]["RateLimit"]["properties"]["rate_limit"]["pattern"] == (
+        r"^[0-9]{1,10}/(s|min|h)$")
