@@ -37,8 +37,17 @@ from conversations_mock.web.problems import Problem
 LIMITS = "limits"
 # The policy's name in RateLimit-Policy and RateLimit: one policy, whichever limit is in force.
 POLICY = "default"
-# The response headers a limited key's answers carry, in the order sent (web/cors.py exposes them).
-HEADERS = ("RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+# The response headers a limited key's answers carry, in the order sent, as the OpenAPI document describes
+# them (web/cors.py exposes them).
+HEADERS = {
+    "RateLimit-Policy": ('The key\'s budget (draft-ietf-httpapi-ratelimit-headers-11): quota q per window w seconds, '
+                         'e.g. "default";q=100;w=60.', '"default";q=100;w=60'),
+    "RateLimit": ('What is left of it: r requests within the next t seconds, e.g. "default";r=42;t=17.',
+                  '"default";r=42;t=17'),
+    "X-RateLimit-Limit": ("Requests the key may send per window.", "100"),
+    "X-RateLimit-Remaining": ("Requests left in the current window.", "42"),
+    "X-RateLimit-Reset": ("Seconds until the current window ends (not an epoch time), rounded up.", "17"),
+}
 RULE = "/rate-limit"
 # Namespaces whose rate limit a worker keeps per generation (as data/stored.py keeps their chatbots).
 NAMESPACES_KEPT = 256

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 
 from conversations_mock.commands.cli import main
 from conversations_mock.schemas.preferences import SCENARIO_CODES, PreferencesSchema
+from conversations_mock.web.limits import HEADERS as RATE_LIMIT_HEADERS
 from conversations_mock.web.openapi import build_document
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
@@ -193,7 +194,16 @@ def test_every_scenario_status_is_documented_as_served(get, code):
     response = get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", headers={"Prefer": f"code={code}"})
     assert response.status_code == code
     _validator(document, {"$ref": "#/components/schemas/Problem"}).validate(response.json)
-    assert set(documented["headers"]) <= set(response.headers.keys())
+    # The rate limit's headers come only under a rate limit (tests/web/test_limits.py).
+    assert set(documented["headers"]) - set(RATE_LIMIT_HEADERS) <= set(response.headers.keys())
+
+
+def test_the_rate_limits_headers_are_documented_on_the_pages_and_its_429():
+    responses = _operation(build_document())["responses"]
+    for status in ("200", "429"):
+        assert set(RATE_LIMIT_HEADERS) <= set(responses[status]["headers"])
+    assert "draft-ietf-httpapi-ratelimit-headers-11" in responses["200"]["headers"]["RateLimit-Policy"]["description"]
+    assert "--rate-limit" in responses["429"]["description"]
 
 
 def test_prefer_header_is_documented_from_the_preferences_schema(get):
