@@ -1,4 +1,4 @@
-"""The embedded store: SQLite (WAL), an mmap'd generation and journal files, in a private temp directory.
+"""The embedded store: SQLite (WAL), an mmap'd generation, budgets and journal files, in a private temp directory.
 
 Nothing to install or start. create_app makes it in gunicorn's master, before the fork, so every
 worker of one server shares the directory: each process opens its own SQLite connection on first
@@ -18,6 +18,7 @@ import time
 import weakref
 
 from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store.budgets import Budgets
 from conversations_mock.store.journal_files import JournalFiles
 
 _COUNTER = struct.Struct("<q")
@@ -30,24 +31,9 @@ CREATE TABLE IF NOT EXISTS chatbots (
 CREATE TABLE IF NOT EXISTS generation (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO generation VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS rate_limits (namespace TEXT PRIMARY KEY, rate TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS budgets (
-    namespace TEXT NOT NULL, subject TEXT NOT NULL, start_ms INTEGER NOT NULL, used INTEGER NOT NULL,
-    PRIMARY KEY (namespace, subject)) WITHOUT ROWID;
 """
-# One statement, so one atomic write however many workers count at once: the subject's window goes
-# on, or (past its end, or before its start when a test's clock went back) the next one opens here.
-_TAKE = """
-INSERT INTO budgets VALUES (:namespace, :subject, :now, 1)
-ON CONFLICT (namespace, subject) DO UPDATE SET
-    used = CASE WHEN :now >= start_ms + :window OR :now < start_ms THEN 1 ELSE used + 1 END,
-    start_ms = CASE WHEN :now >= start_ms + :window OR :now < start_ms THEN :now ELSE start_ms END
-RETURNING used, start_ms
-"""
-# What a namespace's reset forgets (its journal aside).
-_NAMESPACED_TABLES = ("chatbots", "rate_limits", "budgets")
-# Budgets whose window is over whatever its length (an hour at most) are swept this often, per process.
-SWEEP_EVERY_MS = 60_000
-LONGEST_WINDOW_MS = 3_600_000
+# What a namespace's reset forgets (its journal and budgets aside).
+_NAMESPACED_TABLES = ("chatbots", "rate_limits")
 
 
 def _remove(directory, owner_pid, mapped):
@@ -85,10 +71,11 @@ class EmbeddedStore(Store):
         finally:
             os.close(descriptor)
         self._pid = None
-        self._swept = 0
         self._connection = None
         self._lock = None
         self._inherited = []  # connections opened before a fork: never used or closed again in the child
+        # Counted on every request of a limited key: shared memory, not an SQLite write (store/budgets.py).
+        self._budgets = Budgets(os.path.join(self.directory, "budgets"))
         self._journal = JournalFiles(
             os.path.join(self.directory, "journal"), journal_size, journal_namespaces
         )
@@ -196,21 +183,22 @@ class EmbeddedStore(Store):
                 connection.execute(f"DELETE FROM {table} WHERE namespace = ?", (namespace,))
 
         self._write_data(forget)
+        self._forget_budgets(namespace)
         self.clear_journal(namespace)
 
     def reset_all(self):
         self._write_data(lambda c: [c.execute(f"DELETE FROM {table}") for table in _NAMESPACED_TABLES])
+        self._forget_budgets(None)
         try:
             self._journal.clear_all()
         except OSError as error:
             raise StoreUnavailable(f"{self!r}: journal: {error}") from error
 
     def put_rate_limit(self, namespace, rate):
-        def put(connection):
-            connection.execute("INSERT OR REPLACE INTO rate_limits VALUES (?, ?)", (namespace, rate))
-            connection.execute("DELETE FROM budgets WHERE namespace = ?", (namespace,))
-
-        self._write_data(put)
+        self._forget_budgets(namespace)  # first: no request counts in the old budgets under the new limit
+        self._write_data(
+            lambda c: c.execute("INSERT OR REPLACE INTO rate_limits VALUES (?, ?)", (namespace, rate))
+        )
 
     def get_rate_limit(self, namespace):
         row = self._run(
@@ -219,28 +207,23 @@ class EmbeddedStore(Store):
         return None if row is None else row[0]
 
     def delete_rate_limit(self, namespace):
-        def delete(connection):
-            connection.execute("DELETE FROM budgets WHERE namespace = ?", (namespace,))
-            return connection.execute("DELETE FROM rate_limits WHERE namespace = ?", (namespace,)).rowcount > 0
-
-        return self._write_data(delete)
+        self._forget_budgets(namespace)
+        return self._write_data(
+            lambda c: c.execute("DELETE FROM rate_limits WHERE namespace = ?", (namespace,)).rowcount > 0
+        )
 
     def take(self, namespace, subject, window_ms, now_ms=None):
         now = int(time.time() * 1000) if now_ms is None else now_ms
         try:
-            connection, lock = self._connect()
-            with lock:
-                # Autocommit: the one statement is its own transaction (no BEGIN/COMMIT round).
-                # fetchall: a RETURNING statement commits only once stepped to its end.
-                [(used, start)] = connection.execute(
-                    _TAKE, {"namespace": namespace, "subject": subject, "now": now, "window": window_ms}
-                ).fetchall()
-                if used == 1 and now - self._swept >= SWEEP_EVERY_MS:
-                    self._swept = now
-                    connection.execute("DELETE FROM budgets WHERE start_ms < ?", (now - LONGEST_WINDOW_MS,))
-        except sqlite3.Error as error:
-            raise StoreUnavailable(f"{self!r}: {error}") from error
-        return used, start + window_ms - now
+            return self._budgets.take(namespace, subject, window_ms, now)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: budgets: {error}") from error
+
+    def _forget_budgets(self, namespace):
+        try:
+            self._budgets.forget(namespace)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: budgets: {error}") from error
 
     def generation(self):
         return _COUNTER.unpack_from(self._counter, 0)[0]
@@ -267,4 +250,5 @@ class EmbeddedStore(Store):
         if self._connection is not None and self._pid == os.getpid():
             self._connection.close()
         self._connection = self._pid = None
+        self._budgets.close()
         self._finalizer()
