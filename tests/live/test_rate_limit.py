@@ -1,4 +1,4 @@
-"""The rate limit across real servers: two gunicorn servers of two workers each share one budget per key in Redis."""
+"""The rate limit on real servers: the workers of one server, and two servers on one Redis, count one budget."""
 
 import json
 import urllib.error
@@ -17,6 +17,14 @@ def call(url, method="GET", body=None, headers=None):
             return response.status, response.headers
     except urllib.error.HTTPError as error:
         return error.code, error.headers
+
+
+def test_the_workers_of_one_server_count_one_budget_exactly(live_server):
+    server = live_server("--rate-limit", "4/h", "--workers", "3")
+    # urllib opens a connection per request: gunicorn's workers take turns accepting them.
+    statuses = [call(server.url + GENERATED_LISTING)[0] for _ in range(12)]
+    assert statuses == [200] * 4 + [429] * 8
+    assert call(server.url + GENERATED_LISTING, headers={"X-Mock-Namespace": "other"})[0] == 200
 
 
 def test_two_servers_on_one_redis_count_one_budget_exactly(live_server, redis_url):
