@@ -57,7 +57,9 @@ class RateLimitSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    error_messages = {"unknown": "Unknown field; the body is {\"rate_limit\": \"N/s\", \"N/min\", \"N/h\" or null}."}
+    error_messages = {
+        "unknown": 'Unknown field; the body is {"rate_limit": "N/s", "N/min", "N/h" or null}.'
+    }
 
     rate_limit = RateField(
         required=True,

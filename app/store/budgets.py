@@ -59,7 +59,7 @@ class Budgets:
         self._lock = None
 
     def _open(self):
-        """This process's descriptor (its record lock is its own) and mapping, opened on first use after a fork."""
+        """This process's descriptor (its record lock is its own) and mapping, opened first after a fork."""
         if self._pid != os.getpid():
             self._fd = os.open(self.path, os.O_RDWR)
             self._table = mmap.mmap(self._fd, SLOTS * _SLOT.size)

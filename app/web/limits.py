@@ -40,8 +40,9 @@ POLICY = "default"
 # The response headers a limited key's answers carry, in the order sent, as the OpenAPI document describes
 # them (web/cors.py exposes them).
 HEADERS = {
-    "RateLimit-Policy": ('The key\'s budget (draft-ietf-httpapi-ratelimit-headers-11): quota q per window w seconds, '
-                         'e.g. "default";q=100;w=60.', '"default";q=100;w=60'),
+    "RateLimit-Policy": (
+        'The key\'s budget (draft-ietf-httpapi-ratelimit-headers-11): quota q per window w seconds, '
+        'e.g. "default";q=100;w=60.', '"default";q=100;w=60'),
     "RateLimit": ('What is left of it: r requests within the next t seconds, e.g. "default";r=42;t=17.',
                   '"default";r=42;t=17'),
     "X-RateLimit-Limit": ("Requests the key may send per window.", "100"),
@@ -179,7 +180,9 @@ def set_rate_limit():
     """Give the request's namespace its own rate limit ({"rate_limit": "3/s"}), or none (null)."""
     body = request.get_data()
     if not body.strip():
-        raise Problem(400, 'The body is empty; send {"rate_limit": "3/s"} (N/s, N/min or N/h) or {"rate_limit": null}.')
+        raise Problem(
+            400, 'The body is empty; send {"rate_limit": "3/s"} (N/s, N/min or N/h) or {"rate_limit": null}.'
+        )
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as error:

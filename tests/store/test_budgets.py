@@ -1,4 +1,4 @@
-"""The embedded store's budget table (store/budgets.py): slots found, freed, shared and, when full, replaced."""
+"""The embedded store's budget table (store/budgets.py): slots found, emptied, shared, replaced when full."""
 
 import pytest
 

@@ -1,9 +1,9 @@
-"""The rate limit (web/limits.py): budgets per key and namespace, their headers, 429s, and /__mock/rate-limit."""
+"""The rate limit (web/limits.py): budgets per key and namespace, headers, 429s, and /__mock/rate-limit."""
 
 import pytest
 
 from conversations_mock.schemas.limits import Rate
-from conversations_mock.web.limits import LIMITS, rate_limit_headers, seconds_left
+from conversations_mock.web.limits import HEADERS, LIMITS, rate_limit_headers, seconds_left
 from tests.helpers import API_KEY, GENERATED_LISTING, requests_behind
 
 OTHER_KEY = "0" * 48
@@ -11,7 +11,9 @@ T0 = 1_765_000_000_000  # ms: the tests' clock, which the app's Limits read inst
 ORIGIN = "http://localhost:5173"
 
 
-@pytest.mark.parametrize("left_ms, seconds", [(1, 1), (999, 1), (1000, 1), (1001, 2), (59_001, 60), (60_000, 60)])
+@pytest.mark.parametrize("left_ms, seconds", [
+    (1, 1), (999, 1), (1000, 1), (1001, 2), (59_001, 60), (60_000, 60),
+])
 def test_seconds_left_are_rounded_up_so_a_client_that_waits_them_finds_the_next_window(left_ms, seconds):
     assert seconds_left(left_ms) == seconds
 
@@ -95,7 +97,7 @@ def test_the_fast_path_answers_a_limited_keys_repeats_with_the_same_headers(make
     assert [r.headers["X-RateLimit-Remaining"] for r in (first, *repeats)] == ["4", "3", "2", "1"]
     assert [name for name, _ in first.headers if "RateLimit" in name] == [
         name for name, _ in repeats[0].headers if "RateLimit" in name]
-    assert send(app).status_code == 200 and send(app).status_code == 429  # the refusal goes to Flask's problem
+    assert send(app).status_code == 200 and send(app).status_code == 429  # the refusal: Flask's problem
     assert behind == [GENERATED_LISTING]
 
 
@@ -103,7 +105,7 @@ def test_keys_and_namespaces_have_budgets_of_their_own(limited):
     app = limited({"rate_limit": "1/h"})
     assert [limit_of(send(app, *args))[0] for args in [(), (), ("a",), ("a",)]] == [200, 429, 200, 429]
     assert send(app, key=OTHER_KEY).status_code == 200
-    assert send(app, path=f"/__mock/ns/b{GENERATED_LISTING}").status_code == 200  # the prefix names a namespace
+    assert send(app, path=f"/__mock/ns/b{GENERATED_LISTING}").status_code == 200  # a namespace's prefix
 
 
 def test_errors_decided_after_the_limit_carry_its_headers_and_count(limited):
@@ -132,7 +134,7 @@ def test_without_a_limit_no_answer_carries_rate_limit_headers(limited):
 def test_a_browser_script_may_read_the_headers(limited):
     answered = send(limited({"rate_limit": "3/s"}), Origin=ORIGIN)
     exposed = {name.strip().lower() for name in answered.headers["Access-Control-Expose-Headers"].split(",")}
-    for name in ("RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
+    for name in HEADERS:
         assert name in answered.headers and name.lower() in exposed
 
 
@@ -140,8 +142,8 @@ def test_a_browser_script_may_read_the_headers(limited):
 
 
 def control(app, method, namespace="a", **kwargs):
-    return app.test_client().open("/__mock/rate-limit", method=method, headers={"X-Mock-Namespace": namespace},
-                                  **kwargs)
+    headers = {"X-Mock-Namespace": namespace}
+    return app.test_client().open("/__mock/rate-limit", method=method, headers=headers, **kwargs)
 
 
 def test_a_namespace_gets_its_own_limit_from_the_next_request_on(limited):
