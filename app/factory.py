@@ -26,6 +26,7 @@ from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.answers import ANSWERS, answers_for
 from conversations_mock.web.fast import FastPages
 from conversations_mock.web.journal import JOURNAL, Entries
+from conversations_mock.web.limits import LIMITS, limits_for
 from conversations_mock.web.namespaces import STORED, Namespaces
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
 from conversations_mock.web.responses import MockResponse
@@ -104,7 +105,8 @@ def create_app(config=None, environ=None):
     app.extensions[STORED] = StoredChatbots(store)
     # What may answer an API request instead of its page, in order (web/answers.py): the rate limit's
     # deciders plug in at limits=, the namespace's fault rules at rules=.
-    answers = app.extensions[ANSWERS] = answers_for(settings, store, limits=(), rules=())
+    limits = app.extensions[LIMITS] = limits_for(settings, store)
+    answers = app.extensions[ANSWERS] = answers_for(settings, store, limits=(limits.decider,), rules=())
     # Its key is made here too, so every worker's digests of masked values are checked alike.
     entries = app.extensions[JOURNAL] = Entries()
     problems.init_app(app)

@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from conversations_mock.schemas.clock import ClockChoice
 from conversations_mock.schemas.control import JOURNAL_NAMESPACES, JOURNAL_SIZE, MAX_JOURNAL_SIZE
+from conversations_mock.schemas.limits import RateField
 from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
 
 # A day of clock time per second of the wall clock's, and more, is past any demo.
@@ -201,6 +202,10 @@ class SettingsSchema(Schema):
         "--error-status", "MOCK_ERROR_STATUS",
         "what the error rate answers: one or more of 500, 502, 503, 504, 429, comma-separated "
         "(drawn among them); 429 and 503 carry Retry-After"))
+    rate_limit = RateField(load_default=None, allow_none=True, **_described(
+        "--rate-limit", "MOCK_RATE_LIMIT",
+        "requests each API key may send per namespace, N/s, N/min or N/h (429 past it); "
+        "shared by every worker and, with a Redis store, every server", "off"))
     max_body = _whole_number(1024 * 1024, 0, **_described(
         "--max-body", "MOCK_MAX_BODY", "largest request body accepted, in bytes"))
     clock = ClockChoice(load_default="fixed", **_described(

@@ -37,6 +37,11 @@ BAD_VALUES = [
     ("error_rate", "2", "is out of range; give a share from 0 to 1"),
     ("error_rate", "nan", "not permitted"),
     ("error_rate", "often", "Not a valid number; give a share from 0 to 1"),
+    ("rate_limit", "100", "Must be N/s, N/min or N/h"),
+    ("rate_limit", "100/day", "Must be N/s, N/min or N/h with N a whole number from 1 to 1000000000"),
+    ("rate_limit", "0/s", "from 1 to 1000000000, e.g. '100/min'"),
+    ("rate_limit", "-3/s", "Must be N/s, N/min or N/h"),
+    ("rate_limit", "1.5/s", "Must be N/s, N/min or N/h"),
     ("journal_namespaces", "0", "0 is out of range; give a whole number from 1 to 100000."),
     ("journal_namespaces", "100001", "100001 is out of range; give a whole number from 1 to 100000."),
     ("journal_namespaces", "many", "Not a valid integer; give a whole number from 1 to 100000."),
@@ -112,6 +117,14 @@ def test_unknown_setting_names_every_setting():
     assert all(name in message for name in SETTINGS)
 
 
+@pytest.mark.parametrize("text, requests, seconds", [
+    ("3/s", 3, 1), ("100/min", 100, 60), (" 5000 / h ", 5000, 3600), ("1000000000/s", 1_000_000_000, 1),
+])
+def test_rate_limits_are_read_as_requests_per_window(text, requests, seconds):
+    rate = load_settings({"rate_limit": text}, environ={})["rate_limit"]
+    assert (rate.requests, rate.seconds, str(rate)) == (requests, seconds, text.replace(" ", ""))
+
+
 def test_empty_variable_means_not_set(monkeypatch):
     monkeypatch.setenv("MOCK_SEED", "")
     monkeypatch.setenv("MOCK_CONVERSATIONS", "")
@@ -125,6 +138,7 @@ def test_defaults():
     assert settings["seed"] == 20250307 and settings["base_path"] == ""
     assert settings["api_keys"] == () and settings["fixtures_dir"] is None
     assert settings["journal_size"] == 1000 and settings["journal_namespaces"] == 100
+    assert settings["rate_limit"] is None and SETTINGS["rate_limit"].default == "off"
 
 
 def _total(app, chatbot=GENERATED_CHATBOT):

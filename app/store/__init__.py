@@ -1,7 +1,7 @@
 """What tests set and what the mock received, per namespace, shared by every worker and server.
 
-A Store holds, for each namespace, the conversations a control request set for a chatbot and the
-journal of requests received. The embedded store (nothing to install) is shared by the workers of
+A Store holds, for each namespace, the conversations a control request set for a chatbot, its rate
+limit and each API key's budget under it, and the journal of requests received. The embedded store (nothing to install) is shared by the workers of
 one server; a Redis store by any number of servers. Both keep the contract of `Store`.
 """
 
@@ -49,11 +49,37 @@ class Store(ABC):
 
     @abstractmethod
     def reset(self, namespace: str) -> None:
-        """Forget a namespace's chatbots and journal."""
+        """Forget a namespace's chatbots, rate limit, budgets and journal."""
 
     @abstractmethod
     def reset_all(self) -> None:
-        """Forget every namespace's chatbots and journal (the pytest plugin's reset between tests)."""
+        """Forget every namespace's chatbots, rate limits, budgets and journals (the pytest plugin's reset)."""
+
+    @abstractmethod
+    def put_rate_limit(self, namespace: str, rate: str) -> None:
+        """Set a namespace's own rate limit ('3/s', or 'off'), already checked; its budgets start afresh.
+
+        A data write: the generation changes, so workers caching the namespace's limit read it again.
+        """
+
+    @abstractmethod
+    def get_rate_limit(self, namespace: str) -> str | None:
+        """The rate limit set for a namespace, or None when none is (the server's applies)."""
+
+    @abstractmethod
+    def delete_rate_limit(self, namespace: str) -> bool:
+        """Forget a namespace's own rate limit (the server's applies again), and its budgets; whether one was set."""
+
+    @abstractmethod
+    def take(self, namespace: str, subject: str, window_ms: int, now_ms: int | None = None) -> tuple[int, int]:
+        """Count one request of `subject` (e.g. an API key's digest) in its fixed window; (count, ms left).
+
+        A subject's window opens at its first request and lasts `window_ms`; the first request after
+        it opens the next. Returns how many requests the window has counted, this one included,
+        and the milliseconds left in it (at least 1). Atomic: however many workers and servers
+        count the same subject, each request gets its own count. `now_ms` is the store's clock
+        (this machine's, or the Redis server's, the same for every server) unless a test gives it.
+        """
 
     @abstractmethod
     def generation(self) -> int:

@@ -1,4 +1,4 @@
-"""The embedded store: SQLite (WAL), an mmap'd generation and journal files, in a private temp directory.
+"""The embedded store: SQLite (WAL), an mmap'd generation, budgets and journal files, in a private temp directory.
 
 Nothing to install or start. create_app makes it in gunicorn's master, before the fork, so every
 worker of one server shares the directory: each process opens its own SQLite connection on first
@@ -14,9 +14,11 @@ import sqlite3
 import struct
 import tempfile
 import threading
+import time
 import weakref
 
 from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store.budgets import Budgets
 from conversations_mock.store.journal_files import JournalFiles
 
 _COUNTER = struct.Struct("<q")
@@ -31,7 +33,10 @@ INSERT OR IGNORE INTO generation VALUES (1, 0);
 CREATE TABLE IF NOT EXISTS attempts (
     namespace TEXT NOT NULL, identity TEXT NOT NULL, count INTEGER NOT NULL,
     PRIMARY KEY (namespace, identity)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rate_limits (namespace TEXT PRIMARY KEY, rate TEXT NOT NULL) WITHOUT ROWID;
 """
+# What a namespace's reset forgets (its journal and budgets aside).
+_NAMESPACED_TABLES = ("chatbots", "rate_limits", "attempts")
 
 
 def _remove(directory, owner_pid, mapped):
@@ -72,6 +77,8 @@ class EmbeddedStore(Store):
         self._connection = None
         self._lock = None
         self._inherited = []  # connections opened before a fork: never used or closed again in the child
+        # Counted on every request of a limited key: shared memory, not an SQLite write (store/budgets.py).
+        self._budgets = Budgets(os.path.join(self.directory, "budgets"))
         self._journal = JournalFiles(
             os.path.join(self.directory, "journal"), journal_size, journal_namespaces
         )
@@ -181,16 +188,52 @@ class EmbeddedStore(Store):
         ).fetchone()[0], write=True)
 
     def reset(self, namespace):
-        self._write_data(lambda c: (c.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,)),
-                                    c.execute("DELETE FROM attempts WHERE namespace = ?", (namespace,))))
+        def forget(connection):
+            for table in _NAMESPACED_TABLES:
+                connection.execute(f"DELETE FROM {table} WHERE namespace = ?", (namespace,))
+
+        self._write_data(forget)
+        self._forget_budgets(namespace)
         self.clear_journal(namespace)
 
     def reset_all(self):
-        self._write_data(lambda c: (c.execute("DELETE FROM chatbots"), c.execute("DELETE FROM attempts")))
+        self._write_data(lambda c: [c.execute(f"DELETE FROM {table}") for table in _NAMESPACED_TABLES])
+        self._forget_budgets(None)
         try:
             self._journal.clear_all()
         except OSError as error:
             raise StoreUnavailable(f"{self!r}: journal: {error}") from error
+
+    def put_rate_limit(self, namespace, rate):
+        self._forget_budgets(namespace)  # first: no request counts in the old budgets under the new limit
+        self._write_data(
+            lambda c: c.execute("INSERT OR REPLACE INTO rate_limits VALUES (?, ?)", (namespace, rate))
+        )
+
+    def get_rate_limit(self, namespace):
+        row = self._run(
+            lambda c: c.execute("SELECT rate FROM rate_limits WHERE namespace = ?", (namespace,)).fetchone()
+        )
+        return None if row is None else row[0]
+
+    def delete_rate_limit(self, namespace):
+        self._forget_budgets(namespace)
+        return self._write_data(
+            lambda c: c.execute("DELETE FROM rate_limits WHERE namespace = ?", (namespace,)).rowcount > 0
+        )
+
+    def take(self, namespace, subject, window_ms, now_ms=None):
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        try:
+            return self._budgets.take(namespace, subject, window_ms, now)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: budgets: {error}") from error
+
+    def _forget_budgets(self, namespace):
+        try:
+            self._budgets.forget(namespace)
+        except OSError as error:
+            raise StoreUnavailable(f"{self!r}: budgets: {error}") from error
 
     def generation(self):
         return _COUNTER.unpack_from(self._counter, 0)[0]
@@ -217,4 +260,5 @@ class EmbeddedStore(Store):
         if self._connection is not None and self._pid == os.getpid():
             self._connection.close()
         self._connection = self._pid = None
+        self._budgets.close()
         self._finalizer()

@@ -1,6 +1,8 @@
 """RedisStore: the Store contract over one Redis database, shared by any number of servers and workers.
 
-Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a capped
+Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a hash of
+namespaces' own rate limits (`rate-limits`), a hash per subject's budget in a namespace
+(`budget:NAMESPACE:SUBJECT`, counted by one Lua script, expiring with its window), a capped
 list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
 when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
 trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
@@ -64,6 +66,27 @@ end
 return excess
 """
 
+# A subject's fixed window, counted atomically by Redis's clock (the same for every server), as the
+# embedded store's _TAKE counts it. KEYS[1]: the budget's hash; ARGV: the window (ms), a test's clock
+# (ms, or '' for Redis's). Returns {count, ms left}.
+_TAKE = """
+local now = tonumber(ARGV[2])
+if not now then
+  local time = redis.call('TIME')
+  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local window = tonumber(ARGV[1])
+local held = redis.call('HMGET', KEYS[1], 's', 'n')
+local start, used = tonumber(held[1]), tonumber(held[2])
+if not start or now >= start + window or now < start then
+  start, used = now, 0
+end
+used = used + 1
+redis.call('HSET', KEYS[1], 's', start, 'n', used)
+redis.call('PEXPIRE', KEYS[1], start + window - now)
+return {used, start + window - now}
+"""
+
 log = logging.getLogger(__name__)
 
 
@@ -92,6 +115,9 @@ class RedisStore(Store):
         db = self._client.connection_pool.connection_kwargs.get("db", 0)
         self._channel = f"{PREFIX}events:{db}"
         self._journalled = f"{PREFIX}journalled"
+        self._rate_limits = f"{PREFIX}rate-limits"
+        # EVALSHA, loading the script again when a restarted Redis has forgotten it.
+        self._take = self._client.register_script(_TAKE)
         self._closed = False
         # Kept across a fork: a child's first subscription moves it past what its parent's readers saw.
         self._generation = 0
@@ -157,18 +183,58 @@ class RedisStore(Store):
 
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
-        self._forget_journal(namespace, self._chatbots_key(namespace), self._attempts_key(namespace))
+        self._call(self._client.hdel, self._rate_limits, namespace)
+        self._forget_journal(namespace, self._chatbots_key(namespace), self._attempts_key(namespace),
+                             *self._budgets(namespace))
         self._changed()
 
     def reset_all(self):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         keys = [
             key
-            for pattern in (self._chatbots_key("*"), self._journal_key("*"), self._attempts_key("*"))
+            for pattern in (self._chatbots_key("*"), self._journal_key("*"), self._attempts_key("*"),
+                            self._budget_key("*", "*"))
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
-        self._call(self._client.delete, self._journalled, *keys)
+        self._call(self._client.delete, self._journalled, self._rate_limits, *keys)
         self._changed()
+
+    # -- rate limits -------------------------------------------------------------------------------
+
+    def _budget_key(self, namespace, subject):
+        return f"{PREFIX}budget:{namespace}:{subject}"
+
+    def _budgets(self, namespace) -> list:
+        """The keys of a namespace's budgets (namespaces have no glob characters: NAMESPACE_PATTERN)."""
+        pattern = self._budget_key(namespace, "*")
+        return self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
+
+    def put_rate_limit(self, namespace, rate):
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hset(self._rate_limits, namespace, rate)
+        for key in self._budgets(namespace):
+            pipe.delete(key)
+        self._call(pipe.execute)
+        self._changed()
+
+    def get_rate_limit(self, namespace):
+        rate = self._call(self._client.hget, self._rate_limits, namespace)
+        return None if rate is None else rate.decode()
+
+    def delete_rate_limit(self, namespace):
+        budgets = self._budgets(namespace)
+        if budgets:
+            self._call(self._client.delete, *budgets)
+        removed = self._call(self._client.hdel, self._rate_limits, namespace)
+        if removed:
+            self._changed()
+        return bool(removed)
+
+    def take(self, namespace, subject, window_ms, now_ms=None):
+        used, left = self._call(
+            self._take, [self._budget_key(namespace, subject)], [window_ms, "" if now_ms is None else now_ms]
+        )
+        return int(used), int(left)
 
     def generation(self):
         if self._listener is None or not self._listening.is_set():

@@ -8,9 +8,11 @@ from conversations_mock.data.cache import BoundedCache
 # What a browser client sends beyond the CORS-safelisted headers, and what its script may read.
 # X-Mock-Namespace and Authorization: a browser app picks its namespace, a browser test drives the control API.
 ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID", "X-Mock-Namespace", "Authorization")
-# WWW-Authenticate: a 401's challenge names the header (or token) a script should send.
+# WWW-Authenticate: a 401's challenge names the header (or token) a script should send. The rate limit's
+# headers (web/limits.py HEADERS): a browser app throttles itself by them.
 EXPOSE_HEADERS = (
-    "X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After", "WWW-Authenticate"
+    "X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After", "WWW-Authenticate",
+    "RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
 )
 # app.extensions key of the CORS headers of an answer to a request that was never parsed (web/worker.py).
 UNPARSED = "cors_unparsed"

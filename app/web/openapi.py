@@ -33,6 +33,7 @@ from conversations_mock.schemas.preferences import (
 )
 from conversations_mock.schemas.request import WholeNumber
 from conversations_mock.settings import ConfigError, load_settings
+from conversations_mock.web.limits import HEADERS as RATE_LIMIT_HEADERS
 from conversations_mock.web.openapi_control import describe_control
 from conversations_mock.web.problems import HEADER_TEXTS, problem_document, simulated_detail
 
@@ -109,6 +110,12 @@ def _problem_response(status, base_path):
         for name, text in ERROR_HEADERS.get(status, {}).items()
     }
     headers[PREFERENCE_APPLIED_HEADER] = PREFERENCE_APPLIED
+    if status == 429:
+        description = (
+            "Too Many Requests: past the key's rate limit in this namespace (--rate-limit, or PUT "
+            f"/__mock/rate-limit), or asked for with '{PREFER_HEADER}: code=429'."
+        )
+        headers.update(_rate_limit_headers())
     return {
         "description": description,
         "headers": headers,
@@ -141,6 +148,15 @@ def _prefer_parameter(converter):
     }
 
 
+def _rate_limit_headers():
+    """The headers every answer to a rate-limited key carries, once its key, path and query are admitted."""
+    return {
+        name: {"description": f"{text} Only under a rate limit (--rate-limit, PUT /__mock/rate-limit); also "
+               "on the errors decided after it.", "schema": {"type": "string"}, "example": example}
+        for name, (text, example) in RATE_LIMIT_HEADERS.items()
+    }
+
+
 def _ok_response(base_path):
     url = f"http://127.0.0.1:8000{base_path}/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=1&page_size=10"
     return {
@@ -158,6 +174,7 @@ def _ok_response(base_path):
                 # The documented chatbot's ten conversations fit on page 1: it is first and last.
                 "example": f'<{url}>; rel="first", <{url}>; rel="last"',
             },
+            **_rate_limit_headers(),
         },
         "content": {
             "application/json": {

@@ -8,6 +8,7 @@ from conversations_mock.schemas.control import (
     JournalQuerySchema,
     NamespaceHeaderSchema,
 )
+from conversations_mock.schemas.limits import RateLimitSchema, RateLimitStateSchema
 from conversations_mock.web.problems import HEADER_TEXTS, describe
 
 TAG = {
@@ -120,6 +121,38 @@ def describe_control(spec):
             ),
         },
     )
+    spec.components.schema("RateLimit", schema=RateLimitSchema)
+    spec.components.schema("RateLimitState", schema=RateLimitStateSchema)
+    spec.path(
+        path=f"{CONTROL_PREFIX}/rate-limit",
+        operations={
+            "get": _operation(
+                "getRateLimit",
+                "The rate limit in force in this namespace, and where it comes from",
+                (),
+                [],
+                ok={"description": "The rate limit each API key has in this namespace (null: none).",
+                    "content": {"application/json": {"schema": "RateLimitState"}}},
+            ),
+            "put": _operation(
+                "setRateLimit",
+                "Give this namespace its own rate limit, or none",
+                (204, 400),
+                [],
+                description="Every API key gets this budget in this namespace, in every worker and server, instead "
+                "of the server's --rate-limit; null: no limit here. Each key's budget starts afresh. Past it, "
+                "the API answers 429 with Retry-After; every answer to a limited key carries RateLimit-Policy, "
+                "RateLimit and X-RateLimit-Limit, -Remaining and -Reset.",
+                requestBody={"required": True, "content": {"application/json": {"schema": "RateLimit"}}},
+            ),
+            "delete": _operation(
+                "forgetRateLimit",
+                "Return this namespace to the server's --rate-limit",
+                (204,),
+                [],
+            ),
+        },
+    )
     spec.path(
         path=f"{CONTROL_PREFIX}/requests",
         operations={
@@ -136,6 +169,8 @@ def describe_control(spec):
     spec.path(
         path=f"{CONTROL_PREFIX}/reset",
         operations={
-            "post": _operation("reset", "Forget this namespace's chatbots and journal", (204,), []),
+            "post": _operation(
+                "reset", "Forget this namespace's chatbots, rate limit, budgets and journal", (204,), []
+            ),
         },
     )

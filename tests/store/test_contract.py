@@ -195,3 +195,84 @@ def test_attempts_in_several_processes_are_counted_exactly_once_each(store, ns):
     for child in children:
         child.join(10)
     assert seen == list(range(1, 201))  # no count given twice, none skipped
+
+
+# -- rate limits: a namespace's own limit, and each subject's fixed window ------------------------------
+
+T0 = 1_765_000_000_000  # a test's clock, in ms: the stores' windows follow what they are given
+SUBJECT = "9f86d081884c7d65"
+
+
+def test_a_subjects_window_opens_at_its_first_request_and_counts_each_one(store, ns):
+    assert [store.take(ns, SUBJECT, 1000, T0 + step) for step in (0, 10, 999)] == [(1, 1000), (2, 990), (3, 1)]
+
+
+@pytest.mark.parametrize("late", [1000, 1001, 60_000])
+def test_the_first_request_past_a_window_opens_the_next(store, ns, late):
+    store.take(ns, SUBJECT, 1000, T0)
+    store.take(ns, SUBJECT, 1000, T0 + 500)
+    assert store.take(ns, SUBJECT, 1000, T0 + late) == (1, 1000)
+    assert store.take(ns, SUBJECT, 1000, T0 + late + 1) == (2, 999)
+
+
+def test_a_clock_that_went_back_opens_a_new_window(store, ns):
+    store.take(ns, SUBJECT, 60_000, T0)
+    assert store.take(ns, SUBJECT, 60_000, T0 - 5) == (1, 60_000)
+
+
+def test_subjects_and_namespaces_count_apart(store, ns):
+    store.take(ns, SUBJECT, 1000, T0)
+    assert store.take(ns, SUBJECT + "x", 1000, T0) == (1, 1000)
+    assert store.take(ns + "-b", SUBJECT, 1000, T0) == (1, 1000)
+    assert store.take(ns, SUBJECT, 1000, T0) == (2, 1000)
+
+
+def test_the_stores_own_clock_counts_without_a_given_one(store, ns):
+    first, left = store.take(ns, SUBJECT, 3_600_000)
+    assert first == 1 and 3_590_000 < left <= 3_600_000
+    assert store.take(ns, SUBJECT, 3_600_000)[0] == 2
+
+
+def test_a_namespaces_rate_limit_is_set_read_and_forgotten(store, ns):
+    assert store.get_rate_limit(ns) is None
+    store.put_rate_limit(ns, "3/s")
+    assert (store.get_rate_limit(ns), store.get_rate_limit(ns + "-b")) == ("3/s", None)
+    store.put_rate_limit(ns, "off")
+    assert store.get_rate_limit(ns) == "off"
+    assert store.delete_rate_limit(ns) is True
+    assert store.get_rate_limit(ns) is None
+    assert store.delete_rate_limit(ns) is False
+
+
+@pytest.mark.parametrize("change", ["put", "delete", "reset", "reset_all"])
+def test_changing_a_namespaces_limit_starts_its_budgets_afresh(store, ns, change):
+    store.put_rate_limit(ns, "3/s")
+    store.take(ns, SUBJECT, 60_000, T0)
+    store.take(ns + "-b", SUBJECT, 60_000, T0)
+    before = store.generation()
+    {
+        "put": lambda: store.put_rate_limit(ns, "5/min"),
+        "delete": lambda: store.delete_rate_limit(ns),
+        "reset": lambda: store.reset(ns),
+        "reset_all": store.reset_all,
+    }[change]()
+    assert store.generation() != before  # workers caching the namespace's limit read it again
+    assert store.take(ns, SUBJECT, 60_000, T0 + 1) == (1, 60_000)
+    assert store.take(ns + "-b", SUBJECT, 60_000, T0 + 1)[0] == (1 if change == "reset_all" else 2)
+    assert store.get_rate_limit(ns) == {"put": "5/min"}.get(change)
+
+
+def _count(store, ns, takes, results):
+    results.put([store.take(ns, SUBJECT, 3_600_000, T0)[0] for _ in range(takes)])
+
+
+def test_counts_are_exact_across_processes(store, ns):
+    context = multiprocessing.get_context("fork")  # as gunicorn forks its workers
+    results = context.Queue()
+    children = [context.Process(target=_count, args=(store, ns, 50, results)) for _ in range(4)]
+    for child in children:
+        child.start()
+    counts = sorted(count for _ in children for count in results.get(timeout=30))
+    for child in children:
+        child.join(10)
+    assert counts == list(range(1, 201))  # each request its own count: none lost, none twice

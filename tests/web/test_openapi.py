@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 
 from conversations_mock.commands.cli import main
 from conversations_mock.schemas.preferences import SCENARIO_CODES, PreferencesSchema
+from conversations_mock.web.limits import HEADERS as RATE_LIMIT_HEADERS
 from conversations_mock.web.openapi import build_document
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
@@ -42,8 +43,8 @@ def test_document_is_valid_openapi_3(make_app, base_path):
     # Relative to the server that serves the document, so Swagger UI calls that server.
     assert document["servers"] == [{"url": base_path or "/", "description": "This server"}]
     # The control API keeps its place at the root, whatever the base path.
-    assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/requests",
-                                       "/__mock/reset"]
+    assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/rate-limit",
+                                       "/__mock/requests", "/__mock/reset"]
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
@@ -193,7 +194,16 @@ def test_every_scenario_status_is_documented_as_served(get, code):
     response = get(f"/chatbots/{DOCUMENTED_CHATBOT}/conversations", headers={"Prefer": f"code={code}"})
     assert response.status_code == code
     _validator(document, {"$ref": "#/components/schemas/Problem"}).validate(response.json)
-    assert set(documented["headers"]) <= set(response.headers.keys())
+    # The rate limit's headers come only under a rate limit (tests/web/test_limits.py).
+    assert set(documented["headers"]) - set(RATE_LIMIT_HEADERS) <= set(response.headers.keys())
+
+
+def test_the_rate_limits_headers_are_documented_on_the_pages_and_its_429():
+    responses = _operation(build_document())["responses"]
+    for status in ("200", "429"):
+        assert set(RATE_LIMIT_HEADERS) <= set(responses[status]["headers"])
+    assert "draft-ietf-httpapi-ratelimit-headers-11" in responses["200"]["headers"]["RateLimit-Policy"]["description"]
+    assert "--rate-limit" in responses["429"]["description"]
 
 
 def test_prefer_header_is_documented_from_the_preferences_schema(get):
@@ -310,7 +320,7 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     document = build_document()
     control = {(path, method): operation for path, item in document["paths"].items()
                for method, operation in item.items() if path.startswith("/__mock")}
-    assert len(control) == 6 and all(op["tags"] == ["control"] for op in control.values())
+    assert len(control) == 9 and all(op["tags"] == ["control"] for op in control.values())
     assert "control" in {tag["name"] for tag in document["tags"]}
     put = control[("/__mock/chatbots/{chatbot_id}/conversations", "put")]
     assert put["requestBody"]["content"]["application/json"]["schema"] == {
@@ -320,3 +330,7 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     journal = control[("/__mock/requests", "get")]
     assert {p["name"] for p in journal["parameters"]} == {"X-Mock-Namespace", "path", "namespace", "limit"}
     assert set(document["components"]["schemas"]["JournalEntry"]["properties"]) >= {"method", "path", "status"}
+    rate_limit = control[("/__mock/rate-limit", "put")]["requestBody"]["content"]["application/json"]["schema"]
+    assert rate_limit == {"$ref": "#/components/schemas/RateLimit"}
+    assert document["components"]["schemas"]["RateLimit"]["properties"]["rate_limit"]["pattern"] == (
+        r"^[0-9]{1,10}/(s|min|h)$")
