@@ -1,6 +1,7 @@
 """RedisStore: the Store contract over one Redis database, shared by any number of servers and workers.
 
-Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a capped
+Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a hash of
+fault rules per namespace (their version, JSON and a count left per rule, spent by a Lua script), a capped
 list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
 when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
 trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
@@ -34,7 +35,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, FaultRules, Store, StoreUnavailable
 
 PREFIX = "conversations-mock:"
 # Short timeouts: a paused or unreachable Redis is a 503 within about a second, not a hung request.
@@ -62,6 +63,15 @@ if excess > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
 end
 return excess
+"""
+# One of what is left of a rule, if its set is still the one in force and anything is left; 1 if taken.
+# KEYS[1]: the namespace's faults hash; ARGV: the set's version, the rule's field.
+_SPEND = """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+local left = tonumber(redis.call('HGET', KEYS[1], ARGV[2]))
+if left == nil or left <= 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
+return 1
 """
 
 log = logging.getLogger(__name__)
@@ -128,6 +138,9 @@ class RedisStore(Store):
     def _chatbots_key(self, namespace):
         return f"{PREFIX}chatbots:{namespace}"
 
+    def _faults_key(self, namespace):
+        return f"{PREFIX}faults:{namespace}"
+
     def _journal_key(self, namespace):
         return f"{PREFIX}journal:{namespace}"
 
@@ -148,16 +161,47 @@ class RedisStore(Store):
         found = self._call(self._client.hgetall, self._chatbots_key(namespace))
         return {key.decode(): value for key, value in found.items()}
 
+    def put_faults(self, namespace, rules, times):
+        version = uuid.uuid4().hex
+        fields = {"version": version, "rules": bytes(rules), "count": len(times)}
+        fields.update({f"left:{rule}": left for rule, left in enumerate(times) if left is not None})
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(self._faults_key(namespace))
+        pipe.hset(self._faults_key(namespace), mapping=fields)
+        self._call(pipe.execute)
+        self._changed()
+        return version
+
+    def faults(self, namespace):
+        found = self._call(self._client.hgetall, self._faults_key(namespace))
+        if not found:
+            return None
+        lefts = tuple(
+            None if (left := found.get(f"left:{rule}".encode())) is None else int(left)
+            for rule in range(int(found[b"count"]))
+        )
+        return FaultRules(found[b"version"].decode(), found[b"rules"], lefts)
+
+    def delete_faults(self, namespace):
+        removed = self._call(self._client.delete, self._faults_key(namespace))
+        if removed:
+            self._changed()
+        return bool(removed)
+
+    def spend(self, namespace, version, rule):
+        # EVAL, not EVALSHA, as for the journal's trim.
+        return self._call(self._client.eval, _SPEND, 1, self._faults_key(namespace), version, f"left:{rule}") == 1
+
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
-        self._forget_journal(namespace, self._chatbots_key(namespace))
+        self._forget_journal(namespace, self._chatbots_key(namespace), self._faults_key(namespace))
         self._changed()
 
     def reset_all(self):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         keys = [
             key
-            for pattern in (self._chatbots_key("*"), self._journal_key("*"))
+            for pattern in (self._chatbots_key("*"), self._faults_key("*"), self._journal_key("*"))
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
         self._call(self._client.delete, self._journalled, *keys)
