@@ -86,12 +86,20 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def count(self, namespace: str, name: str) -> int:
+        """Add one to a namespace's counter `name` and return its new value (1 the first time), atomically.
+
+        Across every worker and server each call gets its own value: the attempts of identical
+        requests (web/draws.py). Counters go with the namespace's reset.
+        """
+
+    @abstractmethod
     def reset(self, namespace: str) -> None:
-        """Forget a namespace's chatbots, fault rules and journal."""
+        """Forget a namespace's chatbots, fault rules, counters and journal."""
 
     @abstractmethod
     def reset_all(self) -> None:
-        """Forget every namespace's chatbots, fault rules and journal (the pytest plugin's reset between tests)."""
+        """Forget every namespace's chatbots, fault rules, counters and journal (the pytest plugin's reset)."""
 
     @abstractmethod
     def generation(self) -> int:

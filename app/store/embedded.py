@@ -32,6 +32,9 @@ CREATE TABLE IF NOT EXISTS faults (
 CREATE TABLE IF NOT EXISTS fault_counts (
     namespace TEXT NOT NULL, rule INTEGER NOT NULL, version TEXT NOT NULL, remaining INTEGER,
     PRIMARY KEY (namespace, rule)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    namespace TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,
+    PRIMARY KEY (namespace, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS generation (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO generation VALUES (1, 0);
 """
@@ -218,9 +221,20 @@ class EmbeddedStore(Store):
             write=True,
         )
 
+    def count(self, namespace, name):
+        return self._run(
+            lambda c: c.execute(
+                "INSERT INTO counters VALUES (?, ?, 1) "
+                "ON CONFLICT (namespace, name) DO UPDATE SET value = value + 1 RETURNING value",
+                (namespace, name),
+            ).fetchone()[0],
+            write=True,
+        )
+
     def reset(self, namespace):
         def forget(connection):
             connection.execute("DELETE FROM chatbots WHERE namespace = ?", (namespace,))
+            connection.execute("DELETE FROM counters WHERE namespace = ?", (namespace,))
             _forget_faults(connection, namespace)
 
         self._write_data(forget)
@@ -228,7 +242,7 @@ class EmbeddedStore(Store):
 
     def reset_all(self):
         def forget(connection):
-            for table in ("chatbots", "faults", "fault_counts"):
+            for table in ("chatbots", "faults", "fault_counts", "counters"):
                 connection.execute(f"DELETE FROM {table}")  # noqa: S608 - the tables' own names
 
         self._write_data(forget)

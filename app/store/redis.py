@@ -1,7 +1,8 @@
 """RedisStore: the Store contract over one Redis database, shared by any number of servers and workers.
 
 Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a hash of
-fault rules per namespace (their version, JSON and a count left per rule, spent by a Lua script), a capped
+fault rules per namespace (their version, JSON and a count left per rule, spent by a Lua script), a
+hash of counters per namespace (HINCRBY), a capped
 list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
 when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
 trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
@@ -141,6 +142,9 @@ class RedisStore(Store):
     def _faults_key(self, namespace):
         return f"{PREFIX}faults:{namespace}"
 
+    def _counters_key(self, namespace):
+        return f"{PREFIX}counters:{namespace}"
+
     def _journal_key(self, namespace):
         return f"{PREFIX}journal:{namespace}"
 
@@ -192,16 +196,23 @@ class RedisStore(Store):
         # EVAL, not EVALSHA, as for the journal's trim.
         return self._call(self._client.eval, _SPEND, 1, self._faults_key(namespace), version, f"left:{rule}") == 1
 
+    def count(self, namespace, name):
+        return self._call(self._client.hincrby, self._counters_key(namespace), name, 1)
+
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
-        self._forget_journal(namespace, self._chatbots_key(namespace), self._faults_key(namespace))
+        self._forget_journal(
+            namespace, self._chatbots_key(namespace), self._faults_key(namespace), self._counters_key(namespace)
+        )
         self._changed()
 
     def reset_all(self):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         keys = [
             key
-            for pattern in (self._chatbots_key("*"), self._faults_key("*"), self._journal_key("*"))
+            for pattern in (
+                self._chatbots_key("*"), self._faults_key("*"), self._counters_key("*"), self._journal_key("*")
+            )
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
         self._call(self._client.delete, self._journalled, *keys)

@@ -237,3 +237,36 @@ def test_spend_is_exact_across_concurrent_processes(store, ns):
         child.join(10)
     assert sum(counts) == 37 and all(child.exitcode == 0 for child in children)
     assert store.faults(ns).left == (0, None)
+
+
+# -- counters --------------------------------------------------------------------------------------
+
+
+def test_count_counts_from_one_per_name_and_namespace(store, ns):
+    assert [store.count(ns, "a") for _ in range(3)] == [1, 2, 3]
+    assert store.count(ns, "b") == 1
+    assert store.count(ns + "x", "a") == 1
+
+
+@pytest.mark.parametrize("reset", ["reset", "reset_all"])
+def test_resets_start_counters_again(store, ns, reset):
+    store.count(ns, "a")
+    store.count(ns, "a")
+    store.reset(ns) if reset == "reset" else store.reset_all()
+    assert store.count(ns, "a") == 1
+
+
+def _counter(store, ns, tries, seen):
+    seen.put([store.count(ns, "a") for _ in range(tries)])
+
+
+def test_count_gives_each_call_its_own_value_across_concurrent_processes(store, ns):
+    context = multiprocessing.get_context("fork")
+    seen = context.Queue()
+    children = [context.Process(target=_counter, args=(store, ns, 25, seen)) for _ in range(4)]
+    for child in children:
+        child.start()
+    values = [value for _ in children for value in seen.get(timeout=30)]
+    for child in children:
+        child.join(10)
+    assert sorted(values) == list(range(1, 101))
