@@ -130,3 +130,49 @@ def test_a_put_is_seen_by_the_next_request(app, decide):
     assert decide().code == 500
     app.test_client().delete(FAULTS)
     assert decide() == Decision()
+
+
+# -- as a client sees it: the view and the fast path alike ---------------------------------------------
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["first-request", "repeats"])
+def test_503_twice_then_200_from_a_plain_client(any_app, warm):
+    client = any_app.test_client()
+    if warm:  # the fast path has learnt the key, path and query: repeats are answered there
+        assert client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code == 200
+    assert client.put(FAULTS, json=[{"times": 2, "answer": {"code": 503, "retry_after": 1}}]).status_code == 204
+    answers = [client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY}) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [503, 503, 200]
+    assert answers[0].content_type == "application/problem+json"
+    assert answers[0].headers["Retry-After"] == "1" and "fault rule [0]" in answers[0].json["detail"]
+    assert len(answers[2].json) == 10
+
+
+def test_an_app_given_only_a_base_url_gets_its_namespaces_failures(any_app):
+    client = any_app.test_client()
+    base = "/__mock/ns/mobile-app"
+    client.put(base + FAULTS, json=[{"times": 1, "answer": {"code": 500}}])
+    assert client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code == 200  # default: none
+    statuses = [client.get(base + GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code for _ in range(2)]
+    assert statuses == [500, 200]
+
+
+@pytest.mark.parametrize("path, headers, status", [
+    (GENERATED_LISTING, {}, 401),  # no key
+    ("/chatbots/not-a-uuid/conversations", {"X-API-Key": API_KEY}, 422),
+    (GENERATED_LISTING + "?page=0", {"X-API-Key": API_KEY}, 422),
+])
+def test_rules_apply_only_after_the_key_path_and_query_are_checked(any_app, path, headers, status):
+    client = any_app.test_client()
+    client.put(FAULTS, json=[{"times": 1, "answer": {"code": 503}}])
+    assert client.get(path, headers=headers).status_code == status
+    assert client.get(FAULTS).json[0]["times_left"] == 1  # a refused request took nothing
+    assert client.get("/openapi.json").status_code == 200  # nor a request to anything but the API
+    assert client.get(FAULTS).json[0]["times_left"] == 1
+
+
+def test_a_refused_put_leaves_the_rules_in_force_answering(any_app):
+    client = any_app.test_client()
+    client.put(FAULTS, json=[{"answer": {"code": 502}}])
+    assert client.put(FAULTS, json=[{"answer": {"fault": "timeout"}}]).status_code == 422
+    assert client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code == 502
