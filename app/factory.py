@@ -31,12 +31,19 @@ from conversations_mock.web.reload import FixtureReload, FixtureReloader
 from conversations_mock.web.rules import RULES, FaultRules
 from conversations_mock.web.responses import MockResponse
 from conversations_mock.web.safety import SafetyHeaders
-from conversations_mock.web.scenarios import chaos
 
 # app.extensions key of the layers create_app stacked, by name (tests and the pytest plugin reach them).
 LAYERS = "layers"
-# Every route answering pages of a list: the fast path serves each as its view has taught it.
-PAGE_ROUTES = [conversations.ROUTE]
+
+
+def page_routes() -> list:
+    """Every route answering pages of a list, as declared when an app is made: the fast path serves each.
+
+    Read at create_app, not import, so that a test may declare a route with more checks (PageRoute.deciders).
+    """
+    return [conversations.ROUTE]
+
+
 # The X-Forwarded-* headers trusted, one proxy's worth of each: a dev server's proxy (at /api, say) or
 # nginx sets them, and the URLs the mock writes (Link, redirects, /docs) are then the ones the browser
 # used. X-Forwarded-For is not trusted: the client's address decides only whether the control API
@@ -87,7 +94,7 @@ def create_app(config=None, environ=None):
     app.json.sort_keys = False
     # Every answer reads the catalogue from here, so a reload (or the pytest plugin) can swap it whole.
     catalogue = app.extensions["catalogue"] = build_catalogue(settings)
-    admission = app.extensions[ADMISSION] = Admission(PAGE_ROUTES, settings["base_path"])
+    admission = app.extensions[ADMISSION] = Admission(page_routes(), settings["base_path"])
     # Made here, in gunicorn's master before the fork, so that every worker shares it.
     try:
         store = app.extensions[control.STORE] = open_store(
@@ -99,7 +106,7 @@ def create_app(config=None, environ=None):
     # What may answer an API request instead of its page, in order (web/answers.py): the rate limit's
     # deciders plug in at limits=, the namespace's fault rules at rules=.
     rules = app.extensions[RULES] = FaultRules(store, settings["seed"])
-    app.extensions[ANSWERS] = answers_for(settings, store, limits=(), rules=(rules.decider,))
+    answers = app.extensions[ANSWERS] = answers_for(settings, store, limits=(), rules=(rules.decider,))
     # Its key is made here too, so every worker's digests of masked values are checked alike.
     entries = app.extensions[JOURNAL] = Entries()
     problems.init_app(app)
@@ -115,7 +122,7 @@ def create_app(config=None, environ=None):
 
     # The request's path, outermost first: each layer hands what it does not answer to the next,
     # and Flask (routing, the view, flask-cors, the error handlers) stands behind the last.
-    reload, fast = settings["reload"], not chaos(settings)  # chaos is drawn per request by the view
+    reload = settings["reload"]
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
         # Before the namespace's prefix joins SCRIPT_NAME, and before the fast path and the view, which
@@ -126,8 +133,9 @@ def create_app(config=None, environ=None):
         # A reload rebuilds the catalogue with the app's clock: a running clock goes on, never back.
         ("reload", FixtureReload, {"reloader": FixtureReloader(app, partial(build_catalogue, clock=catalogue.clock))})
         if reload else None,
-        ("fast", FastPages, {"app": app, "admission": admission, "cors_headers": learnt_cors_headers})
-        if fast else None,
+        # Asks `answers` what answers each request it admits, as the view does (web/answers.py).
+        ("fast", FastPages,
+         {"app": app, "admission": admission, "cors_headers": learnt_cors_headers, "answers": answers}),
     ]
     app.extensions[LAYERS] = {}
     for name, layer, options in reversed([entry for entry in layers if entry]):

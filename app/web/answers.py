@@ -4,6 +4,7 @@ Once the key, path and query are admitted, `Answers.decide` asks each decider in
 whether something else than the ordinary page answers the request, and returns the Decision:
 
     1. limits   (web/limits.py, branch `limits`): the rate limit, a gateway in front of the backend
+       the route's own checks (PageRoute.deciders), as the view would make them
     2. prefer   (this module): the request's own `Prefer` header (code, delay, fault, dribble, ...)
     3. rules    (web/rules.py, branch `rules`): the namespace's fault rules (PUT /__mock/faults)
     4. chaos    (this module): the server's latency and error rate, drawn per attempt
@@ -27,6 +28,7 @@ from functools import cached_property
 from conversations_mock.schemas import PageQuery
 from conversations_mock.web.namespaces import namespace_of
 from conversations_mock.web.pages import PageRoute
+from conversations_mock.web.problems import Problem
 
 # app.extensions key of each app's Answers (create_app makes it).
 ANSWERS = "answers"
@@ -85,6 +87,7 @@ class Decision:
     :param headers: (name, value) pairs added to whatever answers (e.g. RateLimit fields)
     :param source: which decider settled code or fault: "rate-limit", "prefer", "rule", "error-rate"
     :param applied: the honoured preferences, for Preference-Applied
+    :param preferences: the request's Prefer header, loaded (example, seed and clock pick the page)
     """
 
     code: int | None = None
@@ -96,6 +99,7 @@ class Decision:
     headers: list = field(default_factory=list)
     source: str | None = None
     applied: list = field(default_factory=list)
+    preferences: dict = field(default_factory=dict)
 
     @property
     def settled(self) -> bool:
@@ -109,8 +113,8 @@ class Decision:
 
     @property
     def plain(self) -> bool:
-        """Whether the ordinary page is sent as usual, at most with extra headers (the fast path may send it)."""
-        return not (self.replaces_page or self.delay_ms or self.dribble_ms or self.applied)
+        """Whether the ordinary page is sent, at most late and with extra headers (the fast path may send it)."""
+        return not (self.replaces_page or self.dribble_ms or self.applied)
 
     def settle(self, source: str, *, code: int | None = None, fault: str | None = None,
                retry_after: int | None = None, detail: str | None = None) -> bool:
@@ -149,9 +153,21 @@ class Answers:
         self.deciders = tuple(deciders)
         self.settings = settings
         self.store = store
-        # Precomputed so that a request nothing applies to costs one loop over cheap checks.
-        self._always = any(decider.wanted is None for decider in self.deciders)
-        self._checks = tuple(decider.wanted for decider in self.deciders if decider.wanted is not None)
+        self._plans = {}  # id(route) -> (route, its deciders in order, always?, cheap checks)
+
+    def plan(self, route: PageRoute) -> tuple:
+        """(route, deciders, always, checks) for `route`: its own deciders go after the limits, before Prefer.
+
+        Precomputed once per route, so that a request nothing applies to costs one loop over cheap checks.
+        """
+        gateway = 0
+        while gateway < len(self.deciders) and self.deciders[gateway].name == "limits":
+            gateway += 1
+        deciders = (*self.deciders[:gateway], *route.deciders, *self.deciders[gateway:])
+        always = any(decider.wanted is None for decider in deciders)
+        checks = tuple(decider.wanted for decider in deciders if decider.wanted is not None)
+        plan = self._plans[id(route)] = (route, deciders, always, checks)
+        return plan
 
     def decide(self, environ, route: PageRoute, values: dict, query: PageQuery) -> Decision | None:
         """The request's Decision, or None when its ordinary page answers it as usual.
@@ -162,18 +178,26 @@ class Answers:
         """
         known = environ.get(DECISION_KEY)
         if known is not None:
+            if isinstance(known, Exception):
+                raise known  # a refusal is decided once too: a decider's counters count a request once
             return known
-        if not self._always:
-            for wanted in self._checks:
+        plan = self._plans.get(id(route))
+        _, deciders, always, checks = plan if plan is not None else self.plan(route)
+        if not always:
+            for wanted in checks:
                 if wanted(environ):
                     break
             else:
                 return None
         context = Context(environ, self.settings, self.store, route, values, query)
         decision = Decision()
-        for decider in self.deciders:
-            if decider.wanted is None or decider.wanted(environ):
-                decider.decide(context, decision)
+        try:
+            for decider in deciders:
+                if decider.wanted is None or decider.wanted(environ):
+                    decider.decide(context, decision)
+        except Problem as refusal:
+            environ[DECISION_KEY] = refusal
+            raise
         environ[DECISION_KEY] = decision
         return decision
 

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from marshmallow import RAISE, ValidationError
 from webargs.flaskparser import FlaskParser
 
@@ -16,8 +16,9 @@ from conversations_mock.schemas import (
 )
 from conversations_mock.web import scenarios
 from conversations_mock.web.admission import ADMISSION
+from conversations_mock.web.answers import ANSWERS
 from conversations_mock.web.namespaces import catalogue_for
-from conversations_mock.web.pages import PageRoute, page_headers
+from conversations_mock.web.pages import PageRoute
 from conversations_mock.web.problems import Problem, api_key_challenge
 from conversations_mock.web.safety import has_body
 
@@ -105,8 +106,7 @@ def list_conversations(chatbot_id):
     # (No body, no parse: the safety layer gives a chunked body a Content-Length.)
     if has_body(environ):
         parser.load_json(request, ROUTE.query_schema)
-    # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
-    scenario = scenarios.prepare()
-    total, body = scenario.page(ROUTE, catalogue_for(current_app, environ), values, query)
-    response = Response(body, headers=page_headers(request.base_url, query, total, body))
-    return scenario.finish(response)
+    # What answers, decided where the fast path decides it too (web/answers.py): limits, the route's own
+    # checks, Prefer, fault rules, the error rate. The fast path may have decided already: the same Decision.
+    decision = current_app.extensions[ANSWERS].decide(environ, ROUTE, values, query)
+    return scenarios.answer(decision, ROUTE, catalogue_for(current_app, environ), values, query)

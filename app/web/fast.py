@@ -5,18 +5,24 @@ routing, hooks and flask-cors cost as much as building the page. A GET with no b
 header and no upgrade, whose key, path and query the Admission recognises (web/admission.py)
 and whose Origin's CORS headers the view has learnt (web/cors.py), is answered here by its
 PageRoute's page, with the headers web/pages.py makes for the view too and the CORS headers
-flask-cors gave that Origin. Any PageRoute is served so; nothing here names one. Everything
-else goes to Flask: the first request of a key, an Origin or a host, every refusal, scenarios,
-HEAD, bodies and upgrades. Nothing is decided here that the view has not decided first.
+flask-cors gave that Origin. Any PageRoute is served so; nothing here names one. Like the view,
+it asks web/answers.py what answers each request it admits (rate limit, the route's checks, fault
+rules, error rate): a Decision that changes more than a delay and headers goes to the view, which
+finds the same Decision in the environ. Everything else goes to Flask: the first request of a key,
+an Origin or a host, every refusal, Prefer, HEAD, bodies and upgrades. Nothing is decided here
+that the view has not decided first.
 
 Usage, as create_app stacks it::
 
-    FastPages(flask_wsgi_app, app=app, admission=admission, cors_headers=learnt_cors_headers)
+    FastPages(flask_wsgi_app, app=app, admission=admission, cors_headers=learnt_cors_headers, answers=answers)
 """
+
+import time
 
 from conversations_mock.store import StoreUnavailable
 from conversations_mock.web.namespaces import REFUSED_KEY, catalogue_for
 from conversations_mock.web.pages import page_headers
+from conversations_mock.web.problems import Problem
 from conversations_mock.web.safety import has_body
 
 
@@ -37,13 +43,15 @@ class FastPages:
         plugin) holds the data
     :param admission: what the view admitted (web/admission.py)
     :param cors_headers: environ -> the CORS headers the view learnt for its Origin, or None
+    :param answers: what decides what answers each request (web/answers.py), as for the view
     """
 
-    def __init__(self, wsgi_app, app, admission, cors_headers):
+    def __init__(self, wsgi_app, app, admission, cors_headers, answers):
         self.wsgi_app = wsgi_app
         self.app = app
         self.admission = admission
         self.cors_headers = cors_headers
+        self.answers = answers
         self.enabled = True
         self._failed = False
 
@@ -52,8 +60,8 @@ class FastPages:
             return self.wsgi_app(environ, start_response)
         try:
             answer = self.answer(environ)
-        except StoreUnavailable:
-            answer = None  # Flask's path answers 503 naming the store
+        except (StoreUnavailable, Problem):
+            answer = None  # Flask's path answers: 503 naming the store, or the problem a decider raised
         except Exception:  # noqa: BLE001 - Flask's path answers the request, as a problem if it fails too
             if not self._failed:  # said once: under load a broken fast path would fill the log
                 self._failed = True
@@ -77,5 +85,13 @@ class FastPages:
         if cors is None:
             return None
         route, values, base_url = path
+        decision = self.answers.decide(environ, route, values, query)
+        if decision is not None and not decision.plain:
+            return None  # the view answers it with the same Decision (kept in the environ)
         total, body = route.page(catalogue_for(self.app, environ), values, query)
-        return [*page_headers(base_url, query, total, body), *cors], body
+        headers = [*page_headers(base_url, query, total, body), *cors]
+        if decision is None:
+            return headers, body
+        if decision.delay_ms:
+            time.sleep(decision.delay_ms / 1000)  # gevent's: holds no worker
+        return [*headers, *decision.headers], body

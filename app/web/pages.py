@@ -25,12 +25,15 @@ class PageRoute:
     :param path_schema: loads the rule's variables (the values `page` receives)
     :param query_schema: loads the query string into a PageQuery
     :param page: (catalogue, path values, query) -> (total matching, JSON bytes of the page)
+    :param deciders: the route's own checks and answerers (web/answers.py Decider), run by the view and
+        the fast path alike after admission, after the rate limit and before Prefer
     """
 
     rule: str
     path_schema: Schema
     query_schema: Schema
     page: Callable
+    deciders: tuple = ()
 
     def pattern(self, base_path: str = "") -> re.Pattern:
         """The route under `base_path` as a regular expression, each <variable> one path segment."""

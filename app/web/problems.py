@@ -28,10 +28,10 @@ DETAILS = {
     413: "The request body is larger than the server accepts.",
     414: "The request line (method, path and query) is longer than the server accepts.",
     422: "One or more parameters are not valid; see errors.",
-    429: f"Too many requests; retry after {RETRY_AFTER_SECONDS} second.",
+    429: "Too many requests; retry after {wait}.",
     500: "The server failed unexpectedly.",
     502: "An upstream service answered with an error.",
-    503: f"The service is unavailable; retry after {RETRY_AFTER_SECONDS} second.",
+    503: "The service is unavailable; retry after {wait}.",
     504: "An upstream service did not answer in time.",
 }
 # What the headers some problems carry tell a client, as the OpenAPI document describes them (the API's and
@@ -51,14 +51,16 @@ def title(status: int) -> str:
     return _TITLES.get(status) or HTTPStatus(status).phrase
 
 
-def describe(status: int, base_path: str = "") -> str:
-    """The detail a `status` says when nothing more precise is known."""
-    return DETAILS.get(status, HTTPStatus(status).description).format(base=base_path)
+def describe(status: int, base_path: str = "", retry_after: int = RETRY_AFTER_SECONDS) -> str:
+    """The detail a `status` says when nothing more precise is known (a 429 or 503 names `retry_after`)."""
+    wait = f"{retry_after} second" + ("" if retry_after == 1 else "s")
+    return DETAILS.get(status, HTTPStatus(status).description).format(base=base_path, wait=wait)
 
 
-def simulated_detail(status: int, base_path: str = "") -> str:
+def simulated_detail(status: int, base_path: str = "", retry_after: int = RETRY_AFTER_SECONDS) -> str:
     """The detail of a status a request asked for with `Prefer: code=...`."""
-    return f"{describe(status, base_path)} (Simulated: the request asked for it with 'Prefer: code={status}'.)"
+    return (f"{describe(status, base_path, retry_after)} "
+            f"(Simulated: the request asked for it with 'Prefer: code={status}'.)")
 
 
 def problem_document(status: int, detail: str | None = None, errors=None, base_path: str = "") -> dict:

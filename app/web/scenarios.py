@@ -1,9 +1,12 @@
-"""Scenarios on demand: the `Prefer` header (Prism's convention) and the server's latency and error rate.
+"""Scenarios on demand: the `Prefer` header (Prism's convention), the server's latency and error rate, and
+the view's answer to a Decision.
 
 Order, for a request the API would otherwise answer 200: the API key, path, query and body are
-checked first (401/422/400 as usual, like Prism); then `Prefer` is read (422 when malformed); then
-the request waits (`delay`, or the `latency` setting); then `code` (or the `error_rate` setting)
-answers with an error; otherwise `example`, `seed` and `clock` choose the data.
+checked first (401/422/400 as usual, like Prism); then web/answers.py's deciders run, among them
+`Prefer` (422 when malformed) and the latency/error-rate settings; then the request waits (`delay`,
+or the `latency` setting); then a `fault` breaks the connection, or `code` (or the `error_rate`
+setting) answers with an error; otherwise `example`, `seed` and `clock` choose the data, and
+`dribble` spreads the body over time.
 """
 
 import functools
@@ -12,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import orjson
-from flask import current_app, request
+from flask import Response, current_app, request
 from marshmallow import RAISE, ValidationError
 from werkzeug.http import parse_list_header, unquote_header_value
 
@@ -28,10 +31,13 @@ from conversations_mock.schemas.preferences import (
     PreferencesSchema,
 )
 from conversations_mock.web.answers import Decider
+from conversations_mock.web.faults import FaultResponse, dribble
+from conversations_mock.web.pages import page_headers
 from conversations_mock.web.problems import RETRY_AFTER_SECONDS, Problem, api_key_challenge, simulated_detail
 from conversations_mock.web.safety import REQUEST_ID_HEADER
 
-_EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7", "clock": INSTANT_EXAMPLE}
+_EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7", "clock": INSTANT_EXAMPLE,
+                   "fault": "connection-reset", "dribble": "2000", "retry-after": "2"}
 _schema = PreferencesSchema()
 
 @dataclass
@@ -77,22 +83,33 @@ def chaos(settings) -> bool:
 
 
 def _prefer(context, decision):
-    """The Prefer decider: the request's own ask (code, delay), recorded for Preference-Applied."""
-    preferences = context.preferences
-    delay, code = preferences.get("delay"), preferences.get("code")
+    """The Prefer decider: the request's own ask, each honoured preference named for Preference-Applied."""
+    preferences = decision.preferences = context.preferences
+    delay, code, fault = preferences.get("delay"), preferences.get("code"), preferences.get("fault")
     if delay is not None:
         decision.applied.append(f"delay={delay}")
         if decision.delay_ms is None:
             decision.delay_ms = delay
     if code is not None:
         decision.applied.append(f"code={code}")
-        decision.settle("prefer", code=code)
+        retry_after = preferences.get("retry_after")
+        if retry_after is not None:
+            decision.applied.append(f"retry-after={retry_after}")
+        decision.settle("prefer", code=code, retry_after=retry_after)
+    if fault is not None:
+        decision.applied.append(f"fault={fault}")
+        decision.settle("prefer", fault=fault)
+    dribble = preferences.get("dribble")
+    if dribble is not None:
+        decision.applied.append(f"dribble={dribble}")
+        if decision.dribble_ms is None:
+            decision.dribble_ms = dribble
 
 
 def _chaos(context, decision):
     """The chaos decider: the server's latency and error rate, drawn for this request."""
     settings = context.settings
-    latency, failure = _draws(settings)
+    latency, failure = _draws(settings, context.environ)
     if decision.delay_ms is None and latency:
         decision.delay_ms = latency
     if failure:
@@ -108,41 +125,32 @@ PREFER = Decider("prefer", _prefer, wanted=lambda environ: "HTTP_PREFER" in envi
 CHAOS = Decider("chaos", _chaos)
 
 
-def prepare():
-    """Read the request's preferences and the server's chaos settings: wait, or raise the error asked for.
+def answer(decision, route, catalogue, values: dict, query: PageQuery):
+    """The view's response to an admitted request: as its Decision says (web/answers.py), else its page.
 
-    Raises Problem(422) naming each malformed preference, or the Problem a `code` or the error rate picks.
+    Waits the decision's delay, then breaks the connection (a fault), raises the Problem of an
+    error code, or sends the page the preferences pick (dribbled if asked), with the decision's
+    headers. Raises Problem(501) for a fault where the server gives no socket.
     """
-    settings = current_app.config["SETTINGS"]
-    # WSGI servers join repeated headers with commas; the environ is cheaper to read than request.headers.
-    prefer = request.environ.get("HTTP_PREFER")
-    drawn = chaos(settings)
-    if not prefer and not drawn:
-        return Scenario()
-    scenario = Scenario(read_preferences(prefer) if prefer else {})
-    delay, code = scenario.preferences.get("delay"), scenario.preferences.get("code")
-    injected = None
-    if drawn and (delay is None or code is None):
-        latency, failure = _draws(settings)
-        if delay is None and latency:
-            time.sleep(latency / 1000)
-        if code is None and failure:
-            injected = (
-                f"Simulated failure: the server's error_rate setting ({settings['error_rate']:g}) picked "
-                f"this request. Send 'Prefer: code=200' to opt out, or another {REQUEST_ID_HEADER} "
-                "to draw again."
-            )
-    if delay is not None:
-        scenario.applied.append(f"delay={delay}")
+    base_url = request.base_url
+    if decision is None:
+        total, body = route.page(catalogue, values, query)
+        return Response(body, headers=page_headers(base_url, query, total, body))
+    if decision.delay_ms is not None:
         # Under gunicorn's gevent workers time.sleep yields, so a delayed request holds no worker.
-        time.sleep(delay / 1000)
-    if code is not None:
-        scenario.applied.append(f"code={code}")
-        if code != 200:
-            raise _simulated(code, scenario)
-    if injected:
-        raise Problem(500, injected, headers=_error_headers(scenario))
-    return scenario
+        time.sleep(decision.delay_ms / 1000)
+    if decision.fault is None and decision.replaces_page:
+        raise _simulated(decision)
+    scenario = Scenario(decision.preferences, decision.applied)
+    total, body = scenario.page(route, catalogue, values, query)
+    headers = [*page_headers(base_url, query, total, body), *decision.headers]
+    if decision.fault is not None:
+        response = FaultResponse(decision.fault, body, headers, request.environ)
+    elif decision.dribble_ms:
+        response = Response(dribble(body, decision.dribble_ms), headers=headers)
+    else:
+        response = Response(body, headers=headers)
+    return scenario.finish(response)
 
 
 def read_preferences(header: str) -> dict:
@@ -184,14 +192,14 @@ def read_preferences(header: str) -> dict:
     return preferences
 
 
-def _draws(settings):
+def _draws(settings, environ):
     """(latency ms, fails?) for this request, the same whenever the same request is repeated."""
     parts = (
         str(settings["seed"]),
-        request.method,
-        request.path,
-        request.query_string.decode("latin-1"),
-        request.environ.get("HTTP_X_REQUEST_ID", ""),
+        environ.get("REQUEST_METHOD", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        environ.get("HTTP_X_REQUEST_ID", ""),
     )
     digest = hashlib.blake2b("\0".join(parts).encode("utf-8", "replace"), digest_size=16).digest()
     low, high = settings["latency"]
@@ -199,24 +207,24 @@ def _draws(settings):
     return latency, int.from_bytes(digest[:8]) / 2**64 < settings["error_rate"]
 
 
-def _error_headers(scenario):
-    """Preference-Applied, and Vary: Prefer as on a 200 (Scenario.finish), for an error answer."""
-    headers = {PREFERENCE_APPLIED_HEADER: ", ".join(scenario.applied)} if scenario.applied else {}
-    if scenario.preferences:
-        headers["Vary"] = PREFER_HEADER
-    return headers
-
-
-def _simulated(code, scenario):
-    headers = _error_headers(scenario)
+def _simulated(decision):
+    """The Problem answering a decision's error code, with its headers, Retry-After and Preference-Applied."""
+    code = decision.code
+    headers = dict(decision.headers)
+    if decision.applied:
+        headers[PREFERENCE_APPLIED_HEADER] = ", ".join(decision.applied)
+    if decision.preferences:
+        headers["Vary"] = PREFER_HEADER  # as on a 200 (Scenario.finish)
+    retry_after = RETRY_AFTER_SECONDS if decision.retry_after is None else decision.retry_after
     if code in (429, 503):
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        headers["Retry-After"] = str(retry_after)
     if code == 401:
         headers["WWW-Authenticate"] = api_key_challenge()
     # A 422 says "see errors": the simulated one names what asked for it there.
     errors = {PREFER_HEADER: [f"code={code}: asked for by this request."]} if code == 422 else None
     base_path = current_app.config["SETTINGS"]["base_path"]
-    return Problem(code, simulated_detail(code, base_path), errors=errors, headers=headers)
+    detail = decision.detail or simulated_detail(code, base_path, retry_after)
+    return Problem(code, detail, errors=errors, headers=headers)
 
 
 @functools.cache

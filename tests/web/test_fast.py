@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from conversations_mock import build_catalogue
 from conversations_mock.schemas import PageQuery
 from conversations_mock.web.admission import Admission
+from conversations_mock.web.answers import answers_for
 from conversations_mock.web.conversations import ROUTE
 from tests.helpers import answer, requests_behind
 
@@ -273,14 +274,22 @@ def test_a_body_that_does_not_parse_is_refused_after_plain_answers(make_app):
 
 
 @pytest.mark.parametrize("config", [{"latency": "1"}, {"error_rate": "0.5"}])
-def test_chaos_settings_send_everything_to_flask(make_app, config):
-    app = make_app(config)
-    assert "fast" not in app.extensions["layers"]
-    client = app.test_client()
-    statuses = {client.get(PATH.format(GENERATED), headers={"X-API-Key": KEY, "X-Request-ID": f"r{i}"}).status_code
-                for i in range(12)}
+def test_chaos_settings_are_drawn_on_the_fast_path_as_by_the_view(make_app, make_flask_app, config):
+    fast, view = make_app(config), make_flask_app(config)
+    calls = requests_behind(fast, "fast")
+    paths = [PATH.format(GENERATED) + f"?page={n}" for n in range(1, 13)]
+    # Teaches the fast path the key: the view learns it only from a request it answers 200.
+    assert any(answer(fast, PATH.format(DOCUMENTED) + f"?page_size={size}")[0] == "200 OK" for size in range(1, 9))
+    before = len(calls)
+    answers = [answer(fast, path) for path in paths]
+    assert [answer(view, path) for path in paths] == answers
+    statuses = {status for status, _, _ in answers}
     if "error_rate" in config:
-        assert statuses == {200, 500}
+        assert statuses == {"200 OK", "500 INTERNAL SERVER ERROR"}
+        # Only the failures went to the view: the fast path answered the others itself.
+        assert len(calls) - before == sum(status != "200 OK" for status, _, _ in answers)
+    else:
+        assert statuses == {"200 OK"} and len(calls) == before
 
 
 def _fixture(count):
@@ -415,7 +424,8 @@ def test_a_new_page_route_is_served_fast_without_changing_the_fast_path(app):
         total, body = route.page(other.extensions["catalogue"], values, query)
         return Response(body, headers=page_headers(request.base_url, query, total, body))
 
-    fast = FastPages(other.wsgi_app, app=other, admission=admission, cors_headers=lambda environ: ())
+    fast = FastPages(other.wsgi_app, app=other, admission=admission, cors_headers=lambda environ: (),
+                     answers=answers_for({"latency": (0, 0), "error_rate": 0}, None))
     other.wsgi_app = fast
     other.extensions["layers"] = {"fast": fast}
     calls = requests_behind(other, "fast")

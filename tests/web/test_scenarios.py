@@ -73,8 +73,8 @@ def test_code_200_answers_the_ordinary_page(get):
         ("example=full", "example=full: Must be one of: empty, documented."),
         ("delay", "delay: Needs a value, e.g. delay=1000."),
         ("code=", "code=: Needs a value, e.g. code=404."),
-        ("dealy=100", "dealy=100: Unknown preference; this server honours code, delay, example, seed and clock."),
-        ("chaos", "chaos: Unknown preference; this server honours code, delay, example, seed and clock."),
+        ("dealy=100", "dealy=100: Unknown preference; this server honours code, delay, example, seed, clock, fault, dribble and retry-after."),
+        ("chaos", "chaos: Unknown preference; this server honours code, delay, example, seed, clock, fault, dribble and retry-after."),
         ("code=500, code=404", "code=404: Given more than once; send it once."),
     ],
 )
