@@ -8,15 +8,17 @@ JSON numbers (a string "2" is refused: a client sending it has a bug worth knowi
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from conversations_mock.schemas.conversation import STATES
-from conversations_mock.schemas.preferences import MAX_DELAY_MS, SCENARIO_CODES
+# The answers a rule may give are the ones Prefer may ask for, within the same bounds.
+from conversations_mock.schemas.preferences import (
+    FAULTS,
+    MAX_DELAY_MS,
+    MAX_DRIBBLE_MS,
+    MAX_RETRY_AFTER_S,
+    RETRY_AFTER_CODES,
+    SCENARIO_CODES,
+)
 from conversations_mock.schemas.request import MAX_PAGE, UUIDText
 
-# The transport faults (web/faults.py makes their bytes): the same names as Prefer: fault=.
-FAULTS = ("connection-reset", "empty-response", "malformed-chunk", "random-data-then-close", "truncated-body")
-MAX_DRIBBLE_MS = 60_000
-MAX_RETRY_AFTER = 3600
-# The statuses whose answers carry Retry-After.
-RETRY_AFTER_CODES = (429, 503)
 # Rules one namespace holds: every request of the namespace may read them all.
 MAX_RULES = 100
 MAX_TIMES = 1_000_000_000
@@ -82,7 +84,7 @@ class RuleAnswerSchema(Schema):
         metadata={"description": "Answer with this status (a problem+json body unless 200)."},
     )
     retry_after = JsonInteger(
-        validate=validate.Range(0, MAX_RETRY_AFTER, error="Must be from {min} to {max} seconds."),
+        validate=validate.Range(0, MAX_RETRY_AFTER_S, error="Must be from {min} to {max} seconds."),
         metadata={"description": "The Retry-After seconds of a 429 or 503 (default 1)."},
     )
     delay = JsonInteger(

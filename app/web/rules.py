@@ -18,7 +18,7 @@ import orjson
 
 from conversations_mock.data.cache import BoundedCache
 from conversations_mock.schemas.control import CONTROL_PREFIX
-from conversations_mock.schemas.faults import RETRY_AFTER_CODES
+from conversations_mock.schemas.preferences import RETRY_AFTER_CODES
 from conversations_mock.web.answers import Decider
 from conversations_mock.web.draws import picked
 from conversations_mock.web.namespaces import namespace_of

@@ -3,7 +3,8 @@
 import pytest
 from marshmallow import ValidationError
 
-from conversations_mock.schemas.faults import FAULTS, MAX_RULES, load_rules
+from conversations_mock.schemas.faults import MAX_RULES, load_rules
+from conversations_mock.schemas.preferences import FAULTS
 
 CHATBOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
 
