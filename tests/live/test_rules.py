@@ -81,3 +81,22 @@ def test_rules_through_nginx_in_front_of_three_servers(cluster):
     status, shown = call(base + "/__mock/faults")
     assert [rule["times_left"] for rule in shown] == [0, 0]
     assert call(cluster.nginx.url + "/__mock/faults")[1] == []  # the default namespace has none
+
+
+def test_a_fault_rule_breaks_the_connection_and_a_retrying_client_gets_the_page_after(live_server):
+    server = live_server("--workers", "2")
+    base = server.url + "/__mock/ns/faulty"
+    rules = [{"times": 1, "answer": {"fault": "connection-reset"}}, {"times": 1, "answer": {"fault": "empty-response"}}]
+    assert call(base + "/__mock/faults", "PUT", rules)[0] == 204
+    with urllib3.PoolManager(retries=False, timeout=10) as http:
+        try:
+            http.request("GET", base + PAGE, headers={"X-API-Key": API_KEY})
+        except urllib3.exceptions.ProtocolError as error:
+            assert "reset" in str(error).lower()
+        else:
+            raise AssertionError("the connection was not reset")
+    retry = Retry(total=3, read=3, backoff_factor=0.05)  # read errors of an idempotent GET are retried
+    with urllib3.PoolManager(retries=retry, timeout=10) as http:
+        response = http.request("GET", base + PAGE, headers={"X-API-Key": API_KEY})
+    assert response.status == 200 and len(response.retries.history) == 1
+    assert [rule["times_left"] for rule in call(base + "/__mock/faults")[1]] == [0, 0]

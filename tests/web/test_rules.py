@@ -176,3 +176,17 @@ def test_a_refused_put_leaves_the_rules_in_force_answering(any_app):
     client.put(FAULTS, json=[{"answer": {"code": 502}}])
     assert client.put(FAULTS, json=[{"answer": {"fault": "timeout"}}]).status_code == 422
     assert client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code == 502
+
+
+def test_a_rate_draws_per_attempt_so_retries_recover_and_a_run_replays(any_app):
+    client = any_app.test_client()
+    rules = [{"rate": 0.5, "answer": {"code": 503}}]
+
+    def run():
+        client.post("/__mock/reset")
+        client.put(FAULTS, json=rules)
+        return [client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code for _ in range(24)]
+
+    first = run()
+    assert set(first) == {200, 503} and first == run()
+    assert any(a == 503 and b == 200 for a, b in zip(first, first[1:]))  # a retry of a failed request passes
