@@ -84,7 +84,7 @@ def test_every_url_of_the_root_and_the_document_keeps_the_prefix(make_app, base_
     assert document["servers"][0]["url"] == mount + base_path
     control = [item.get("servers", document["servers"])[0]["url"] for name, item in document["paths"].items()
                if name.startswith("/__mock/")]
-    assert control == [mount] * 3
+    assert control == [mount] * 4
 
 
 def test_x_forwarded_for_never_makes_a_client_local(make_app):
