@@ -57,7 +57,7 @@ class RuleMatchSchema(Schema):
         "type": "Must be a JSON object, e.g. {\"chatbot_id\": \"...\", \"page\": 2}.",
     }
 
-    chatbot_id = UUIDText(metadata={"description": "The chatbot of the request's path (any spelling of its UUID)."})
+    chatbot_id = UUIDText(metadata={"description": "The chatbot of the request's path (its UUID, any spelling)."})
     state = fields.String(
         validate=validate.OneOf(STATES, error="Must be one of: {choices}."),
         metadata={"description": "The request's state filter (a request without one does not match)."},
@@ -109,7 +109,8 @@ class RuleAnswerSchema(Schema):
         for kind in ("fault", "dribble"):
             if kind in data and len(given) > 1:
                 others = " and ".join(other for other in given if other != kind)
-                raise ValidationError(f"Comes alone: a rule answers with {kind} or with {others}, not both.", kind)
+                message = f"Comes alone: a rule answers with {kind} or with {others}, not both."
+                raise ValidationError(message, kind)
         if "retry_after" in data and data.get("code") not in RETRY_AFTER_CODES:
             raise ValidationError("Only with code 429 or 503.", "retry_after")
 
@@ -131,7 +132,7 @@ class FaultRuleSchema(Schema):
     )
     times = JsonInteger(
         validate=validate.Range(1, MAX_TIMES, error="Must be from {min} to {max}."),
-        metadata={"description": "Apply to the next this many requests it picks, in all servers; then it is spent."},
+        metadata={"description": "Answer the next this many requests it picks, in all servers; then it is spent."},
     )
     rate = JsonFraction(
         validate=validate.Range(0, 1, error="Must be from {min} to {max}."),
@@ -148,7 +149,7 @@ class ShownFaultRuleSchema(FaultRuleSchema):
 
     times_left = fields.Integer(
         dump_only=True,
-        metadata={"description": "How many more requests it will answer (only for a rule given times); 0: spent."},
+        metadata={"description": "How many more requests it will answer (a rule given times only); 0: spent."},
     )
 
 

@@ -1,8 +1,9 @@
 """What tests set and what the mock received, per namespace, shared by every worker and server.
 
 A Store holds, for each namespace, the conversations a control request set for a chatbot, its
-fault rules with what is left of each, and the journal of requests received. The embedded store (nothing to install) is shared by the workers of
-one server; a Redis store by any number of servers. Both keep the contract of `Store`.
+fault rules with what is left of each, counters, and the journal of requests received. The
+embedded store (nothing to install) is shared by the workers of one server; a Redis store by any
+number of servers. Both keep the contract of `Store`.
 """
 
 from abc import ABC, abstractmethod
@@ -64,7 +65,7 @@ class Store(ABC):
 
     @abstractmethod
     def put_faults(self, namespace: str, rules: bytes, times: list) -> str:
-        """Set a namespace's fault rules (a JSON array checked by the schemas), replacing any; returns their version.
+        """Set a namespace's fault rules (a JSON array the schemas checked), replacing any; returns their version.
 
         `times` gives, per rule in order, how many requests it may answer (None: no bound).
         """
@@ -103,7 +104,7 @@ class Store(ABC):
 
     @abstractmethod
     def generation(self) -> int:
-        """A number that changes whenever any chatbot data or fault rules change; cheap to read on every request.
+        """A number that changes whenever chatbot data or fault rules change; cheap to read on every request.
 
         Spending a rule does not change it: what is left is read from the store, never kept.
         """

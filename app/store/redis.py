@@ -145,6 +145,11 @@ class RedisStore(Store):
     def _counters_key(self, namespace):
         return f"{PREFIX}counters:{namespace}"
 
+    @property
+    def _data_keys(self):
+        """What a namespace's reset deletes besides its journal: each key's maker, given the namespace."""
+        return (self._chatbots_key, self._faults_key, self._counters_key)
+
     def _journal_key(self, namespace):
         return f"{PREFIX}journal:{namespace}"
 
@@ -194,25 +199,22 @@ class RedisStore(Store):
 
     def spend(self, namespace, version, rule):
         # EVAL, not EVALSHA, as for the journal's trim.
-        return self._call(self._client.eval, _SPEND, 1, self._faults_key(namespace), version, f"left:{rule}") == 1
+        taken = self._call(self._client.eval, _SPEND, 1, self._faults_key(namespace), version, f"left:{rule}")
+        return taken == 1
 
     def count(self, namespace, name):
         return self._call(self._client.hincrby, self._counters_key(namespace), name, 1)
 
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
-        self._forget_journal(
-            namespace, self._chatbots_key(namespace), self._faults_key(namespace), self._counters_key(namespace)
-        )
+        self._forget_journal(namespace, *(key(namespace) for key in self._data_keys))
         self._changed()
 
     def reset_all(self):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         keys = [
             key
-            for pattern in (
-                self._chatbots_key("*"), self._faults_key("*"), self._counters_key("*"), self._journal_key("*")
-            )
+            for pattern in (*(key("*") for key in self._data_keys), self._journal_key("*"))
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
         self._call(self._client.delete, self._journalled, *keys)

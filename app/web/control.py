@@ -1,4 +1,4 @@
-"""The control API under /__mock: set a chatbot's conversations and fault rules, read the journal, reset a namespace.
+"""The control API under /__mock: set chatbots' conversations and fault rules, read the journal, reset a namespace.
 
 Tests and demos drive the mock with it, as WireMock's /__admin or Mockoon's admin API: in the
 namespace the request names (web/namespaces.py), a PUT of a chatbot's conversations makes that
@@ -116,7 +116,7 @@ def clear_requests():
 
 @blueprint.put("/faults")
 def set_faults():
-    """Make these fault rules the namespace's, in order, each with its full times; nothing changes if any is refused."""
+    """Make these fault rules the namespace's, each with its full times; nothing changes if any is refused."""
     document = _json_body(request.get_data(), "fault rules")
     try:
         rules = load_rules(document)
@@ -125,9 +125,8 @@ def set_faults():
         raise Problem(
             422, f"{len(errors)} problem(s) in the rules; the rules in force stay. See errors.", errors=errors
         ) from None
-    _store().put_faults(
-        namespace_of(request.environ), orjson.dumps(_rules_dump.dump(rules)), [rule.get("times") for rule in rules]
-    )
+    dumped = orjson.dumps(_rules_dump.dump(rules))
+    _store().put_faults(namespace_of(request.environ), dumped, [rule.get("times") for rule in rules])
     return "", 204
 
 

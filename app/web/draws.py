@@ -1,4 +1,4 @@
-"""Draws per attempt: the k-th identical request takes the k-th draw of a sequence seeded by the server's seed.
+"""Draws per attempt: the k-th identical request takes the k-th draw of a sequence from the server's seed.
 
 Identical requests share the method, path, query, API key and namespace. The store counts their
 attempts (Store.count: atomic across workers and servers), so a client that retries a request

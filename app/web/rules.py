@@ -123,7 +123,7 @@ def _rule_set(stored) -> RuleSet | None:
 
 
 def _apply(rule: Rule, namespace: str, decision) -> None:
-    """Give the decision the rule's answer: a code (with its delay and Retry-After), a fault, a delay or a dribble."""
+    """Give the decision the rule's answer: a code (with its delay and Retry-After), a fault, a delay, a dribble."""
     answer = rule.answer
     if "delay" in answer and decision.delay_ms is None:
         decision.delay_ms = answer["delay"]

@@ -1,4 +1,4 @@
-"""Fault rules through real servers: a retrying client recovers, and `times` is exact across servers on one Redis."""
+"""Fault rules through real servers: a retrying client recovers, `times` is exact across servers on one Redis."""
 
 import json
 import threading
@@ -47,7 +47,8 @@ def test_urllib3_retrying_on_503_with_retry_after_and_backoff_ends_with_the_page
 def _hammer(urls, count, statuses):
     with urllib3.PoolManager(retries=False, timeout=10) as http:  # keep-alive connections, no retries
         for n in range(count):
-            statuses.append(http.request("GET", urls[n % len(urls)] + PAGE, headers={"X-API-Key": API_KEY}).status)
+            answered = http.request("GET", urls[n % len(urls)] + PAGE, headers={"X-API-Key": API_KEY})
+            statuses.append(answered.status)
 
 
 def test_times_is_exact_across_two_servers_sharing_redis(live_server, redis_url):
@@ -86,7 +87,7 @@ def test_rules_through_nginx_in_front_of_three_servers(cluster):
 def test_a_fault_rule_breaks_the_connection_and_a_retrying_client_gets_the_page_after(live_server):
     server = live_server("--workers", "2")
     base = server.url + "/__mock/ns/faulty"
-    rules = [{"times": 1, "answer": {"fault": "connection-reset"}}, {"times": 1, "answer": {"fault": "empty-response"}}]
+    rules = [{"times": 1, "answer": {"fault": fault}} for fault in ("connection-reset", "empty-response")]
     assert call(base + "/__mock/faults", "PUT", rules)[0] == 204
     with urllib3.PoolManager(retries=False, timeout=10) as http:
         try:

@@ -153,7 +153,8 @@ def test_an_app_given_only_a_base_url_gets_its_namespaces_failures(any_app):
     base = "/__mock/ns/mobile-app"
     client.put(base + FAULTS, json=[{"times": 1, "answer": {"code": 500}}])
     assert client.get(GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code == 200  # default: none
-    statuses = [client.get(base + GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code for _ in range(2)]
+    statuses = [client.get(base + GENERATED_LISTING, headers={"X-API-Key": API_KEY}).status_code
+                for _ in range(2)]
     assert statuses == [500, 200]
 
 
