@@ -43,7 +43,8 @@ class JournalEntry:
     prefix); `query` (each parameter's first value); `headers` (werkzeug Headers, so
     `entry.headers["x-api-key"]` works; secrets show as ``***``); `status`; `namespace`; `time`
     (UTC, ISO 8601); `target` (path and query as the access log shows them); `request_id`; `worker`
-    (the pid that answered). `sent(header, value)` checks a header's value, masked or not.
+    (the pid that answered); `fault` (the transport fault it was answered with, or None: web/faults.py).
+    `sent(header, value)` checks a header's value, masked or not.
     """
 
     method: str
@@ -56,6 +57,7 @@ class JournalEntry:
     target: str
     request_id: str
     worker: int
+    fault: str | None
     _kept: dict = field(repr=False, compare=False)
     _entries: object = field(repr=False, compare=False)
 
@@ -81,10 +83,21 @@ class ConversationsMockServer:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         from conversations_mock import create_app
+        from conversations_mock.web.faults import FAULT_KEY
 
         class QuietHandler(WSGIRequestHandler):
             def log_request(self, *args, **kwargs):
                 """Tests read the journal; an access log line per request would only be noise."""
+
+            def connection_dropped(self, error, environ=None):
+                """After a transport fault (web/faults.py), close at once: a connection-reset's close is its RST.
+
+                werkzeug would shut the socket's write side first, a FIN the client would read before the RST.
+                """
+                if environ is not None and environ.get(FAULT_KEY) == "connection-reset":
+                    self.close_connection = True
+                    self.rfile.close()  # the socket's last other user: its close is then real
+                    self.connection.close()
 
         # environ={}: the machine's MOCK_* variables never change what the tests see.
         self.app = create_app({**(settings or {}), "host": "127.0.0.1", "port": 0}, environ={})
@@ -248,7 +261,8 @@ class ConversationsMock:
 
 
 # JournalEntry's fields taken as GET /__mock/requests shows them (headers become werkzeug Headers).
-_SHOWN_FIELDS = ("method", "path", "query", "status", "namespace", "time", "target", "request_id", "worker")
+_SHOWN_FIELDS = ("method", "path", "query", "status", "namespace", "time", "target", "request_id", "worker",
+                 "fault")
 
 
 def _headers(shown: dict):

@@ -86,6 +86,11 @@ class JournalEntrySchema(Schema):
     )
     status = fields.Integer(required=True)
     request_id = fields.String(required=True)
+    fault = fields.String(
+        required=True, allow_none=True,
+        metadata={"description": "The transport fault the request was answered with (status 0: no status "
+                                 "line was sent), or null."},
+    )
     namespace = fields.String(required=True)
     worker = fields.Integer(required=True, metadata={"description": "The pid of the worker that answered."})
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)

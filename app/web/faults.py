@@ -5,8 +5,10 @@ A fault is made at the socket, which the WSGI server gives the app: gunicorn as
 No library does this (WireMock and Toxiproxy are not Python), hence the hand-written bytes.
 The answer's body iterator writes the fault's bytes itself, then raises ConnectionResetError:
 gunicorn then closes the connection quietly (a SO_LINGER of 0 makes that close a TCP RST), and
-werkzeug's server, whose reads the socket's shut read side ends, closes it too. The request is
-journalled first, with its fault (web/journal.py), through start_response like any answer.
+werkzeug's server, whose reads the socket's shut read side ends, closes it too (after a FIN,
+save in the pytest plugin's server, which closes a reset at once). The request is journalled
+first, with its fault (web/journal.py), through start_response like any answer: status 0 when
+no status line was sent.
 
 Usage, as the view answers a Decision with a fault::
 
@@ -116,8 +118,8 @@ def _noise(request_id: str) -> bytes:
 def dribble(body: bytes, duration_ms: int):
     """The body in pieces, the pause between them spread over `duration_ms` (gevent: a sleep holds no worker)."""
     count = max(1, min(DRIBBLE_PIECES, len(body)))
-    size = -(-len(body) // count)
-    pieces = [body[start : start + size] for start in range(0, len(body), size)] or [b""]
+    cuts = [len(body) * index // count for index in range(count + 1)]
+    pieces = [body[start:end] for start, end in zip(cuts, cuts[1:])]
     pause = duration_ms / 1000 / max(1, len(pieces) - 1)
     for index, piece in enumerate(pieces):
         if index:

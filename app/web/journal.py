@@ -11,6 +11,7 @@ import secrets
 import time
 from urllib.parse import parse_qsl, quote
 
+from conversations_mock.web.faults import FAULT_KEY
 from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, SAFE_PATH, TARGET_KEY, mask_secrets
 
 # Headers whose whole value is a credential: the journal shows the scheme at most.
@@ -58,6 +59,7 @@ class Entries:
             "target": target,
             "status": status,
             "request_id": environ.get(REQUEST_ID_KEY, ""),
+            "fault": environ.get(FAULT_KEY),
             "namespace": namespace,
             "worker": _PID[0],
             "headers": headers,
@@ -180,7 +182,7 @@ def shown_entry(kept: dict) -> dict:
     for key, value in parse_qsl(kept["query"], keep_blank_values=True):
         first_values.setdefault(key, value)
     moment = kept["time"]
-    shown = {**kept}
+    shown = {"fault": None, **kept}  # entries journalled before faults were have none
     shown.pop("digests", None)
     return {
         **shown,

@@ -111,6 +111,7 @@ def test_the_journal_lists_api_requests_newest_first_with_what_was_answered(make
         "request_id",
         "namespace",
         "worker",
+        "fault",
         "headers",
     }
     assert oldest["time"].endswith("Z") and oldest["time"] <= entries[0]["time"]
