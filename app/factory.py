@@ -29,6 +29,7 @@ from conversations_mock.web.journal import JOURNAL, Entries
 from conversations_mock.web.limits import LIMITS, limits_for
 from conversations_mock.web.namespaces import STORED, Namespaces
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
+from conversations_mock.web.rules import RULES, FaultRules
 from conversations_mock.web.responses import MockResponse
 from conversations_mock.web.safety import SafetyHeaders
 
@@ -106,7 +107,8 @@ def create_app(config=None, environ=None):
     # What may answer an API request instead of its page, in order (web/answers.py): the rate limit's
     # deciders plug in at limits=, the namespace's fault rules at rules=.
     limits = app.extensions[LIMITS] = limits_for(settings, store)
-    answers = app.extensions[ANSWERS] = answers_for(settings, store, limits=(limits.decider,), rules=())
+    rules = app.extensions[RULES] = FaultRules(store, settings["seed"])
+    answers = app.extensions[ANSWERS] = answers_for(settings, store, limits=(limits.decider,), rules=(rules.decider,))
     # Its key is made here too, so every worker's digests of masked values are checked alike.
     entries = app.extensions[JOURNAL] = Entries()
     problems.init_app(app)

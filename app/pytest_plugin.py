@@ -130,8 +130,8 @@ class ConversationsMock:
       JournalEntry (method, path, query, headers, status, namespace, time, target, request_id,
       worker, and `sent(header, value)`); the entries GET /__mock/requests lists.
     - `journal`: the default namespace's requests, **newest first** (``requests()``).
-    - `reset()`: back to the session's data and seed; the chatbots set with the control API and the
-      journals of **every** namespace go. The fixture calls it before and after each test.
+    - `reset()`: back to the session's data and seed; the chatbots and fault rules set with the control
+      API and the journals of **every** namespace go. The fixture calls it before and after each test.
     """
 
     def __init__(self, server: ConversationsMockServer):
@@ -234,7 +234,7 @@ class ConversationsMock:
         self._fixture_dirs.append(directory)
 
     def reset(self):
-        """Back to the session's data and seed; every namespace's control-API chatbots and journal go."""
+        """Back to the session's data and seed; every namespace's control-API chatbots, fault rules and journal go."""
         self._server.app.extensions["store"].reset_all()
         self._server.app.extensions["catalogue"] = self._server.default_catalogue
         self._seed = self._server.settings["seed"]

@@ -329,6 +329,17 @@ def test_a_namespaces_data_and_journal_are_gone_in_the_next_test(conversations_m
     assert len(conversations_mock.requests(namespace)) == 1
 
 
+@pytest.mark.parametrize("turn", ["sets", "finds them gone"])
+def test_a_namespaces_fault_rules_are_gone_in_the_next_test(conversations_mock, turn):
+    listing = f"/__mock/ns/team-f/chatbots/{GENERATED_CHATBOT}/conversations"
+    if turn == "sets":
+        rules = json.dumps([{"answer": {"code": 503}}]).encode()
+        put = call(conversations_mock, "PUT", "/__mock/ns/team-f/__mock/faults", {"Content-Type": "application/json"},
+                   rules)
+        assert put[0] == 204
+    assert call(conversations_mock, "GET", listing, {"X-API-Key": API_KEY})[0] == (503 if turn == "sets" else 200)
+
+
 @pytest.mark.parametrize("namespace", ["", "a b", "x" * 65, None])
 def test_a_namespace_no_request_can_name_is_refused(conversations_mock, namespace):
     with pytest.raises(ValueError, match=r"No request can name the namespace .*: Must be 1 to 64 letters"):

@@ -1,11 +1,13 @@
 """What tests set and what the mock received, per namespace, shared by every worker and server.
 
-A Store holds, for each namespace, the conversations a control request set for a chatbot, its rate
-limit and each API key's budget under it, and the journal of requests received. The embedded store (nothing to install) is shared by the workers of
-one server; a Redis store by any number of servers. Both keep the contract of `Store`.
+A Store holds, for each namespace, the conversations a control request set for a chatbot, its
+rate limit and each API key's budget under it, its fault rules with what is left of each, counters,
+and the journal of requests received. The embedded store (nothing to install) is shared by the
+workers of one server; a Redis store by any number of servers. Both keep the contract of `Store`.
 """
 
 from abc import ABC, abstractmethod
+from typing import NamedTuple
 
 # The stores' defaults are the settings' (schemas/control.py declares them once).
 from conversations_mock.schemas.control import JOURNAL_NAMESPACES, JOURNAL_SIZE  # noqa: F401 - re-exported
@@ -14,12 +16,26 @@ from conversations_mock.schemas.control import JOURNAL_NAMESPACES, JOURNAL_SIZE 
 DEFAULT_NAMESPACE = "default"
 
 
+class FaultRules(NamedTuple):
+    """A namespace's fault rules as stored: which set they are, their JSON, and what is left of each.
+
+    :param version: names this set; a PUT of rules makes a new one, so a spend meant for a replaced
+        set never counts against the new one
+    :param rules: the JSON array, as the schemas dumped it
+    :param left: per rule, in order, how many more requests it may answer (None: a rule without times)
+    """
+
+    version: str
+    rules: bytes
+    left: tuple
+
+
 class StoreUnavailable(Exception):
     """The store cannot be reached; the message names it (e.g. 'redis://127.0.0.1:6390/0')."""
 
 
 class Store(ABC):
-    """Per-namespace chatbot data and request journal.
+    """Per-namespace chatbot data, fault rules and request journal.
 
     Read your writes: once a write method returns, every reader of the same store, in any worker
     or server, sees it; `generation()` tells readers cheaply (no round trip per request) whether
@@ -48,12 +64,44 @@ class Store(ABC):
         """Every chatbot set in a namespace, with its conversations."""
 
     @abstractmethod
+    def put_faults(self, namespace: str, rules: bytes, times: list) -> str:
+        """Set a namespace's fault rules (a JSON array the schemas checked), replacing any; returns their version.
+
+        `times` gives, per rule in order, how many requests it may answer (None: no bound).
+        """
+
+    @abstractmethod
+    def faults(self, namespace: str) -> FaultRules | None:
+        """A namespace's fault rules with what is left of each, read together; None when none are set."""
+
+    @abstractmethod
+    def delete_faults(self, namespace: str) -> bool:
+        """Forget a namespace's fault rules; whether any were set."""
+
+    @abstractmethod
+    def spend(self, namespace: str, version: str, rule: int) -> bool:
+        """Take one of what is left of rule number `rule` (from 0) of the set `version`, atomically.
+
+        True when one was taken: across every worker and server, a rule given times N is spent
+        exactly N times. False when none is left, the rule has no times, or the set was replaced.
+        """
+
+    @abstractmethod
+    def count(self, namespace: str, name: str) -> int:
+        """Add one to a namespace's counter `name` and return its new value (1 the first time), atomically.
+
+        Across every worker and server each call gets its own value: the attempts of identical
+        requests (web/draws.py). Counters go with the namespace's reset.
+        """
+
+    @abstractmethod
     def reset(self, namespace: str) -> None:
-        """Forget a namespace's chatbots, rate limit, budgets and journal."""
+        """Forget a namespace's chatbots, rate limit, budgets, fault rules, counters and journal."""
 
     @abstractmethod
     def reset_all(self) -> None:
-        """Forget every namespace's chatbots, rate limits, budgets and journals (the pytest plugin's reset)."""
+        """Forget every namespace's chatbots, rate limits, budgets, fault rules, counters and journals
+        (the pytest plugin's reset)."""
 
     @abstractmethod
     def put_rate_limit(self, namespace: str, rate: str) -> None:
@@ -83,15 +131,9 @@ class Store(ABC):
 
     @abstractmethod
     def generation(self) -> int:
-        """A number that changes whenever any chatbot data changes; cheap to read on every request."""
+        """A number that changes whenever chatbot data or fault rules change; cheap to read on every request.
 
-    @abstractmethod
-    def attempt(self, namespace: str, identity: str) -> int:
-        """Count one more attempt of a request in a namespace, atomically; the count, 1 for the first.
-
-        `identity` names the request (a digest, never a key in clear: web/scenarios.py makes it). Every
-        worker and server sharing the store counts on the same counter, so the k-th attempt is the k-th
-        whichever answers it. `reset` and `reset_all` forget the counts.
+        Spending a rule does not change it: what is left is read from the store, never kept.
         """
 
     @abstractmethod

@@ -15,9 +15,10 @@ import struct
 import tempfile
 import threading
 import time
+import uuid
 import weakref
 
-from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, FaultRules, Store, StoreUnavailable
 from conversations_mock.store.budgets import Budgets
 from conversations_mock.store.journal_files import JournalFiles
 
@@ -28,15 +29,20 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chatbots (
     namespace TEXT NOT NULL, chatbot_id TEXT NOT NULL, conversations BLOB NOT NULL,
     PRIMARY KEY (namespace, chatbot_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS faults (
+    namespace TEXT PRIMARY KEY, version TEXT NOT NULL, rules BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fault_counts (
+    namespace TEXT NOT NULL, rule INTEGER NOT NULL, version TEXT NOT NULL, remaining INTEGER,
+    PRIMARY KEY (namespace, rule)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    namespace TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,
+    PRIMARY KEY (namespace, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS generation (one INTEGER PRIMARY KEY CHECK (one = 1), value INTEGER NOT NULL);
 INSERT OR IGNORE INTO generation VALUES (1, 0);
-CREATE TABLE IF NOT EXISTS attempts (
-    namespace TEXT NOT NULL, identity TEXT NOT NULL, count INTEGER NOT NULL,
-    PRIMARY KEY (namespace, identity)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rate_limits (namespace TEXT PRIMARY KEY, rate TEXT NOT NULL) WITHOUT ROWID;
 """
 # What a namespace's reset forgets (its journal and budgets aside).
-_NAMESPACED_TABLES = ("chatbots", "rate_limits", "attempts")
+_NAMESPACED_TABLES = ("chatbots", "rate_limits", "faults", "fault_counts", "counters")
 
 
 def _remove(directory, owner_pid, mapped):
@@ -180,12 +186,57 @@ class EmbeddedStore(Store):
         )
         return {chatbot_id: bytes(conversations) for chatbot_id, conversations in rows}
 
-    def attempt(self, namespace, identity):
-        # One UPSERT: the row lock of SQLite's write transaction makes the count exact across processes.
-        return self._run(lambda c: c.execute(
-            "INSERT INTO attempts VALUES (?, ?, 1) ON CONFLICT (namespace, identity) "
-            "DO UPDATE SET count = count + 1 RETURNING count", (namespace, identity)
-        ).fetchone()[0], write=True)
+    def put_faults(self, namespace, rules, times):
+        version = uuid.uuid4().hex
+
+        def put(connection):
+            _forget_faults(connection, namespace)
+            connection.execute("INSERT INTO faults VALUES (?, ?, ?)", (namespace, version, rules))
+            connection.executemany(
+                "INSERT INTO fault_counts VALUES (?, ?, ?, ?)",
+                [(namespace, rule, version, left) for rule, left in enumerate(times)],
+            )
+
+        self._write_data(put)
+        return version
+
+    def faults(self, namespace):
+        def read(connection):
+            found = connection.execute(
+                "SELECT version, rules FROM faults WHERE namespace = ?", (namespace,)
+            ).fetchone()
+            if found is None:
+                return None
+            lefts = connection.execute(
+                "SELECT remaining FROM fault_counts WHERE namespace = ? ORDER BY rule", (namespace,)
+            ).fetchall()
+            return FaultRules(found[0], bytes(found[1]), tuple(left for (left,) in lefts))
+
+        return self._run(read)
+
+    def delete_faults(self, namespace):
+        return self._write_data(lambda c: _forget_faults(c, namespace))
+
+    def spend(self, namespace, version, rule):
+        # One UPDATE, under the write lock: two processes never both take the last one (NULL > 0 is false).
+        return self._run(
+            lambda c: c.execute(
+                "UPDATE fault_counts SET remaining = remaining - 1 "
+                "WHERE namespace = ? AND rule = ? AND version = ? AND remaining > 0",
+                (namespace, rule, version),
+            ).rowcount == 1,
+            write=True,
+        )
+
+    def count(self, namespace, name):
+        return self._run(
+            lambda c: c.execute(
+                "INSERT INTO counters VALUES (?, ?, 1) "
+                "ON CONFLICT (namespace, name) DO UPDATE SET value = value + 1 RETURNING value",
+                (namespace, name),
+            ).fetchone()[0],
+            write=True,
+        )
 
     def reset(self, namespace):
         def forget(connection):
@@ -262,3 +313,10 @@ class EmbeddedStore(Store):
         self._connection = self._pid = None
         self._budgets.close()
         self._finalizer()
+
+
+def _forget_faults(connection, namespace) -> bool:
+    """Delete a namespace's rules and their counts; whether any rules were set."""
+    connection.execute("DELETE FROM fault_counts WHERE namespace = ?", (namespace,))
+    return connection.execute("DELETE FROM faults WHERE namespace = ?", (namespace,)).rowcount > 0
+

@@ -3,6 +3,8 @@
 Layout (every key under `conversations-mock:`): a hash of chatbot data per namespace, a hash of
 namespaces' own rate limits (`rate-limits`), a hash per subject's budget in a namespace
 (`budget:NAMESPACE:SUBJECT`, counted by one Lua script, expiring with its window), a capped
+fault rules per namespace (their version, JSON and a count left per rule, spent by a Lua script), a
+hash of counters per namespace (HINCRBY), a capped
 list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
 when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
 trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
@@ -36,7 +38,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, Store, StoreUnavailable
+from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, FaultRules, Store, StoreUnavailable
 
 PREFIX = "conversations-mock:"
 # Short timeouts: a paused or unreachable Redis is a 503 within about a second, not a hung request.
@@ -64,6 +66,15 @@ if excess > 0 then
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, excess - 1)
 end
 return excess
+"""
+# One of what is left of a rule, if its set is still the one in force and anything is left; 1 if taken.
+# KEYS[1]: the namespace's faults hash; ARGV: the set's version, the rule's field.
+_SPEND = """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+local left = tonumber(redis.call('HGET', KEYS[1], ARGV[2]))
+if left == nil or left <= 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
+return 1
 """
 
 # A subject's fixed window, counted atomically by Redis's clock (the same for every server), as the
@@ -154,15 +165,19 @@ class RedisStore(Store):
     def _chatbots_key(self, namespace):
         return f"{PREFIX}chatbots:{namespace}"
 
+    def _faults_key(self, namespace):
+        return f"{PREFIX}faults:{namespace}"
+
+    def _counters_key(self, namespace):
+        return f"{PREFIX}counters:{namespace}"
+
+    @property
+    def _data_keys(self):
+        """What a namespace's reset deletes besides its journal: each key's maker, given the namespace."""
+        return (self._chatbots_key, self._faults_key, self._counters_key)
+
     def _journal_key(self, namespace):
         return f"{PREFIX}journal:{namespace}"
-
-    def _attempts_key(self, namespace):
-        return f"{PREFIX}attempts:{namespace}"
-
-    def attempt(self, namespace, identity):
-        # HINCRBY is atomic on the server: every worker of every server counts on the same field.
-        return self._call(self._client.hincrby, self._attempts_key(namespace), identity, 1)
 
     def put_chatbot(self, namespace, chatbot_id, conversations):
         self._call(self._client.hset, self._chatbots_key(namespace), chatbot_id, bytes(conversations))
@@ -181,19 +196,52 @@ class RedisStore(Store):
         found = self._call(self._client.hgetall, self._chatbots_key(namespace))
         return {key.decode(): value for key, value in found.items()}
 
+    def put_faults(self, namespace, rules, times):
+        version = uuid.uuid4().hex
+        fields = {"version": version, "rules": bytes(rules), "count": len(times)}
+        fields.update({f"left:{rule}": left for rule, left in enumerate(times) if left is not None})
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(self._faults_key(namespace))
+        pipe.hset(self._faults_key(namespace), mapping=fields)
+        self._call(pipe.execute)
+        self._changed()
+        return version
+
+    def faults(self, namespace):
+        found = self._call(self._client.hgetall, self._faults_key(namespace))
+        if not found:
+            return None
+        lefts = tuple(
+            None if (left := found.get(f"left:{rule}".encode())) is None else int(left)
+            for rule in range(int(found[b"count"]))
+        )
+        return FaultRules(found[b"version"].decode(), found[b"rules"], lefts)
+
+    def delete_faults(self, namespace):
+        removed = self._call(self._client.delete, self._faults_key(namespace))
+        if removed:
+            self._changed()
+        return bool(removed)
+
+    def spend(self, namespace, version, rule):
+        # EVAL, not EVALSHA, as for the journal's trim.
+        taken = self._call(self._client.eval, _SPEND, 1, self._faults_key(namespace), version, f"left:{rule}")
+        return taken == 1
+
+    def count(self, namespace, name):
+        return self._call(self._client.hincrby, self._counters_key(namespace), name, 1)
+
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         self._call(self._client.hdel, self._rate_limits, namespace)
-        self._forget_journal(namespace, self._chatbots_key(namespace), self._attempts_key(namespace),
-                             *self._budgets(namespace))
+        self._forget_journal(namespace, *(key(namespace) for key in self._data_keys), *self._budgets(namespace))
         self._changed()
 
     def reset_all(self):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         keys = [
             key
-            for pattern in (self._chatbots_key("*"), self._journal_key("*"), self._attempts_key("*"),
-                            self._budget_key("*", "*"))
+            for pattern in (*(key("*") for key in self._data_keys), self._journal_key("*"), self._budget_key("*", "*"))
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
         self._call(self._client.delete, self._journalled, self._rate_limits, *keys)

@@ -1,4 +1,4 @@
-"""The control API under /__mock: set a chatbot's conversations, read the journal, reset a namespace.
+"""The control API under /__mock: set chatbots' conversations and fault rules, read the journal, reset a namespace.
 
 Tests and demos drive the mock with it, as WireMock's /__admin or Mockoon's admin API: in the
 namespace the request names (web/namespaces.py), a PUT of a chatbot's conversations makes that
@@ -16,6 +16,7 @@ from marshmallow import RAISE, ValidationError
 from conversations_mock.data.fixtures import ordered_dump
 from conversations_mock.schemas import ChatbotFixtureSchema, ChatbotPathSchema
 from conversations_mock.schemas.control import CONTROL_PREFIX, JournalQuerySchema
+from conversations_mock.schemas.faults import FaultRuleSchema, load_rules
 from conversations_mock.settings import is_loopback
 from conversations_mock.web.conversations import parser
 from conversations_mock.web.journal import journal_of, shown_entry
@@ -28,6 +29,7 @@ STORE = "store"
 CONVERSATIONS_RULE = "/chatbots/<path:chatbot_id>/conversations"
 _chatbot_schema = ChatbotFixtureSchema()
 _journal_query = JournalQuerySchema()
+_rules_dump = FaultRuleSchema(many=True)
 
 
 def admin_challenge() -> str:
@@ -112,21 +114,62 @@ def clear_requests():
     return "", 204
 
 
+@blueprint.put("/faults")
+def set_faults():
+    """Make these fault rules the namespace's, each with its full times; nothing changes if any is refused."""
+    document = _json_body(request.get_data(), "fault rules")
+    try:
+        rules = load_rules(document)
+    except ValidationError as error:
+        errors = dict(item_errors(error.messages))
+        raise Problem(
+            422, f"{len(errors)} problem(s) in the rules; the rules in force stay. See errors.", errors=errors
+        ) from None
+    dumped = orjson.dumps(_rules_dump.dump(rules))
+    _store().put_faults(namespace_of(request.environ), dumped, [rule.get("times") for rule in rules])
+    return "", 204
+
+
+@blueprint.get("/faults")
+def get_faults():
+    """The namespace's fault rules in order, each given times with what is left of them (times_left)."""
+    stored = _store().faults(namespace_of(request.environ))
+    if stored is None:
+        return Response(b"[]", mimetype="application/json")
+    shown = [
+        rule if left is None else {**rule, "times_left": left}
+        for rule, left in zip(orjson.loads(stored.rules), stored.left)
+    ]
+    return Response(orjson.dumps(shown), mimetype="application/json")
+
+
+@blueprint.delete("/faults")
+def forget_faults():
+    """Remove the namespace's fault rules: its requests are answered as usual again."""
+    _store().delete_faults(namespace_of(request.environ))
+    return "", 204
+
+
 @blueprint.post("/reset")
 def reset():
-    """Forget the namespace's chatbots and journal."""
+    """Forget the namespace's chatbots, fault rules and journal."""
     _store().reset(namespace_of(request.environ))
     return "", 204
 
 
-def _load_conversations(chatbot_id, body: bytes) -> list:
-    """The body as conversations loaded by the fixture files' schemas; raises Problem 400 or 422."""
+def _json_body(body: bytes, what: str):
+    """The body parsed as JSON; raises Problem 400 naming `what` it should hold."""
     if not body.strip():
-        raise Problem(400, "The body is empty; send a JSON array of conversations.")
+        raise Problem(400, f"The body is empty; send a JSON array of {what}.")
     try:
-        document = json.loads(body)
+        return json.loads(body)
     except (ValueError, RecursionError) as error:  # not UTF-8, not JSON, too deep, a number past 4300 digits
         raise Problem(400, f"The body does not parse as JSON: {error}.") from None
+
+
+def _load_conversations(chatbot_id, body: bytes) -> list:
+    """The body as conversations loaded by the fixture files' schemas; raises Problem 400 or 422."""
+    document = _json_body(body, "conversations")
     if not isinstance(document, list):
         raise Problem(
             422,

@@ -9,6 +9,7 @@ from conversations_mock.schemas.control import (
     NamespaceHeaderSchema,
 )
 from conversations_mock.schemas.limits import RateLimitSchema, RateLimitStateSchema
+from conversations_mock.schemas.faults import MAX_RULES, FaultRuleSchema, ShownFaultRuleSchema
 from conversations_mock.web.problems import HEADER_TEXTS, describe
 
 TAG = {
@@ -27,8 +28,8 @@ _DETAILS = {
     "'Authorization: Bearer <token>'.",
     403: "No admin token is configured, and the request came from another machine.",
     404: "No conversations are set for this chatbot in this namespace.",
-    422: "A parameter (the namespace, the chatbot id, a query parameter) or a conversation is not valid; "
-    "errors names each, conversations by index, e.g. '[3].platform'.",
+    422: "A parameter (the namespace, the chatbot id, a query parameter), a conversation or a fault rule is not "
+    "valid; errors names each, conversations and rules by index, e.g. '[3].platform' or '[0].answer.fault'.",
     503: "The store cannot be reached; retry.",
 }
 _HEADERS = {
@@ -166,11 +167,52 @@ def describe_control(spec):
             "delete": _operation("clearRequests", "Empty this namespace's journal", (204,), []),
         },
     )
+    spec.components.schema("FaultRule", schema=FaultRuleSchema)
+    spec.components.schema("ShownFaultRule", schema=ShownFaultRuleSchema)
+    spec.path(
+        path=f"{CONTROL_PREFIX}/faults",
+        operations={
+            "put": _operation(
+                "setFaults",
+                "Make these fault rules this namespace's, replacing any",
+                (204, 400, 413),
+                [],
+                description="A JSON array of at most "
+                f"{MAX_RULES} rules, tried in order for each API request of the namespace after its key, path and "
+                "query are checked: the first that applies answers it. A rule applies when its match holds, its "
+                "rate picks the attempt and, given times, it has some left (counted across every worker and "
+                "server). An answer is one of code (with retry_after for 429 or 503, and optionally a delay), "
+                "fault, delay or dribble. A request whose Prefer header chooses a code or fault takes nothing "
+                "from any rule. Nothing changes when any rule is refused (422 names it by index, e.g. "
+                "'[0].answer.fault'). Answers 204; from the next request on, in every worker.",
+                requestBody={
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "array", "items": "FaultRule", "maxItems": MAX_RULES},
+                            "example": [
+                                {"times": 2, "answer": {"code": 503, "retry_after": 1}},
+                                {"match": {"page": 2}, "rate": 0.2, "answer": {"fault": "connection-reset"}},
+                            ],
+                        }
+                    },
+                },
+            ),
+            "get": _operation(
+                "getFaults",
+                "This namespace's fault rules, with what is left of each",
+                (),
+                [],
+                ok=_array_of("ShownFaultRule", "The rules in force, in order ([] when none are set)."),
+            ),
+            "delete": _operation("forgetFaults", "Remove this namespace's fault rules", (204,), []),
+        },
+    )
     spec.path(
         path=f"{CONTROL_PREFIX}/reset",
         operations={
             "post": _operation(
-                "reset", "Forget this namespace's chatbots, rate limit, budgets and journal", (204,), []
+                "reset", "Forget this namespace's chatbots, rate limit, budgets, fault rules and journal", (204,), []
             ),
         },
     )

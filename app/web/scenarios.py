@@ -10,7 +10,6 @@ setting) answers with an error; otherwise `example`, `seed` and `clock` choose t
 """
 
 import functools
-import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +29,7 @@ from conversations_mock.schemas.preferences import (
     RFC_7240_PREFERENCES,
     PreferencesSchema,
 )
+from conversations_mock.web import draws
 from conversations_mock.web.answers import Decider
 from conversations_mock.web.faults import FaultResponse, dribble
 from conversations_mock.web.pages import page_headers
@@ -115,19 +115,18 @@ def _chaos(context, decision):
     retry draws anew. The count is the store's (one counter for every worker and server).
     """
     settings, environ = context.settings, context.environ
-    identity = _identity(environ)
+    identity = draws.identity(environ)
     low, high = settings["latency"]
     if decision.delay_ms is None and high:
-        decision.delay_ms = low + _draw(settings["seed"], identity, "latency") % (high - low + 1)
+        decision.delay_ms = low + int(draws.draw(settings["seed"], identity, 0, "latency") * (high - low + 1))
     rate = settings["error_rate"]
     if rate <= 0 or decision.settled:
         return  # an answer already chosen (Prefer: code=200 too) is not an attempt the rate draws for
-    attempt = context.store.attempt(context.namespace, identity)
-    drawn = _draw(settings["seed"], identity, attempt)
-    if drawn / 2**64 >= rate:
+    attempt = draws.attempt(context.store, environ)
+    if draws.draw(settings["seed"], identity, attempt, "error-rate") >= rate:
         return
     statuses = settings["error_status"]
-    code = statuses[_draw(settings["seed"], identity, f"status {attempt}") % len(statuses)]
+    code = statuses[int(draws.draw(settings["seed"], identity, attempt, "error-status") * len(statuses))]
     decision.settle("error-rate", code=code, detail=(
         f"Simulated failure: the server's error_rate setting ({rate:g}) picked attempt {attempt} of this "
         f"request, and error_status {code}. A retry draws again; send 'Prefer: code=200' to opt out."
@@ -204,19 +203,6 @@ def read_preferences(header: str) -> dict:
             headers={"Vary": PREFER_HEADER},  # another Prefer header would be answered otherwise
         )
     return preferences
-
-
-def _identity(environ) -> str:
-    """A digest naming the request (method, path, query, API key) within its namespace; never the key in clear."""
-    parts = (environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
-             environ.get("HTTP_X_API_KEY", ""))
-    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-
-
-def _draw(seed, identity: str, which) -> int:
-    """A 64-bit draw of the sequence the server's seed and a request's identity make; `which` picks it."""
-    digest = hashlib.blake2b(f"{seed}\0{identity}\0{which}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest)
 
 
 def _simulated(decision):

@@ -11,6 +11,7 @@ from conversations_mock.store import Store
 CHATBOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
 OTHER = "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99"
 DATA = orjson.dumps([{"id": "a"}])
+RULES = orjson.dumps([{"times": 2, "answer": {"code": 503}}, {"answer": {"delay": 10}}])
 
 
 @pytest.fixture
@@ -73,15 +74,18 @@ def test_reset_all_forgets_data_and_journal_of_every_namespace(store, ns):
     assert [e["n"] for e in store.journal(ns + "-a")] == [2]
 
 
-@pytest.mark.parametrize("write", ["put", "delete", "reset", "reset_all"])
+@pytest.mark.parametrize("write", ["put", "delete", "reset", "reset_all", "put_faults", "delete_faults"])
 def test_generation_changes_on_every_data_write(store, ns, write):
     store.put_chatbot(ns, CHATBOT, DATA)
+    store.put_faults(ns, RULES, [2, None])
     before = store.generation()
     {
         "put": lambda: store.put_chatbot(ns, CHATBOT, b"[]"),
         "delete": lambda: store.delete_chatbot(ns, CHATBOT),
         "reset": lambda: store.reset(ns),
         "reset_all": store.reset_all,
+        "put_faults": lambda: store.put_faults(ns, RULES, [2, None]),
+        "delete_faults": lambda: store.delete_faults(ns),
     }[write]()
     assert store.generation() != before
 
@@ -165,38 +169,6 @@ def test_a_write_in_one_process_is_read_in_another_as_soon_as_it_returns(store, 
     assert child.exitcode == 0
 
 
-def test_attempts_count_each_identity_of_each_namespace_from_one(store, ns):
-    assert [store.attempt(ns, "a") for _ in range(3)] == [1, 2, 3]
-    assert store.attempt(ns, "b") == 1
-    assert store.attempt(ns + "x", "a") == 1
-
-
-def test_reset_forgets_the_attempts_of_one_namespace_and_reset_all_of_every_one(store, ns):
-    store.attempt(ns, "a")
-    store.attempt(ns + "x", "a")
-    store.reset(ns)
-    assert (store.attempt(ns, "a"), store.attempt(ns + "x", "a")) == (1, 2)
-    store.reset_all()
-    assert (store.attempt(ns, "a"), store.attempt(ns + "x", "a")) == (1, 1)
-
-
-def _attempts(store, ns, count, counts):
-    counts.put([store.attempt(ns, "shared") for _ in range(count)])
-
-
-def test_attempts_in_several_processes_are_counted_exactly_once_each(store, ns):
-    context = multiprocessing.get_context("fork")  # as gunicorn forks its workers
-    counts = context.Queue()
-    children = [context.Process(target=_attempts, args=(store, ns, 50, counts)) for _ in range(3)]
-    for child in children:
-        child.start()
-    mine = [store.attempt(ns, "shared") for _ in range(50)]
-    seen = sorted([*mine, *(n for _ in children for n in counts.get(timeout=30))])
-    for child in children:
-        child.join(10)
-    assert seen == list(range(1, 201))  # no count given twice, none skipped
-
-
 # -- rate limits: a namespace's own limit, and each subject's fixed window ------------------------------
 
 T0 = 1_765_000_000_000  # a test's clock, in ms: the stores' windows follow what they are given
@@ -276,3 +248,106 @@ def test_counts_are_exact_across_processes(store, ns):
     for child in children:
         child.join(10)
     assert counts == list(range(1, 201))  # each request its own count: none lost, none twice
+
+
+# -- fault rules -------------------------------------------------------------------------------------
+
+
+def test_faults_are_read_back_with_what_is_left_of_each(store, ns):
+    assert store.faults(ns) is None
+    version = store.put_faults(ns, RULES, [2, None])
+    assert store.faults(ns) == (version, RULES, (2, None))
+    assert store.faults(ns + "x") is None
+
+
+def test_put_faults_replaces_the_set_and_its_counts(store, ns):
+    first = store.put_faults(ns, RULES, [2, None])
+    store.spend(ns, first, 0)
+    second = store.put_faults(ns, b"[{}]", [5])
+    assert second != first
+    assert store.faults(ns) == (second, b"[{}]", (5,))
+    assert store.spend(ns, first, 0) is False  # a spend meant for the replaced set counts against nothing
+    assert store.faults(ns).left == (5,)
+
+
+def test_spend_takes_exactly_times_then_refuses(store, ns):
+    version = store.put_faults(ns, RULES, [2, None])
+    assert [store.spend(ns, version, 0) for _ in range(4)] == [True, True, False, False]
+    assert store.spend(ns, version, 1) is False  # a rule without times has nothing to take
+    assert store.spend(ns, version, 7) is False  # nor a rule the set does not have
+    assert store.faults(ns).left == (0, None)
+
+
+def test_spend_leaves_the_generation(store, ns):
+    version = store.put_faults(ns, RULES, [2, None])
+    before = store.generation()
+    store.spend(ns, version, 0)
+    assert store.generation() == before
+
+
+def test_delete_faults_says_whether_any_were_set(store, ns):
+    store.put_faults(ns, RULES, [2, None])
+    assert store.delete_faults(ns) is True
+    assert store.faults(ns) is None
+    assert store.delete_faults(ns) is False
+
+
+@pytest.mark.parametrize("reset", ["reset", "reset_all"])
+def test_resets_forget_fault_rules(store, ns, reset):
+    version = store.put_faults(ns, RULES, [2, None])
+    store.put_faults(ns + "-other", RULES, [2, None])
+    store.reset(ns) if reset == "reset" else store.reset_all()
+    assert store.faults(ns) is None
+    assert store.spend(ns, version, 0) is False
+    assert (store.faults(ns + "-other") is None) == (reset == "reset_all")
+
+
+def _spender(store, ns, version, tries, taken):
+    taken.put(sum(store.spend(ns, version, 0) for _ in range(tries)))
+
+
+def test_spend_is_exact_across_concurrent_processes(store, ns):
+    context = multiprocessing.get_context("fork")  # as gunicorn forks its workers
+    version = store.put_faults(ns, RULES, [37, None])
+    taken = context.Queue()
+    children = [context.Process(target=_spender, args=(store, ns, version, 20, taken)) for _ in range(4)]
+    for child in children:
+        child.start()
+    counts = [taken.get(timeout=30) for _ in children]
+    for child in children:
+        child.join(10)
+    assert sum(counts) == 37 and all(child.exitcode == 0 for child in children)
+    assert store.faults(ns).left == (0, None)
+
+
+# -- counters --------------------------------------------------------------------------------------
+
+
+def test_count_counts_from_one_per_name_and_namespace(store, ns):
+    assert [store.count(ns, "a") for _ in range(3)] == [1, 2, 3]
+    assert store.count(ns, "b") == 1
+    assert store.count(ns + "x", "a") == 1
+
+
+@pytest.mark.parametrize("reset", ["reset", "reset_all"])
+def test_resets_start_counters_again(store, ns, reset):
+    store.count(ns, "a")
+    store.count(ns, "a")
+    store.reset(ns) if reset == "reset" else store.reset_all()
+    assert store.count(ns, "a") == 1
+
+
+def _counter(store, ns, tries, seen):
+    seen.put([store.count(ns, "a") for _ in range(tries)])
+
+
+def test_count_gives_each_call_its_own_value_across_concurrent_processes(store, ns):
+    context = multiprocessing.get_context("fork")
+    seen = context.Queue()
+    children = [context.Process(target=_counter, args=(store, ns, 25, seen)) for _ in range(4)]
+    for child in children:
+        child.start()
+    values = [value for _ in children for value in seen.get(timeout=30)]
+    for child in children:
+        child.join(10)
+    assert sorted(values) == list(range(1, 101))

@@ -4,6 +4,9 @@ The gunicorn server's side is tests/live/test_faults.py; here, Flask's test clie
 501) and werkzeug's server, which the pytest plugin runs.
 """
 
+import threading
+import time
+
 import pytest
 import requests
 
@@ -53,8 +56,11 @@ def test_without_a_socket_a_fault_is_a_501_naming_why(any_client, fault):
 
 
 def test_dribble_answers_the_plain_body_with_what_it_applied(any_client, monkeypatch):
-    sleeps = []
-    monkeypatch.setattr("conversations_mock.web.faults.time.sleep", sleeps.append)
+    sleeps, sleep, this_thread = [], time.sleep, threading.get_ident()
+    # time.sleep is one function for every thread: a store's background thread left by an earlier test
+    # sleeps too, and only this thread's sleeps are the dribble's.
+    monkeypatch.setattr("conversations_mock.web.faults.time.sleep",
+                        lambda seconds: sleeps.append(seconds) if threading.get_ident() == this_thread else sleep(seconds))
     headers = {"X-API-Key": API_KEY}
     plain = any_client.get(GENERATED_LISTING, headers=headers)
     dribbled = any_client.get(GENERATED_LISTING, headers={**headers, "Prefer": "dribble=900"})

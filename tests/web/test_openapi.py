@@ -44,7 +44,7 @@ def test_document_is_valid_openapi_3(make_app, base_path):
     assert document["servers"] == [{"url": base_path or "/", "description": "This server"}]
     # The control API keeps its place at the root, whatever the base path.
     assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/rate-limit",
-                                       "/__mock/requests", "/__mock/reset"]
+                                       "/__mock/requests", "/__mock/faults", "/__mock/reset"]
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
@@ -320,7 +320,8 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     document = build_document()
     control = {(path, method): operation for path, item in document["paths"].items()
                for method, operation in item.items() if path.startswith("/__mock")}
-    assert len(control) == 9 and all(op["tags"] == ["control"] for op in control.values())
+    # chatbots (3), requests (2), reset, rate-limit (3) and faults (3)
+    assert len(control) == 12 and all(op["tags"] == ["control"] for op in control.values())
     assert "control" in {tag["name"] for tag in document["tags"]}
     put = control[("/__mock/chatbots/{chatbot_id}/conversations", "put")]
     assert put["requestBody"]["content"]["application/json"]["schema"] == {
@@ -334,3 +335,20 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     assert rate_limit == {"$ref": "#/components/schemas/RateLimit"}
     assert document["components"]["schemas"]["RateLimit"]["properties"]["rate_limit"]["pattern"] == (
         r"^[0-9]{1,10}/(s|min|h)$")
+
+
+@pytest.mark.parametrize("rules, valid", [
+    ([{"times": 2, "answer": {"code": 503, "retry_after": 1}}], True),
+    ([{"match": {"page": 2, "state": "closed"}, "rate": 0.5, "answer": {"fault": "connection-reset"}}], True),
+    ([{"answer": {"fault": "no-such-fault"}}], False),
+    ([{"times": 0, "answer": {"delay": 10}}], False),
+    ([{"rate": 2, "answer": {"delay": 10}}], False),
+    ([{"answer": {"delay": 10}, "extra": 1}], False),
+    ([{"match": {"page": 2}}], False),
+])
+def test_the_documented_fault_rules_are_the_ones_put_accepts(client, rules, valid):
+    document = client.get("/openapi.json").json
+    body = document["paths"]["/__mock/faults"]["put"]["requestBody"]["content"]["application/json"]
+    assert _validator(document, body["schema"]).is_valid(body["example"])
+    assert _validator(document, body["schema"]).is_valid(rules) is valid
+    assert (client.put("/__mock/faults", json=rules).status_code == 204) is valid

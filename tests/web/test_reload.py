@@ -210,4 +210,4 @@ def test_make_dev_serves_with_reload(tmp_path):
         ["make", "-n", "-s", "dev", f"FIXTURES={tmp_path}", "PORT=9123"], cwd=REPO, capture_output=True, text=True,
         timeout=30, check=True,
     )
-    assert f"PORT=9123 .venv/bin/conversations-mock serve --reload --fixtures {tmp_path}" in result.stdout
+    assert f"PORT=9123 exec .venv/bin/conversations-mock serve --reload --fixtures {tmp_path}" in result.stdout
