@@ -198,6 +198,9 @@ class Answers:
                 if decider.wanted is None or decider.wanted(environ):
                     decider.decide(context, decision)
         except Problem as refusal:
+            # What the deciders before it added (a rate limit's fields) goes on the refusal too: the
+            # request was counted, so its answer says so.
+            refusal.headers = {**dict(decision.headers), **refusal.headers}
             environ[DECISION_KEY] = refusal
             raise
         environ[DECISION_KEY] = decision

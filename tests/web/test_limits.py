@@ -114,6 +114,8 @@ def test_errors_decided_after_the_limit_carry_its_headers_and_count(limited):
     assert answered.status_code == 503 and answered.headers["X-RateLimit-Remaining"] == "2"
     assert answered.headers["RateLimit-Policy"] == '"default";q=3;w=60'
     assert send(app, Prefer="code=404").headers["X-RateLimit-Remaining"] == "1"
+    malformed = send(app, Prefer="code=abc")  # refused by a later decider, after the limit counted it
+    assert malformed.status_code == 422 and malformed.headers["X-RateLimit-Remaining"] == "0"
 
 
 @pytest.mark.parametrize("key, query, status", [("bad", "", 401), (API_KEY, "?page=0", 422)])
