@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
+from conversations_mock.data.generator import Timing
 from conversations_mock.data.stored import StoredChatbots
 from conversations_mock.settings import SETTINGS, ConfigError, load_settings
 from conversations_mock.store import StoreConfigError, open_store
@@ -54,7 +55,9 @@ def build_catalogue(settings, extra_dirs=(), clock=None):
     directories.extend(extra_dirs)
     if clock is None:
         clock = Clock.of(settings["clock"], settings["clock_speed"])
-    return Catalogue(directories, settings["seed"], settings["conversations"], clock=clock)
+    # The configured count of conversations have arrived by the clock's start (under now, its day's).
+    timing = Timing(clock.anchor_us, settings["idle_close"], settings["conversations_per_hour"])
+    return Catalogue(directories, settings["seed"], settings["conversations"], clock=clock, timing=timing)
 
 
 class MockFlask(Flask):

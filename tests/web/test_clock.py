@@ -8,6 +8,7 @@ import pytest
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
+from conversations_mock.data.generator import timestamp_text
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
 
 QUOTE = '"'
@@ -33,8 +34,8 @@ def _get(app, url, headers=None):
 
 
 def _with_wall(app):
-    """Swap the app's clock for the same clock reading a hand-moved wall clock."""
-    wall, settings = Wall(), app.config["SETTINGS"]
+    """Swap the app's clock for the same clock reading a hand-moved wall clock, from the same start."""
+    wall, settings = Wall(app.extensions["catalogue"].clock.start_us / 10**6), app.config["SETTINGS"]
     app.extensions["catalogue"].clock = Clock.of(settings["clock"], settings["clock_speed"], wall=wall)
     return wall
 
@@ -48,8 +49,26 @@ def test_the_documented_example_is_unchanged_under_every_clock(settings, documen
 
 
 @pytest.mark.parametrize("count", ["1", "50", "1000"])
-def test_under_the_fixed_clock_a_chatbot_has_its_configured_count(count):
-    assert _get(create_app({"conversations": count}), URL).headers["X-Total-Count"] == count
+@pytest.mark.parametrize("clock", [{}, {"clock": "2026-06-01T12:00:00Z"}, {"clock": "now"},
+                                   {"clock": "now", "conversations_per_hour": "200"}])
+def test_a_chatbot_has_its_configured_count_at_the_clocks_start(count, clock):
+    # Under now at the start of the server's day (UTC): servers and restarts on one day agree, and the
+    # count is not the fixed clock's grown by every day since 2025-03-07, only by today's arrivals.
+    app = create_app({"conversations": count, **clock})
+    anchor = timestamp_text(app.extensions["catalogue"].clock.anchor_us)
+    assert _get(app, URL, {"Prefer": f"clock={anchor}"}).headers["X-Total-Count"] == count
+    per_day = 24 * int(clock.get("conversations_per_hour", 1))
+    now_total = int(_get(app, URL).headers["X-Total-Count"])
+    assert int(count) <= now_total <= int(count) + per_day * (1 + int(count) // 30)
+    if clock.get("clock") != "now":
+        assert _get(app, URL).headers["X-Total-Count"] == count
+
+
+def test_conversations_per_hour_sets_how_fast_they_arrive():
+    app = create_app({"conversations": "1000", "conversations_per_hour": "200",
+                      "clock": "2026-06-01T12:00:00Z"})
+    day_later = _get(app, URL, {"Prefer": "clock=2026-06-02T12:00:00Z"})
+    assert int(day_later.headers["X-Total-Count"]) == 1000 + 24 * 200
 
 
 def test_a_later_instant_keeps_every_conversation_below_the_newer_ones(get):
@@ -65,9 +84,11 @@ def test_a_later_instant_keeps_every_conversation_below_the_newer_ones(get):
 
 def test_prefer_clock_answers_at_that_instant_and_says_so(get):
     at = get(URL, headers={"Prefer": "clock=2026-06-01T14:00:00+02:00"})
-    served = _get(create_app({"clock": "2026-06-01T12:00:00Z"}), URL)
-    assert at.status_code == 200 and at.data == served.data
-    assert at.headers["X-Total-Count"] == served.headers["X-Total-Count"]
+    # The server's history (its count at its clock's start, 2025-03-07T06:00:00Z) as it stands then.
+    history = create_app().extensions["catalogue"].history(GENERATED_CHATBOT)
+    then = 1_780_315_200_000_000
+    assert at.status_code == 200 and at.json == history.page(None, 0, 10, then)
+    assert at.headers["X-Total-Count"] == str(history.total(None, then))
     assert at.headers["Preference-Applied"] == 'clock="2026-06-01T12:00:00+00:00"'
     assert "Prefer" in at.headers["Vary"]
     both = get(URL, headers={"Prefer": 'seed=7, clock="2026-06-01T12:00:00Z"'})
