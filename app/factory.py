@@ -27,6 +27,7 @@ from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.fast import FastPages
 from conversations_mock.web.journal import JOURNAL, Entries
 from conversations_mock.web.namespaces import STORED, Namespaces
+from conversations_mock.web.pages import stamp_clock
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
 from conversations_mock.web.responses import MockResponse
 from conversations_mock.web.safety import SafetyHeaders
@@ -100,6 +101,8 @@ def create_app(config=None, environ=None):
     # Its key is made here too, so every worker's digests of masked values are checked alike.
     entries = app.extensions[JOURNAL] = Entries()
     problems.init_app(app)
+    # Every answer Flask gives says the mock's instant (X-Mock-Clock), pages the one they were evaluated at.
+    app.after_request(stamp_clock(lambda: app.extensions["catalogue"].clock))
     safety.init_app(app)
     namespaces.init_app(app)
     app.register_blueprint(control.blueprint)

@@ -62,9 +62,9 @@ parser = RequestParser()
 _headers_schema = ApiKeyHeaderSchema()
 
 
-def _page(catalogue, values: dict, query: PageQuery) -> tuple[int, bytes]:
-    """A chatbot's page, as the catalogue holds it (scenarios aside)."""
-    return catalogue.page(values["chatbot_id"], query)
+def _page(catalogue, values: dict, query: PageQuery, at: int) -> tuple[int, bytes]:
+    """A chatbot's page at instant `at`, as the catalogue holds it (scenarios aside)."""
+    return catalogue.page(values["chatbot_id"], query, at=at)
 
 
 # The route, declared once: this view serves it, and the fast path serves what the view taught it.
@@ -107,6 +107,6 @@ def list_conversations(chatbot_id):
         parser.load_json(request, ROUTE.query_schema)
     # The Prefer header and the latency/error-rate settings: may wait, or raise the error asked for.
     scenario = scenarios.prepare()
-    total, body = scenario.page(ROUTE, catalogue_for(current_app, environ), values, query)
-    response = Response(body, headers=page_headers(request.base_url, query, total, body))
+    total, body, at = scenario.page(ROUTE, catalogue_for(current_app, environ), values, query)
+    response = Response(body, headers=page_headers(request.base_url, query, total, body, at))
     return scenario.finish(response)

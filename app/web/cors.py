@@ -10,7 +10,8 @@ from conversations_mock.data.cache import BoundedCache
 ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID", "X-Mock-Namespace", "Authorization")
 # WWW-Authenticate: a 401's challenge names the header (or token) a script should send.
 EXPOSE_HEADERS = (
-    "X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After", "WWW-Authenticate"
+    "X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After", "WWW-Authenticate",
+    "X-Mock-Clock",
 )
 # app.extensions key of the CORS headers of an answer to a request that was never parsed (web/worker.py).
 UNPARSED = "cors_unparsed"

@@ -77,5 +77,7 @@ class FastPages:
         if cors is None:
             return None
         route, values, base_url = path
-        total, body = route.page(catalogue_for(self.app, environ), values, query)
-        return [*page_headers(base_url, query, total, body), *cors], body
+        catalogue = catalogue_for(self.app, environ)
+        at = catalogue.clock.now_us()  # once: the body and its X-Mock-Clock header name the same instant
+        total, body = route.page(catalogue, values, query, at)
+        return [*page_headers(base_url, query, total, body, at), *cors], body

@@ -71,6 +71,43 @@ def test_conversations_per_hour_sets_how_fast_they_arrive():
     assert int(day_later.headers["X-Total-Count"]) == 1000 + 24 * 200
 
 
+@pytest.mark.parametrize("settings", [{"clock": "2026-06-01T12:00:00Z", "clock_speed": "60"},
+                                      {"clock": "now", "clock_speed": "3600"}])
+def test_every_answer_says_the_instant_it_was_evaluated_at(make_app, settings):
+    app = make_app({**settings, "conversations_per_hour": "600"})
+    wall = _with_wall(app)
+    seen = []
+    for _ in range(3):  # the second and third requests are the fast path's, its headers made anew
+        answer = _get(app, URL)
+        clock = answer.headers["X-Mock-Clock"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", clock)
+        # The body is the page at that instant: its newest conversation is the newest then, none later.
+        history = app.extensions["catalogue"].history(GENERATED_CHATBOT)
+        at = app.extensions["catalogue"].clock.now_us()
+        assert answer.json == history.page(None, 0, 10, at) and answer.json[0]["created_at"] <= clock
+        seen.append(clock)
+        wall.seconds += 2  # two seconds later: two minutes of the clock at speed 60, two hours at 3600
+    assert len(set(seen)) == 3 and seen == sorted(seen)
+    now = timestamp_text(app.extensions["catalogue"].clock.now_us())
+    assert now > seen[-1]
+    error = _get(app, URL + "?page=0")  # an error says the clock's instant too
+    assert error.status_code == 422 and error.headers["X-Mock-Clock"] == now
+    health = app.test_client().get("/healthz")
+    mode = "now" if settings["clock"] == "now" else "instant"
+    assert health.json["clock"] == {"instant": now, "mode": mode, "speed": float(settings["clock_speed"])}
+    assert health.headers["X-Mock-Clock"] == now
+
+
+@pytest.mark.parametrize(("settings", "mode", "speed"), [({}, "fixed", 0.0), ({"clock": "now"}, "now", 1.0),
+                                                         ({"clock": "2026-06-01T12:00:00Z"}, "instant", 0.0)])
+def test_healthz_reports_the_clock(settings, mode, speed):
+    health = create_app(settings).test_client().get("/healthz").json
+    assert (health["clock"]["mode"], health["clock"]["speed"]) == (mode, speed)
+    if mode != "now":
+        expected = {"fixed": "2025-03-07T06:00:00+00:00"}.get(mode, "2026-06-01T12:00:00+00:00")
+        assert health["clock"]["instant"] == expected
+
+
 def test_a_later_instant_keeps_every_conversation_below_the_newer_ones(get):
     early = get(URL + "?page_size=5", headers={"Prefer": "clock=2025-06-01T00:00:00Z"})
     late_total = int(get(URL, headers={"Prefer": "clock=2025-09-01T00:00:00Z"}).headers["X-Total-Count"])
@@ -89,6 +126,7 @@ def test_prefer_clock_answers_at_that_instant_and_says_so(get):
     then = 1_780_315_200_000_000
     assert at.status_code == 200 and at.json == history.page(None, 0, 10, then)
     assert at.headers["X-Total-Count"] == str(history.total(None, then))
+    assert at.headers["X-Mock-Clock"] == "2026-06-01T12:00:00+00:00"
     assert at.headers["Preference-Applied"] == 'clock="2026-06-01T12:00:00+00:00"'
     assert "Prefer" in at.headers["Vary"]
     both = get(URL, headers={"Prefer": 'seed=7, clock="2026-06-01T12:00:00Z"'})
