@@ -9,7 +9,7 @@ from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
 from conversations_mock.data.generator import timestamp_text
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, demo_flags
 
 QUOTE = '"'
 URL = f"/chatbots/{GENERATED_CHATBOT}/conversations"
@@ -232,17 +232,16 @@ def test_shift_is_for_listed_conversations_and_a_boolean(write_fixture, chatbot,
 
 def _demo_settings():
     """The settings `make demo` serves with, read from the Makefile's demo recipe."""
-    makefile = (REPO / "Makefile").read_text()
-    recipe = re.search(r"^demo:.*\n\t(.*)$", makefile, re.MULTILINE).group(1)
-    flags = dict(re.findall(r"--([a-z-]+) (\S+)", recipe))
-    return {name.replace("-", "_"): value for name, value in flags.items()}
+    flags = demo_flags()
+    return {flag.removeprefix("--").replace("-", "_"): value for flag, value in zip(flags[::2], flags[1::2])}
 
 
 @pytest.mark.parametrize("chatbot", [GENERATED_CHATBOT, "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99",
                                      "00000000-0000-4000-8000-000000000000"])
 def test_watching_page_one_of_the_demo_shows_arrivals_and_endings(chatbot):
     settings = _demo_settings()
-    assert settings["clock"] == "now" and float(settings["clock_speed"]) > 1
+    # The wall clock's pace: a client's "x minutes ago" from its own clock is right.
+    assert settings["clock"] == "now" and float(settings.get("clock_speed", 1)) == 1
     app = create_app(settings)
     wall = _with_wall(app)
     url = f"/chatbots/{chatbot}/conversations"
@@ -255,3 +254,26 @@ def test_watching_page_one_of_the_demo_shows_arrivals_and_endings(chatbot):
         in_progress |= {c["id"] for c in page if c["state"] == "in_progress"}
         wall.seconds += 5
     assert arrived and ended
+
+
+@pytest.mark.parametrize("chatbot", [GENERATED_CHATBOT, "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99",
+                                     "00000000-0000-4000-8000-000000000000"])
+def test_the_demo_brings_a_conversation_every_10_to_30_seconds_and_ends_each_within_minutes(chatbot):
+    app = create_app(_demo_settings())
+    catalogue = app.extensions["catalogue"]
+    history, start = catalogue.history(chatbot), catalogue.clock.start_us
+    low, high = (int(n) for n in _demo_settings()["conversations"].split("-"))
+    # Its count at the start of the clock's day, and the day's arrivals since; not grown since 2025.
+    assert low <= history.total(None, catalogue.clock.anchor_us) <= high
+    assert history.total(None, start) <= high + 24 * int(_demo_settings()["conversations_per_hour"])
+    hour = 3600 * 10**6
+    arrived = [history.total(None, start + h * hour) for h in range(25)]
+    seconds_apart = [3600 / (later - earlier) for earlier, later in zip(arrived, arrived[1:])]
+    # Through the busy hours of a chatbot's day (15 of 24) a new one every 10 to 30 seconds; at most a
+    # minute apart at night.
+    assert sum(10 <= gap <= 30 for gap in seconds_apart) >= 15 and max(seconds_apart) < 60
+    minutes = 60 * 10**6
+    for minute in range(0, 24 * 60, 7):  # none in progress 5 minutes after its last message (of 5 minutes')
+        at = start + minute * minutes
+        recent = history.total(None, at) - history.total(None, at - 10 * minutes)
+        assert history.total("in_progress", at) <= recent
