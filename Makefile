@@ -62,10 +62,11 @@ run: $(RUNTIME)
 dev: $(RUNTIME)
 	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) exec $(BIN)/conversations-mock serve --reload $(if $(FIXTURES),--fixtures $(FIXTURES))
 
-# A living timeline to watch: the wall clock at thirty times its pace, chatbots of a hundred or so
-# conversations a day, so page 1 gets new conversations and sees others end within minutes.
+# A living timeline to watch at the wall clock's pace: 5000-10000 conversations per chatbot at the start
+# of the day, 180 more an hour (one every 10 to 30 s through a chatbot's busy hours), each closed 5 minutes
+# after its last message at the latest, so page 1 gets new conversations and sees others end within minutes.
 demo: $(RUNTIME)
-	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) exec $(BIN)/conversations-mock serve --clock now --clock-speed 30 --conversations 5000-10000
+	MOCK_HOST=$(MOCK_HOST) PORT=$(PORT) exec $(BIN)/conversations-mock serve --clock now --conversations 5000-10000 --conversations-per-hour 180 --idle-close 5m
 
 # The whole suite. System programs first, then (in a new make, which sees a compiler just installed) the venv.
 test: system

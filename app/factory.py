@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
+from conversations_mock.data.generator import Timing
 from conversations_mock.data.stored import StoredChatbots
 from conversations_mock.settings import SETTINGS, ConfigError, load_settings
 from conversations_mock.store import StoreConfigError, open_store
@@ -28,6 +29,7 @@ from conversations_mock.web.fast import FastPages
 from conversations_mock.web.journal import JOURNAL, Entries
 from conversations_mock.web.limits import LIMITS, limits_for
 from conversations_mock.web.namespaces import STORED, Namespaces
+from conversations_mock.web.pages import stamp_clock
 from conversations_mock.web.reload import FixtureReload, FixtureReloader
 from conversations_mock.web.rules import RULES, FaultRules
 from conversations_mock.web.responses import MockResponse
@@ -64,7 +66,9 @@ def build_catalogue(settings, extra_dirs=(), clock=None):
     directories.extend(extra_dirs)
     if clock is None:
         clock = Clock.of(settings["clock"], settings["clock_speed"])
-    return Catalogue(directories, settings["seed"], settings["conversations"], clock=clock)
+    # The configured count of conversations have arrived by the clock's start (under now, its day's).
+    timing = Timing(clock.anchor_us, settings["idle_close"], settings["conversations_per_hour"])
+    return Catalogue(directories, settings["seed"], settings["conversations"], clock=clock, timing=timing)
 
 
 class MockFlask(Flask):
@@ -112,6 +116,8 @@ def create_app(config=None, environ=None):
     # Its key is made here too, so every worker's digests of masked values are checked alike.
     entries = app.extensions[JOURNAL] = Entries()
     problems.init_app(app)
+    # Every answer Flask gives says the mock's instant (X-Mock-Clock), pages the one they were evaluated at.
+    app.after_request(stamp_clock(lambda: app.extensions["catalogue"].clock))
     safety.init_app(app)
     namespaces.init_app(app)
     app.register_blueprint(control.blueprint)

@@ -13,6 +13,13 @@ from conversations_mock.schemas.request import API_KEY_PATTERN, MAX_SEED
 
 # A day of clock time per second of the wall clock's, and more, is past any demo.
 MAX_CLOCK_SPEED = 1_000_000
+# A week without a message closes a generated conversation (the API document's in-progress examples
+# are at most three days and a few hours past their last message); data/states.py reads it.
+IDLE_CLOSE_US = 7 * 86400 * 10**6
+MIN_IDLE_US, MAX_IDLE_US = 10**6, 365 * 86400 * 10**6
+# A hundred conversations a second per chatbot; a history may reach back at most this many days.
+MAX_PER_HOUR = 360_000
+MAX_HISTORY_DAYS = 3650
 
 
 class NumberRange(fields.Field):
@@ -36,6 +43,27 @@ class NumberRange(fields.Field):
         if high < low:
             raise ValidationError(f"The range {low}-{high} runs backwards; write MIN-MAX.")
         return (low, high)
+
+
+class Duration(fields.Field):
+    """A length of time as a number and a unit, e.g. '30s', '5m', '12h' or '7d', loaded as microseconds."""
+
+    UNITS_US = {"s": 10**6, "m": 60 * 10**6, "h": 3600 * 10**6, "d": 86400 * 10**6}
+    default_error_messages = {
+        "invalid": "Must be a whole number and a unit (s, m, h or d), e.g. '5m' or '7d'."}
+    _pattern = re.compile(r"\s*([0-9]{1,9})\s*([smhd])\s*", re.IGNORECASE)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        for unit, size in sorted(self.UNITS_US.items(), key=lambda item: -item[1]):
+            if value % size == 0:
+                return f"{value // size}{unit}"
+        return f"{value / 10**6}s"
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        match = self._pattern.fullmatch(str(value))
+        if not match:
+            raise self.make_error("invalid")
+        return int(match.group(1)) * self.UNITS_US[match.group(2).lower()]
 
 
 class Words(fields.Field):
@@ -184,7 +212,16 @@ class SettingsSchema(Schema):
         **_described("--base-path", "MOCK_BASE_PATH", "prefix of every API path, e.g. /v1", "none"),
     )
     conversations = NumberRange(load_default=(30, 300), **_described(
-        "--conversations", "MOCK_CONVERSATIONS", "conversations per generated chatbot, N or MIN-MAX"))
+        "--conversations", "MOCK_CONVERSATIONS",
+        "conversations per generated chatbot at the clock's start, N or MIN-MAX"))
+    conversations_per_hour = _whole_number(None, 1, MAX_PER_HOUR, allow_none=True, **_described(
+        "--conversations-per-hour", "MOCK_CONVERSATIONS_PER_HOUR",
+        "new conversations an hour per generated chatbot, on average over its day",
+        "each chatbot's count spread over 30 to 119 days"))
+    idle_close = Duration(load_default=IDLE_CLOSE_US, validate=validate.Range(
+        MIN_IDLE_US, MAX_IDLE_US, error="Must be from 1s to 365d."), **_described(
+        "--idle-close", "MOCK_IDLE_CLOSE",
+        "how long a generated conversation goes without a message before it is closed, e.g. 5m, 12h, 7d"))
     cors_origins = Words(load_default=("*",), validate=_origins, **_described(
         "--cors-origins", "MOCK_CORS_ORIGINS", "comma-separated origins browsers may call from"))
     reload = fields.Boolean(load_default=False, **_described(
@@ -244,6 +281,12 @@ class SettingsSchema(Schema):
         """Keep generated histories and injected latency within what the server can honour."""
         if data["conversations"][1] > 1_000_000_000:
             raise ValidationError("At most 1000000000 conversations per chatbot.", "conversations")
+        rate = data["conversations_per_hour"]
+        if rate and data["conversations"][1] > rate * 24 * MAX_HISTORY_DAYS:
+            raise ValidationError(
+                f"At {rate} conversations an hour, {data['conversations'][1]} reach back more than "
+                f"{MAX_HISTORY_DAYS} days; give at most {rate * 24 * MAX_HISTORY_DAYS}, or a higher rate.",
+                "conversations")
         if data["latency"][1] > 60_000:
             raise ValidationError("At most 60000 milliseconds.", "latency")
         if data["base_path"].split("/")[1:2] == [CONTROL_SEGMENT]:

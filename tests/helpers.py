@@ -100,6 +100,14 @@ def answer(app, path, headers=None, method="GET", key=API_KEY, **environ):
     return response.status, kept, response.get_data()
 
 
+def demo_flags() -> list[str]:
+    """The flags `make demo` serves with, as the Makefile's demo recipe gives them."""
+    import re
+
+    recipe = re.search(r"^demo:.*\n\t(.*)$", (REPO / "Makefile").read_text(), re.MULTILINE).group(1)
+    return recipe.split(" serve ", 1)[1].split()
+
+
 class LiveServer:
     """A `conversations-mock serve` process on 127.0.0.1 (or 0.0.0.0, given --host), port chosen by the OS.
 

@@ -9,7 +9,7 @@ from marshmallow import ValidationError
 
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES, FixtureError, error_lines
-from conversations_mock.data.generator import GeneratedHistory
+from conversations_mock.data.generator import ANCHOR_US, GeneratedHistory, Timing
 from conversations_mock.data.messages import MessagePools
 from conversations_mock.files import FileExists, write_output, written_to
 from conversations_mock.schemas import FixtureFileSchema, SettingsSchema, canonical_chatbot_id
@@ -91,8 +91,10 @@ def _clock(text):
 
 def fixture_document(chatbot_id: str, count: int, seed: int, at: int | None = None) -> dict:
     """The fixture file's content: one chatbot listing the `count` newest conversations of its history at
-    instant `at` (None: the fixed clock's, when exactly `count` have arrived; fewer before it)."""
-    history = GeneratedHistory(chatbot_id, seed, count, MessagePools())
+    instant `at` (None: the fixed clock's), all `count` of them: a server whose clock starts there has
+    them."""
+    at = ANCHOR_US if at is None else at
+    history = GeneratedHistory(chatbot_id, seed, count, MessagePools(), timing=Timing(anchor_us=at))
     conversations = history.page(None, 0, count, at)
     return {
         "chatbots": [

@@ -76,17 +76,22 @@ class Arrivals:
     """The arrival schedule of `count` conversations ending at `anchor_us`, continuing at that rate after it.
 
     Exactly `count` conversations have arrived at `anchor_us`. Arrival n's point in its slot is
-    `draw(n)` (32 bits), so the caller's per-conversation digest places it.
+    `draw(n)` (32 bits), so the caller's per-conversation digest places it. The rate is `per_hour`
+    conversations an hour on average over a day, or (None) `count` over 30 to 119 days, drawn by the key.
     """
 
-    def __init__(self, key: bytes, count: int, anchor_us: int, draw):
+    def __init__(self, key: bytes, count: int, anchor_us: int, draw, per_hour: int | None = None):
         timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
         self.rhythm = rhythm = daily_rhythm(peak_hour(timeline))
         self.count = count
         self._draw = draw
-        days = 30 + timeline[0] % 90  # the span of the first `count` arrivals
+        if per_hour:
+            slot = rhythm.day // (24 * per_hour)  # a day's busy units shared by a day's arrivals
+        else:
+            days = 30 + timeline[0] % 90  # the span of the first `count` arrivals
+            slot = days * rhythm.day // max(count, 1)
         # At least two of the busiest microseconds per slot keep arrival moments strictly increasing.
-        self.slot = max(2 * rhythm.heaviest, days * rhythm.day // max(count, 1))
+        self.slot = max(2 * rhythm.heaviest, slot)
         self._spread = self.slot - rhythm.heaviest
         # Arrival count-1 ends its slot at the anchor's last busy unit; arrival count starts after it.
         self.first = rhythm.busy(anchor_us + 1) - count * self.slot

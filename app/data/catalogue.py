@@ -5,7 +5,7 @@ import orjson
 from conversations_mock.data.cache import BoundedCache
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import ListedHistory, load_fixtures
-from conversations_mock.data.generator import GeneratedHistory, chatbot_key, generated_count
+from conversations_mock.data.generator import GeneratedHistory, Timing, chatbot_key, generated_count
 from conversations_mock.data.messages import SHARED_POOLS, MessagePools
 from conversations_mock.schemas import PageQuery
 
@@ -24,9 +24,12 @@ class Catalogue:
     """Every chatbot's history, and the encoded pages served from them."""
 
     def __init__(self, fixture_dirs, seed: int, conversations: tuple, pools: MessagePools | None = None,
-                 clock: Clock | None = None):
+                 clock: Clock | None = None, timing: Timing | None = None):
+        """`timing` (None: the defaults, anchored where the clock says) says when generated conversations
+        come and go; `conversations` of each generated chatbot have arrived by its anchor."""
         self.seed = seed
         self.clock = clock or Clock()
+        self.timing = timing or Timing(anchor_us=self.clock.anchor_us)
         self.conversations = conversations
         self.pools = pools or SHARED_POOLS
         self.fixture_dirs = tuple(fixture_dirs)
@@ -69,7 +72,7 @@ class Catalogue:
             if fixture is None:
                 count = generated_count(key, *self.conversations)
             history = self._histories.remember(
-                cache_key, GeneratedHistory(chatbot_id, seed, count, self.pools, key)
+                cache_key, GeneratedHistory(chatbot_id, seed, count, self.pools, key, self.timing)
             )
         return history
 

@@ -11,6 +11,7 @@ import time
 from conversations_mock.data.generator import ANCHOR_US
 
 SECOND_US = 10**6
+DAY_US = 86400 * SECOND_US
 
 
 class Clock:
@@ -21,9 +22,10 @@ class Clock:
     :param wall: seconds since the epoch, as time.time (tests pass their own)
     """
 
-    def __init__(self, start_us: int = ANCHOR_US, speed: float = 0.0, wall=time.time):
+    def __init__(self, start_us: int = ANCHOR_US, speed: float = 0.0, wall=time.time, mode: str = "fixed"):
         self.start_us = start_us
         self.speed = speed
+        self.mode = mode  # how the clock was set: fixed, now, or instant (an ISO 8601 instant)
         self._wall = wall
         self._started = wall()
 
@@ -32,8 +34,17 @@ class Clock:
         """The clock a `clock` setting names ('fixed', 'now' or microseconds), at `speed` (None: its own)."""
         if setting == "now":
             # Whole seconds, so a running clock ticks on the same boundaries in every worker.
-            return cls(int(wall()) * SECOND_US, 1.0 if speed is None else speed, wall)
-        return cls(ANCHOR_US if setting == "fixed" else setting, speed or 0.0, wall)
+            return cls(int(wall()) * SECOND_US, 1.0 if speed is None else speed, wall, "now")
+        if setting == "fixed":
+            return cls(ANCHOR_US, speed or 0.0, wall, "fixed")
+        return cls(setting, speed or 0.0, wall, "instant")
+
+    @property
+    def anchor_us(self) -> int:
+        """The instant a generated chatbot holds its configured count at: the clock's start, or under `now`
+        the start of that day (UTC), so that servers, and restarts, on one day serve the same
+        conversations."""
+        return self.start_us - self.start_us % DAY_US if self.mode == "now" else self.start_us
 
     @property
     def running(self) -> bool:

@@ -8,6 +8,7 @@ worker, run and machine computes the same values.
 """
 
 import struct
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from hashlib import blake2b
 from weakref import WeakKeyDictionary
@@ -21,13 +22,28 @@ from conversations_mock.data.platforms import (
     TEXT_PLATFORM_TABLE,
     uuid4_hex,
 )
-from conversations_mock.data.states import BLOCK, OPEN, VOICE, LifeLayout
+from conversations_mock.data.states import BLOCK, IDLE_CLOSE_US, VOICE, LifeLayout
 from conversations_mock.data.timeline import Snapshot
 from conversations_mock.schemas.clock import EPOCH
 
 # The `fixed` clock's instant: a generated chatbot's configured count of conversations have arrived by then.
 ANCHOR_US = int((datetime(2025, 3, 7, 6, 0, tzinfo=timezone.utc) - EPOCH).total_seconds()) * 10**6
 DAY_US = 24 * 3600 * 10**6
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When a generated history's conversations come and go, the same for every chatbot of a server.
+
+    :param anchor_us: the instant by which a chatbot's count of conversations have arrived (data/clock.py
+        Clock.anchor_us: the clock's start, or under `now` the start of its day)
+    :param idle_us: how long a conversation goes without a message before it is closed
+    :param per_hour: conversations an hour, on average over a day; None: a chatbot's count over 30 to 119 days
+    """
+
+    anchor_us: int = ANCHOR_US
+    idle_us: int = IDLE_CLOSE_US
+    per_hour: int | None = None
 
 
 def chatbot_key(seed: int, chatbot_id: str) -> bytes:
@@ -74,11 +90,8 @@ def timestamp_text(microseconds: int) -> str:
 
 
 # Bytes 32..48 of a conversation's first digest, read in one call: platform, its point in its arrival
-# slot, open span, signed in, message shape, language, text, human mode, voice room or message count.
+# slot, four spare bytes, signed in, message shape, language, text, human mode, voice room or message count.
 _FIELDS = struct.Struct(">HIIBBBBBH")
-# How long an open (never closed) conversation goes on getting messages, by a tenth of its draw:
-# half within half an hour, three in ten within six hours, the rest within three days.
-_SPANS_US = (30 * 60 * 10**6,) * 5 + (6 * 3600 * 10**6,) * 3 + (3 * DAY_US,) * 2
 # Snapshots a history keeps: the instants of a page walk and of a running clock's last seconds.
 _SNAPSHOTS = 8
 
@@ -112,12 +125,14 @@ def _slot_draw(head):
 class GeneratedHistory:
     """A chatbot's conversations at any instant, newest first, each computed on demand."""
 
-    def __init__(self, chatbot_id: str, seed: int, count: int, pools: MessagePools, key: bytes | None = None):
-        """`key` is chatbot_key(seed, chatbot_id), where the caller has computed it already."""
+    def __init__(self, chatbot_id: str, seed: int, count: int, pools: MessagePools, key: bytes | None = None,
+                 timing: Timing = Timing()):
+        """`key` is chatbot_key(seed, chatbot_id), where the caller has computed it already; `count`
+        conversations have arrived by `timing.anchor_us`."""
         self.chatbot_id = chatbot_id
         self.key = chatbot_key(seed, chatbot_id) if key is None else key
-        self.lives = LifeLayout(self.key)
-        self._durations = self.lives.durations
+        self.lives = LifeLayout(self.key, timing.idle_us)
+        self._spans, self._durations = self.lives.spans, self.lives.durations
         self._text_platforms = text_rows(pools)
         # Keyed hashers with the key absorbed, copied per conversation: the same digests as
         # blake2b(n, key=...) each time, without setting the key up again.
@@ -125,7 +140,7 @@ class GeneratedHistory:
         self._tail = blake2b(key=self.key, digest_size=32, person=b"more")
         # Not a bound method of self: a cycle would keep every history the cache lets go of until the
         # collector's oldest generation walks the heap (tens of ms under a stream of new chatbots).
-        self.arrivals = Arrivals(self.key, count, ANCHOR_US, _slot_draw(self._head))
+        self.arrivals = Arrivals(self.key, count, timing.anchor_us, _slot_draw(self._head), timing.per_hour)
         self._snapshots = {}
 
     follows_clock = True
@@ -162,7 +177,7 @@ class GeneratedHistory:
         # conversations at a time, and a call and an attribute lookup per conversation add up.
         head_copy, tail_copy, moment = self._head.copy, self._tail.copy, self.arrivals.moment
         block_of = self.lives.block
-        durations, chatbot_id = self._durations, self.chatbot_id
+        spans, durations, chatbot_id = self._spans, self._durations, self.chatbot_id
         unpack_from, text_platforms, stamp = _FIELDS.unpack_from, self._text_platforms, timestamp_text
         lives, last_block = None, -1
         built = []
@@ -172,35 +187,35 @@ class GeneratedHistory:
             hasher.update(number)
             head = hasher.digest()
             hexed = head.hex()  # the id and some users' ids are hex digits of it: one call for all
-            pick, draw, length, signed_in, shape, language, text, human, room = unpack_from(head, 32)
+            pick, draw, _, signed_in, shape, language, text, human, room = unpack_from(head, 32)
             created_us = moment(n, draw)
             if n // BLOCK != last_block:  # a page's arrivals are consecutive, or at least ordered: few blocks
                 last_block = n // BLOCK
                 lives = block_of(last_block)
             life = lives[n % BLOCK]
             kind = life.kind
+            span = spans[kind]  # messages come during it; an idle life's stop, and it waits to be closed
             user_id = last_message = voice_path = None
             if kind == VOICE:  # a block's one voice call gives voice its tenth of the platforms
-                platform, duration, events, sns_user_id = "voice", durations[VOICE], 1, None
+                platform, events, sns_user_id = "voice", 1, None
                 metadata = {"type": "voice_chat"}
                 voice_path = f"conversation-voice_assistant_room_{1000 + room % 9000}.ogg"
             else:
                 platform, user_of, texts_of = text_platforms[pick % len(text_platforms)]
                 sns_user_id = user_of(head[16:32], hexed[32:64])
-                # Scaled, not reduced modulo the span, so the six-hour and three-day spans are reached.
-                duration = (length * _SPANS_US[length % 10] >> 32) if kind == OPEN else durations[kind]
                 events = 2 + room % 7
+            ends_us = created_us + durations[kind]
             # Ended exactly when Snapshot.ended counts it (arrival moments increase), read without those counts.
-            in_progress = kind == OPEN or created_us + duration > at
+            in_progress = ends_us > at
             # Messages come every `gap` from the start; an ended conversation was last updated when it ended.
             if in_progress:  # (`or 1` and the test rather than max() and min(): two calls fewer)
-                gap = duration // events or 1
+                gap = span // events or 1
                 event = (at - created_us) // gap
                 if event > events:
                     event = events
                 updated_us = created_us + event * gap
             else:
-                event, updated_us = events, created_us + duration
+                event, updated_us = events, ends_us
             if platform != "voice":
                 anonymous = signed_in < 218  # about 85% of users never sign in, as in the document
                 metadata = {"anonymous": anonymous}

@@ -1,7 +1,9 @@
 """How generated conversations live, and where each state falls at an instant, by arithmetic instead of a scan.
 
-Each conversation has a life: a kind (voice call, quick chat, a few hours, a few days, or open:
-never closed) and the state it ends in. A chatbot's kinds last a constant time each. Arrivals
+Each conversation has a life: a kind (voice call, quick chat, a few hours, a few days, or idle:
+messages for a while, then silence until the help desk closes it an idle time after the last
+one) and the state it ends in. A chatbot's kinds last a constant time each, none longer than the
+idle time past its last message, so every conversation ends. Arrivals
 are grouped in blocks of BLOCK consecutive ones; every block holds the same lives, in an order
 shuffled per block from the chatbot's key. Since arrivals are in order of time, the
 conversations of one kind that have ended at an instant are exactly its first ones: so the
@@ -16,23 +18,28 @@ from hashlib import blake2b
 from itertools import compress, cycle, islice
 
 from conversations_mock.data.compiled import compiled
+from conversations_mock.schemas.settings import IDLE_CLOSE_US  # the idle_close setting's default: a week
 
 BLOCK = 10
 _HOUR_US = 3600 * 10**6
-OPEN, VOICE, QUICK, HOURS, DAYS = "open", "voice", "quick", "hours", "days"
-FINITE_KINDS = (VOICE, QUICK, HOURS, DAYS)
-# The finite kinds, longest first: their ranges of durations (LifeLayout) do not overlap, so at any
-# instant each kind has ended for no later an arrival than the next one has.
-ENDING_ORDER = (DAYS, HOURS, QUICK, VOICE)
+IDLE, VOICE, QUICK, HOURS, DAYS = "idle", "voice", "quick", "hours", "days"
+# The kinds, longest first: an idle life lasts its messages' span plus the idle time, every other kind
+# at most the idle time, and the others' ranges (LifeLayout) do not overlap, so durations never
+# increase along this order (kinds capped at the idle time tie) and at any instant each kind has
+# ended for no later an arrival than the next one has.
+ENDING_ORDER = (IDLE, DAYS, HOURS, QUICK, VOICE)
 # Four 16-bit draws of durations, bytes 3..11 of the layout's digest.
 _DRAWS = struct.Struct(">4H")
+# An idle life's messages span a whole multiple of this: every count of messages (2 to 8) divides it,
+# so its last message falls exactly at the span's end, an idle time before it is closed.
+_SPAN_GRAIN_US = 840
 
 
 # Compared and hashed by identity (a C slot call, not a generated __hash__: pages hash lives by the
 # thousand); life() makes one object per (kind, final), so identity is equality.
 @dataclass(frozen=True, eq=False)
 class Life:
-    """A conversation's life: its kind and the state it ends in (open ones never end); made by life()."""
+    """A conversation's life: its kind and the state it ends in; made by life()."""
 
     kind: str
     final: str
@@ -77,21 +84,25 @@ def _block(key: bytes, composition: "Composition", number: int) -> tuple:
 class Composition:
     """A block's lives before its shuffle, and what counts of them read: computed once per shape."""
 
-    def __init__(self, open_lives: int, resolved: int, turn: int):
-        # `open_lives` open, a voice call, then quick/hours/quick/days chats; the ending lives from
-        # the `turn`-th on (round the block) end resolved, `resolved` of them, the others closed.
-        kinds = [VOICE, *islice(cycle((QUICK, HOURS, QUICK, DAYS)), BLOCK - 1 - open_lives)]
+    def __init__(self, idle_lives: int, resolved: int, turn: int):
+        # `idle_lives` left idle (closed when the help desk closes them), a voice call, then
+        # quick/hours/quick/days chats; those from the `turn`-th on (round the block) end resolved,
+        # `resolved` of them, the others closed.
+        kinds = [VOICE, *islice(cycle((QUICK, HOURS, QUICK, DAYS)), BLOCK - 1 - idle_lives)]
         finals = ["resolved" if (place - turn) % len(kinds) < resolved else "closed" for place in range(len(kinds))]
-        self.lives = (life(OPEN, "in_progress"),) * open_lives + tuple(map(life, kinds, finals))
+        self.lives = (life(IDLE, "closed"),) * idle_lives + tuple(map(life, kinds, finals))
         self.distinct = tuple(dict.fromkeys(self.lives))
         self._per_block = {}
-        # For each state, the lives in it in stretch i: where kinds ENDING_ORDER[i:] have ended.
+        # For each state, [(i, lives)]: `lives` are in it in the stretches up to stretch i (after the
+        # previous entry's), where kinds ENDING_ORDER[i:] have ended. Neighbouring stretches with the same
+        # lives in a state are one (an idle life's end changes nothing resolved), so its cut is never counted.
         endings = [ENDING_ORDER[i:] for i in range(len(ENDING_ORDER) + 1)]
-        self.by_stretch = {
-            state: tuple(frozenset(life for life in self.distinct if life.matches(state, life.kind in ended))
-                         for ended in endings)
-            for state in {life.final for life in self.distinct}
-        }
+        self.by_stretch = {}
+        for state in {"in_progress", *(life.final for life in self.distinct)}:
+            stretches = [frozenset(life for life in self.distinct if life.matches(state, life.kind in ended))
+                         for ended in endings]
+            self.by_stretch[state] = tuple((i, lives) for i, lives in enumerate(stretches)
+                                           if i + 1 == len(stretches) or stretches[i + 1] != lives)
 
     def per_block(self, lives: frozenset) -> int:
         """How many of a block's lives are among `lives` (a few sets per shape are ever asked)."""
@@ -101,32 +112,44 @@ class Composition:
         return counted
 
 
-def composition(open_lives: int, resolved: int, turn: int) -> Composition:
-    """The one Composition of `open_lives` open lives and `resolved` ending ones resolved, from the `turn`-th."""
-    return _composition(open_lives, resolved, turn % (BLOCK - open_lives))
+def composition(idle_lives: int, resolved: int, turn: int) -> Composition:
+    """The one Composition of `idle_lives` idle lives and `resolved` others resolved, from the `turn`-th."""
+    return _composition(idle_lives, resolved, turn % (BLOCK - idle_lives))
 
 
 @lru_cache(maxsize=None)  # 4 * 4 * 9 shapes at most
-def _composition(open_lives: int, resolved: int, turn: int) -> Composition:
-    return Composition(open_lives, resolved, turn)
+def _composition(idle_lives: int, resolved: int, turn: int) -> Composition:
+    return Composition(idle_lives, resolved, turn)
 
 
 class LifeLayout:
-    """The lives of a generated history, and how long each kind lasts (microseconds)."""
+    """The lives of a generated history, how long each kind lasts and its messages come (microseconds).
 
-    def __init__(self, key: bytes):
-        mix = blake2b(b"lives", key=key, digest_size=12).digest()
+    :param key: the chatbot's key (data/generator.py chatbot_key)
+    :param idle_us: how long a conversation goes without a message before it is closed (at least 1 s)
+    """
+
+    def __init__(self, key: bytes, idle_us: int = IDLE_CLOSE_US):
+        mix = blake2b(b"lives", key=key, digest_size=14).digest()
         self._key = key
-        # 1-4 open and 1-4 resolved per block: at least two ending closed, so every state recurs.
+        # 1-4 idle and 1-4 resolved per block: at least two ending closed, so every state recurs.
         self.composition = composition(1 + mix[0] % 4, 1 + mix[1] % 4, mix[2])
         self.lives = self.composition.distinct
         draw = _DRAWS.unpack_from(mix, 3)
-        self.durations = {  # each a 16-bit draw scaled over its range
+        natural = {  # each a 16-bit draw scaled over its range
             VOICE: 1_000_000 + draw[0] * 4_000_000 // 65_536,  # 1 to 5 seconds
             QUICK: (5 + draw[1] % 36) * 60 * 10**6,  # 5 to 40 minutes
             HOURS: _HOUR_US + draw[2] * 7 * _HOUR_US // 65_536,  # 1 to 8 hours
             DAYS: 24 * _HOUR_US + draw[3] * 48 * _HOUR_US // 65_536,  # 1 to 3 days
         }
+        # Kinds that would last longer than the idle time are shortened to it: in progress, none has
+        # gone longer without a message (its start is its first event).
+        self.spans = {kind: min(duration, idle_us) for kind, duration in natural.items()}
+        # An idle life's messages come for 10 minutes to 6 hours (no longer than the idle time), then none.
+        idle_span = 10 * 60 * 10**6 + int.from_bytes(mix[11:13], "big") * 350 * 60 * 10**6 // 65_536
+        self.spans[IDLE] = max(_SPAN_GRAIN_US, min(idle_span, idle_us) // _SPAN_GRAIN_US * _SPAN_GRAIN_US)
+        # How long each kind stays in progress: its messages' span, and for an idle life the idle time after.
+        self.durations = {**self.spans, IDLE: self.spans[IDLE] + idle_us}
 
     def block(self, number: int) -> tuple:
         """The lives of arrivals number*BLOCK .. number*BLOCK+BLOCK-1."""

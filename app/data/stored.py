@@ -64,6 +64,11 @@ class NamespaceCatalogue:
         self._catalogue = catalogue
         self._stored = stored
 
+    @property
+    def clock(self):
+        """The server's clock: every namespace's pages are evaluated at its instant."""
+        return self._catalogue.clock
+
     def is_listed(self, chatbot_id: str) -> bool:
         """Whether the chatbot's conversations are a list (stored, or a fixture's): no seed changes them."""
         return chatbot_id in self._stored.raw or self._catalogue.is_listed(chatbot_id)

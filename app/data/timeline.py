@@ -7,7 +7,7 @@ by divmod within that stretch.
 """
 
 from conversations_mock.data.arrivals import Arrivals
-from conversations_mock.data.states import ENDING_ORDER, OPEN, LifeLayout
+from conversations_mock.data.states import ENDING_ORDER, LifeLayout
 
 
 class Snapshot:
@@ -18,22 +18,21 @@ class Snapshot:
         self.arrived = arrivals.arrived(at)
         self._arrivals = arrivals
         self._lives = lives
-        self._ended = None
+        self._ended = {}
         self._spans = {}
 
-    @property
-    def ended(self) -> dict:
-        """{kind: how many arrivals of that kind's lasting have ended}, counted on first use: a page of
-        every state tells each conversation's end from its own start, so it never pays these four hashes."""
-        if self._ended is None:
+    def ended(self, kind: str) -> int:
+        """How many arrivals of `kind`'s lasting have ended, counted on first use (a hash each): a page of
+        every state tells each conversation's end from its own start, so it never pays them."""
+        ended = self._ended.get(kind)
+        if ended is None:
             # Arrival n of a kind lasting d has ended at `at` exactly when it arrived by at - d.
-            self._ended = {kind: self._arrivals.arrived(self.at - duration)
-                           for kind, duration in self._lives.durations.items()}
-        return self._ended
+            ended = self._ended[kind] = self._arrivals.arrived(self.at - self._lives.durations[kind])
+        return ended
 
     def state(self, n: int, life) -> str:
         """The state of arrival n (below `arrived`), whose life is `life`."""
-        if life.kind != OPEN and n < self.ended[life.kind]:
+        if n < self.ended(life.kind):
             return life.final
         return "in_progress"
 
@@ -45,13 +44,16 @@ class Snapshot:
             # Counted once per snapshot and state: total() and every page of the state read them.
             spans = self._spans[state] = []
             layout = self._lives
-            # Kinds stop having ended in ENDING_ORDER: stretch i, from ended[ENDING_ORDER[i-1]] (0 for
-            # the first) to ended[ENDING_ORDER[i]] (`arrived` for the last), is where ENDING_ORDER[i:] have.
-            cuts = [0, *(self.ended[kind] for kind in ENDING_ORDER), self.arrived]
-            for first, end, lives in zip(cuts, cuts[1:], layout.composition.by_stretch.get(state, ())):
+            # Kinds stop having ended in ENDING_ORDER: stretch i, from ended(ENDING_ORDER[i-1]) (0 for
+            # the first) to ended(ENDING_ORDER[i]) (`arrived` for the last), is where ENDING_ORDER[i:] have;
+            # by_stretch joins neighbours with the same lives in `state`, so only the cuts between differ.
+            first = 0
+            for i, lives in layout.composition.by_stretch.get(state, ()):
+                end = self.ended(ENDING_ORDER[i]) if i < len(ENDING_ORDER) else self.arrived
                 if lives and first < end:
                     before = layout.count(lives, first)
                     spans.append((first, end, lives, before, layout.count(lives, end) - before))
+                first = end
         return spans
 
     def total(self, state: str | None = None) -> int:

@@ -63,9 +63,9 @@ parser = RequestParser()
 _headers_schema = ApiKeyHeaderSchema()
 
 
-def _page(catalogue, values: dict, query: PageQuery) -> tuple[int, bytes]:
-    """A chatbot's page, as the catalogue holds it (scenarios aside)."""
-    return catalogue.page(values["chatbot_id"], query)
+def _page(catalogue, values: dict, query: PageQuery, at: int) -> tuple[int, bytes]:
+    """A chatbot's page at instant `at`, as the catalogue holds it (scenarios aside)."""
+    return catalogue.page(values["chatbot_id"], query, at=at)
 
 
 # The route, declared once: this view serves it, and the fast path serves what the view taught it.

@@ -13,6 +13,7 @@ ALLOW_HEADERS = ("X-API-Key", "Prefer", "Content-Type", "X-Request-ID", "X-Mock-
 EXPOSE_HEADERS = (
     "X-Total-Count", "Link", "X-Request-ID", "Preference-Applied", "Retry-After", "WWW-Authenticate",
     "RateLimit-Policy", "RateLimit", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+    "X-Mock-Clock",
 )
 # app.extensions key of the CORS headers of an answer to a request that was never parsed (web/worker.py).
 UNPARSED = "cors_unparsed"

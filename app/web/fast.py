@@ -88,8 +88,10 @@ class FastPages:
         decision = self.answers.decide(environ, route, values, query)
         if decision is not None and not decision.plain:
             return None  # the view answers it with the same Decision (kept in the environ)
-        total, body = route.page(catalogue_for(self.app, environ), values, query)
-        headers = [*page_headers(base_url, query, total, body), *cors]
+        catalogue = catalogue_for(self.app, environ)
+        at = catalogue.clock.now_us()  # once: the body and its X-Mock-Clock header name the same instant
+        total, body = route.page(catalogue, values, query, at)
+        headers = [*page_headers(base_url, query, total, body, at), *cors]
         if decision is None:
             return headers, body
         if decision.delay_ms:

@@ -5,8 +5,10 @@ from markupsafe import escape
 
 import conversations_mock
 from conversations_mock.data.fixtures import DOCUMENTED_CHATBOT
+from conversations_mock.data.generator import timestamp_text
 from conversations_mock.schemas import API_KEY_HEADER, CONVERSATIONS_PATH
 from conversations_mock.schemas.control import CONTROL_PREFIX, NAMESPACE_HEADER, NAMESPACE_PREFIX
+from conversations_mock.web.pages import clock_header
 
 blueprint = Blueprint("home", __name__)
 # Container and load-balancer probes ask here every few seconds.
@@ -74,7 +76,13 @@ def index():
 
 @blueprint.get(HEALTH_PATH)
 def healthz():
-    """The server is up and answering; nothing is read or computed."""
-    response = jsonify(status="ok", version=conversations_mock.__version__)
+    """The server is up and answering, and its clock: the instant, how it was set (fixed, now or an
+    instant) and its speed (clock seconds per wall-clock second, 0 frozen); nothing else is read or
+    computed."""
+    clock = current_app.extensions["catalogue"].clock
+    at = clock.now_us()
+    response = jsonify(status="ok", version=conversations_mock.__version__,
+                       clock={"instant": timestamp_text(at), "mode": clock.mode, "speed": clock.speed})
+    response.headers.set(*clock_header(at))  # the same instant as the body's
     response.cache_control.no_store = True
     return response

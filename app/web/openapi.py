@@ -34,6 +34,7 @@ from conversations_mock.schemas.preferences import (
 from conversations_mock.schemas.request import WholeNumber
 from conversations_mock.settings import ConfigError, load_settings
 from conversations_mock.web.limits import HEADERS as RATE_LIMIT_HEADERS
+from conversations_mock.web.pages import CLOCK_HEADER
 from conversations_mock.web.openapi_control import describe_control
 from conversations_mock.web.problems import HEADER_TEXTS, problem_document, simulated_detail
 
@@ -175,6 +176,12 @@ def _ok_response(base_path):
                 "example": f'<{url}>; rel="first", <{url}>; rel="last"',
             },
             **_rate_limit_headers(),
+            CLOCK_HEADER: {
+                "description": "The mock's instant the page was evaluated at (its clock, or a Prefer: clock= "
+                               "instant), in the API's timestamp format: count 'minutes ago' from it.",
+                "schema": {"type": "string", "format": "date-time"},
+                "example": "2025-03-07T06:00:00+00:00",
+            },
         },
         "content": {
             "application/json": {

@@ -9,9 +9,13 @@ from urllib.parse import urlencode
 
 from marshmallow import Schema
 
+from conversations_mock.data.generator import timestamp_text
 from conversations_mock.schemas import PageQuery
 
 PAGE_CONTENT_TYPE = "application/json"
+# The instant an answer was evaluated at, in the API's timestamp format: a client's "x minutes ago"
+# counts from it, since the mock's clock may be frozen, elsewhere, or running faster than the wall's.
+CLOCK_HEADER = "X-Mock-Clock"
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,8 @@ class PageRoute:
     :param rule: the route's Flask rule without the base path, e.g. "/chatbots/<chatbot_id>/conversations"
     :param path_schema: loads the rule's variables (the values `page` receives)
     :param query_schema: loads the query string into a PageQuery
-    :param page: (catalogue, path values, query) -> (total matching, JSON bytes of the page)
+    :param page: (catalogue, path values, query, instant) -> (total matching, JSON bytes of the page at
+        that instant, in microseconds since the epoch)
     :param deciders: the route's own checks and answerers (web/answers.py Decider), run by the view and
         the fast path alike after admission, after the rate limit and before Prefer
     """
@@ -60,20 +65,39 @@ def link_header(base_url: str, query: PageQuery, total: int) -> str:
     )
 
 
-def page_headers(base_url: str, query: PageQuery, total: int, body: bytes) -> list[tuple[str, str]]:
+def page_headers(base_url: str, query: PageQuery, total: int, body: bytes, at: int) -> list[tuple[str, str]]:
     """The headers of a 200 page, in the order both the view and the fast path send them.
 
     :param base_url: the page's URL without its query, which the Link header's URLs start with
     :param query: the page asked for
     :param total: how many conversations match the query's state filter
     :param body: the page's JSON bytes
+    :param at: the instant the page was evaluated at (microseconds since the epoch)
     """
     return [
         ("Content-Type", PAGE_CONTENT_TYPE),
         ("Content-Length", str(len(body))),
         ("X-Total-Count", str(total)),
         ("Link", link_header(base_url, query, total)),
+        clock_header(at),
     ]
+
+
+def clock_header(at: int) -> tuple[str, str]:
+    """The X-Mock-Clock header of an answer evaluated at instant `at` (microseconds since the epoch)."""
+    return CLOCK_HEADER, timestamp_text(at)
+
+
+def stamp_clock(clock):
+    """A Flask after_request function giving every other answer (errors, health, control) the clock's
+    instant when it was made; a page keeps the instant it was evaluated at (page_headers)."""
+
+    def stamp(response):
+        if CLOCK_HEADER not in response.headers:
+            response.headers.set(*clock_header(clock().now_us()))
+        return response
+
+    return stamp
 
 
 @lru_cache(maxsize=256)  # a few page sizes and filters are ever walked: each walk's pages share this

@@ -48,26 +48,29 @@ class Scenario:
     preferences: dict = field(default_factory=dict)
     applied: list = field(default_factory=list)
 
-    def page(self, route, catalogue, values: dict, query: PageQuery) -> tuple[int, bytes]:
-        """(total, JSON bytes) of the page, from the example or seed asked for, else the route's own page."""
+    def page(self, route, catalogue, values: dict, query: PageQuery) -> tuple[int, bytes, int]:
+        """(total, JSON bytes, the instant it was evaluated at) of the page, from the example, seed or
+        clock asked for, else the route's own page at the clock's instant."""
         chatbot_id = values["chatbot_id"]
         example = self.preferences.get("example")
+        seed, asked_at = self.preferences.get("seed"), self.preferences.get("clock")
+        at = catalogue.clock.now_us() if asked_at is None else asked_at
         if example == "empty":
             self.applied.append("example=empty")
-            return 0, b"[]"
+            return 0, b"[]", at
         if example == "documented":
             self.applied.append("example=documented")
-            return _documented_page(chatbot_id, query)
-        seed, at = self.preferences.get("seed"), self.preferences.get("clock")
-        if seed is None and at is None:
-            return route.page(catalogue, values, query)  # what the fast path answers an ordinary request with
+            return *_documented_page(chatbot_id, query), at
+        if seed is None and asked_at is None:
+            # What the fast path answers an ordinary request with.
+            return *route.page(catalogue, values, query, at), at
         # A chatbot whose conversations a fixture lists is the same whatever the seed (and the clock, unshifted).
         if seed is not None and not catalogue.is_listed(chatbot_id):
             self.applied.append(f"seed={seed}")
-        if at is not None and catalogue.follows_clock(chatbot_id):
+        if asked_at is not None and catalogue.follows_clock(chatbot_id):
             # Quoted: an instant's colons are not token characters (RFC 7240 values are tokens or quoted).
             self.applied.append(f'clock="{timestamp_text(at)}"')
-        return catalogue.page(chatbot_id, query, seed=seed, at=at)
+        return *catalogue.page(chatbot_id, query, seed=seed, at=at), at
 
     def finish(self, response):
         """Echo the honoured preferences (RFC 7240 Preference-Applied) on the response."""
@@ -147,16 +150,17 @@ def answer(decision, route, catalogue, values: dict, query: PageQuery):
     """
     base_url = request.base_url
     if decision is None:
-        total, body = route.page(catalogue, values, query)
-        return Response(body, headers=page_headers(base_url, query, total, body))
+        at = catalogue.clock.now_us()  # once: the body and its X-Mock-Clock header name the same instant
+        total, body = route.page(catalogue, values, query, at)
+        return Response(body, headers=page_headers(base_url, query, total, body, at))
     if decision.delay_ms is not None:
         # Under gunicorn's gevent workers time.sleep yields, so a delayed request holds no worker.
         time.sleep(decision.delay_ms / 1000)
     if decision.fault is None and decision.replaces_page:
         raise _simulated(decision)
     scenario = Scenario(decision.preferences, decision.applied)
-    total, body = scenario.page(route, catalogue, values, query)
-    headers = [*page_headers(base_url, query, total, body), *decision.headers]
+    total, body, at = scenario.page(route, catalogue, values, query)
+    headers = [*page_headers(base_url, query, total, body, at), *decision.headers]
     if decision.fault is not None:
         response = FaultResponse(decision.fault, body, headers, request.environ)
     elif decision.dribble_ms:

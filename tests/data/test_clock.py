@@ -54,3 +54,13 @@ def test_now_at_speed_zero_is_frozen_at_the_start():
     clock = Clock.of("now", 0, wall=wall)
     wall.seconds += 100
     assert clock.now_us() == 1_780_315_200 * SECOND_US and not clock.running
+
+
+@pytest.mark.parametrize(("setting", "mode", "anchor"), [
+    ("fixed", "fixed", ANCHOR_US),
+    (instant_us("2026-06-01T12:00:00Z"), "instant", instant_us("2026-06-01T12:00:00Z")),
+    ("now", "now", instant_us("2026-06-01T00:00:00Z")),  # the wall's day: servers started that day agree
+])
+def test_a_clock_says_its_mode_and_where_histories_hold_their_count(setting, mode, anchor):
+    clock = Clock.of(setting, wall=Wall(1_780_315_200.25 + 3 * 3600))  # 2026-06-01T15:00:00.25Z
+    assert (clock.mode, clock.anchor_us) == (mode, anchor)

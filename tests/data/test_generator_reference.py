@@ -3,6 +3,7 @@
 import hashlib
 import uuid
 from datetime import datetime, timedelta
+from fractions import Fraction
 from hashlib import blake2b
 
 import faker.providers.date_time
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 
 from conversations_mock.data import arrivals, generator, platforms, states
 from conversations_mock.data.compiled import PYTHON
-from conversations_mock.data.generator import ANCHOR_US, DAY_US, EPOCH, GeneratedHistory, timestamp_text
+from conversations_mock.data.generator import (ANCHOR_US, DAY_US, EPOCH, GeneratedHistory, Timing,
+                                               timestamp_text)
 from conversations_mock.data.messages import SHARED_POOLS, MessagePools
 from conversations_mock.data.platforms import (
     ALL_LOCALES,
@@ -80,9 +82,11 @@ def test_message_texts_do_not_depend_on_the_clock(monkeypatch):
 # sha256 of every message pool and 48 pages of 100 (two histories, every state, first/middle/last, at
 # the fixed clock's instant and a year after it): a faster path prints the same bytes. Pinned before
 # the speed-ups of the third and fourth rounds (b77f5669...), again when text conversations'
-# durations were fixed to reach hours and days (733dfcc8...), and again when conversations were
-# numbered by arrival and given lives that follow the clock (its daily rhythm from its home locale).
-PINNED_DIGEST = "ea916c7f18dc5dcc8097acaab414bdad8cb02ff2b7a42372758502d7cdee84c0"
+# durations were fixed to reach hours and days (733dfcc8...), again when conversations were
+# numbered by arrival and given lives that follow the clock (its daily rhythm from its home locale;
+# ea916c7f...), and again when every conversation came to end: open lives became idle ones, closed a
+# week (the idle_close setting) after their last message.
+PINNED_DIGEST = "6ddae4d78f8e803d574d649aab188a642e646e38733c2f922cb76ace4a03d135"
 INSTANTS = (ANCHOR_US, ANCHOR_US + 365 * DAY_US)
 
 
@@ -126,7 +130,7 @@ def _microseconds(moment):
 class Reference:
     """A chatbot's history as the model describes it, each hash keyed afresh, every list built in full."""
 
-    def __init__(self, seed, chatbot_id, count):
+    def __init__(self, seed, chatbot_id, count, timing=Timing()):
         self.chatbot_id, self.count = chatbot_id, count
         key = self.key = _key(seed, chatbot_id)
         timeline = blake2b(b"timeline", key=key, digest_size=8).digest()
@@ -137,21 +141,30 @@ class Reference:
         peak = (13 + timeline[3] % 5 - UTC_OFFSETS[home]) % 24
         self.weights = [PROFILE[min(abs(hour - peak), 24 - abs(hour - peak))] for hour in range(24)]
         self.day = sum(self.weights) * 3600 * 10**6
-        self.slot = max(2 * max(self.weights), (30 + timeline[0] % 90) * self.day // max(count, 1))
-        self.first = self.busy(EPOCH + timedelta(microseconds=ANCHOR_US + 1)) - count * self.slot
-        mix = blake2b(b"lives", key=key, digest_size=12).digest()
-        opened, resolved, turn = 1 + mix[0] % 4, 1 + mix[1] % 4, mix[2]
-        kinds = ["voice"] + [("quick", "hours", "quick", "days")[i % 4] for i in range(BLOCK - 1 - opened)]
-        self.composition = [("open", "in_progress")] * opened + [
+        # A day's busy units over a day's arrivals: per_hour's, or count's over 30 to 119 days.
+        per_day = 24 * timing.per_hour if timing.per_hour else Fraction(max(count, 1), 30 + timeline[0] % 90)
+        self.slot = max(2 * max(self.weights), int(self.day // per_day))
+        self.first = self.busy(EPOCH + timedelta(microseconds=timing.anchor_us + 1)) - count * self.slot
+        mix = blake2b(b"lives", key=key, digest_size=14).digest()
+        idle, resolved, turn = 1 + mix[0] % 4, 1 + mix[1] % 4, mix[2]
+        kinds = ["voice"] + [("quick", "hours", "quick", "days")[i % 4] for i in range(BLOCK - 1 - idle)]
+        self.composition = [("idle", "closed")] * idle + [
             (kind, "resolved" if (place - turn) % len(kinds) < resolved else "closed")
             for place, kind in enumerate(kinds)]
         draws = [int.from_bytes(mix[i:i + 2], "big") for i in (3, 5, 7, 9)]
-        self.durations = {  # the model's ranges, each scaled over the 16-bit draw
+        # How long messages come: the model's ranges, each scaled over the 16-bit draw, at most the idle time;
+        # an idle life's 10 minutes to 6 hours, at most the idle time, in whole 840 us (2..8 messages
+        # divide it).
+        self.spans = {kind: min(span, timing.idle_us) for kind, span in {
             "voice": 1_000_000 + draws[0] * 4_000_000 // 65_536,
             "quick": (5 + draws[1] % 36) * 60 * 10**6,
             "hours": 3600 * 10**6 + draws[2] * (7 * 3600 * 10**6) // 65_536,
             "days": DAY_US + draws[3] * (2 * DAY_US) // 65_536,
-        }
+            "idle": 600 * 10**6 + int.from_bytes(mix[11:13], "big") * (350 * 60 * 10**6) // 65_536,
+        }.items()}
+        self.spans["idle"] = max(840, self.spans["idle"] - self.spans["idle"] % 840)
+        # An idle life is closed the idle time after its last message; the others end with theirs.
+        self.durations = {**self.spans, "idle": self.spans["idle"] + timing.idle_us}
 
     def busy(self, moment):
         """Busy units before `moment`: each microsecond of hour h weighs weights[h]."""
@@ -195,24 +208,18 @@ class Reference:
         tail = blake2b(n.to_bytes(8, "big"), key=self.key, digest_size=32, person=b"more").digest()
         kind, final = self.life(n)
         created = self.created(n)
-        length = int.from_bytes(head[38:42], "big")
         room = int.from_bytes(head[47:49], "big")
         if kind == "voice":
-            platform, duration, events = "voice", self.durations["voice"], 1
+            platform, events = "voice", 1
         else:
             text_table = [p for p in PLATFORM_TABLE if p != "voice"]
             platform = text_table[int.from_bytes(head[32:34], "big") % len(text_table)]
-            if kind == "open":
-                span = 30 * 60 * 10**6 if length % 10 < 5 else 6 * 3600 * 10**6 if length % 10 < 8 else 3 * DAY_US
-                duration = length * span // 2**32
-            else:
-                duration = self.durations[kind]
             events = 2 + room % 7
-        gap = max(1, duration // events)
-        ended = kind != "open" and created + duration <= at
+        gap = max(1, self.spans[kind] // events)
+        ended = created + self.durations[kind] <= at
         state = final if ended else "in_progress"
         event = events if ended else min((at - created) // gap, events)
-        updated = created + duration if ended else created + event * gap
+        updated = created + self.durations[kind] if ended else created + event * gap
 
         def moment(microseconds):
             return format_timestamp(EPOCH + timedelta(microseconds=microseconds))
@@ -250,27 +257,38 @@ seeds = st.integers(0, 2**63 - 1)
 chatbots = st.uuids().map(str)
 # From a hundred days before the fixed clock's instant to a hundred after it.
 instants = st.integers(ANCHOR_US - 100 * DAY_US, ANCHOR_US + 100 * DAY_US)
+def timings(count, most_per_hour=100_000):
+    """The server's timing for `count` conversations: the clock's start, an idle time from a second to ten
+    days, and the count's own rate or one that spans at most ten years (as the settings allow)."""
+    fewest = max(1, -(-count // (24 * 3650)))
+    rates = st.none() | st.integers(fewest, max(fewest, most_per_hour))
+    return st.one_of(st.just(Timing()), st.builds(
+        Timing, st.integers(ANCHOR_US - 10 * DAY_US, ANCHOR_US + 10 * DAY_US),
+        st.integers(10**6, 10 * DAY_US), rates))
+
 
 
 @settings(max_examples=150, deadline=None)
 @given(seeds, chatbots, st.integers(1, 10**9), st.data())
 def test_any_conversation_prints_what_the_reference_builder_does(seed, chatbot_id, count, data):
-    history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
+    timing = data.draw(timings(count), label="timing")
+    history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS, timing=timing)
     at = data.draw(instants, label="at")
     arrived = history.total(None, at)
     if arrived:
         n = data.draw(st.integers(0, arrived - 1), label="n")
-        reference = Reference(seed, chatbot_id, count)
+        reference = Reference(seed, chatbot_id, count, timing)
         assert reference.created(n) <= at and (n + 1 == arrived) <= (reference.created(n + 1) > at)
         assert orjson.dumps(history.conversation(n, at)) == orjson.dumps(reference.conversation(n, at))
 
 
 @settings(max_examples=40, deadline=None)
 @given(seeds, chatbots, st.integers(0, 120), instants, st.sampled_from([None, *STATES]), st.integers(0, 125),
-       st.integers(1, 30))
-def test_any_page_prints_what_the_reference_builder_does(seed, chatbot_id, count, at, state, offset, limit):
-    history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS)
-    everything = Reference(seed, chatbot_id, count).history(at)
+       st.integers(1, 30), timings(120, 2))  # the reference builds every arrival
+def test_any_page_prints_what_the_reference_builder_does(seed, chatbot_id, count, at, state, offset, limit,
+                                                         timing):
+    history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS, timing=timing)
+    everything = Reference(seed, chatbot_id, count, timing).history(at)
     matching = [c for c in everything if state is None or c["state"] == state]
     assert history.total(state, at) == len(matching)
     assert orjson.dumps(history.page(state, offset, limit, at)) == orjson.dumps(matching[offset : offset + limit])

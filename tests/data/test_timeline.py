@@ -1,15 +1,15 @@
 """A history as the clock moves: nothing changes identity or disappears, pages join up, states add up."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, timestamp_text
+from conversations_mock.data.generator import ANCHOR_US, DAY_US, GeneratedHistory, Timing, timestamp_text
 from conversations_mock.data.messages import SHARED_POOLS
-from conversations_mock.data.states import ENDING_ORDER, LifeLayout
+from conversations_mock.data.states import ENDING_ORDER, IDLE, LifeLayout
 from conversations_mock.schemas import STATES, ConversationSchema
 
 IDENTITY = ("id", "chatbot_id", "created_at", "platform", "sns_user_id", "user_id", "metadata", "voice_path",
@@ -20,6 +20,8 @@ seeds = st.integers(0, 2**63 - 1)
 chatbots = st.uuids().map(str)
 # Two instants, each from sixty days before the fixed clock's to a year after it, sorted.
 instants = st.integers(ANCHOR_US - 60 * DAY_US, ANCHOR_US + 365 * DAY_US)
+# Idle times from a second to ten days: a help desk's, or a demo's few minutes.
+idle_times = st.integers(10**6, 10 * DAY_US)
 pairs = st.tuples(instants, st.integers(0, 30 * DAY_US)).map(lambda p: (p[0], p[0] + p[1]))
 
 
@@ -100,9 +102,36 @@ def test_an_in_progress_conversation_gains_messages_then_ends():
     assert seen[0]["state"] == "in_progress" and seen[-1]["state"] == history.lives.life(n).final
 
 
-@given(st.binary(min_size=32, max_size=32))
-def test_kinds_end_in_ending_order(key):
-    # Snapshot.spans takes the stretches between kinds' ends in ENDING_ORDER: longest kind first, none tied.
-    durations = LifeLayout(key).durations
+@given(st.binary(min_size=32, max_size=32), idle_times)
+def test_kinds_end_in_ending_order(key, idle_us):
+    # Snapshot.spans takes the stretches between kinds' ends in ENDING_ORDER: longest kind first; only
+    # kinds shortened to the idle time tie.
+    layout = LifeLayout(key, idle_us)
+    durations = layout.durations
     assert [durations[kind] for kind in ENDING_ORDER] == sorted(durations.values(), reverse=True)
-    assert len(set(durations.values())) == len(durations)
+    capped = list(durations.values()).count(idle_us)
+    assert len(set(durations.values()) - {idle_us}) == len(durations) - capped
+    # An idle life's messages stop before the idle time runs out, and it is closed an idle time after.
+    assert 0 < layout.spans[IDLE] <= idle_us and durations[IDLE] == layout.spans[IDLE] + idle_us
+    assert all(durations[kind] <= idle_us for kind in ENDING_ORDER if kind != IDLE)
+
+
+@PROPERTY
+@given(seeds, chatbots, st.integers(1, 10**6), instants, idle_times, st.none() | st.integers(1, 10_000),
+       st.sampled_from([None, "in_progress"]), st.integers(0, 300))
+def test_no_conversation_stays_in_progress_longer_than_the_idle_time_after_its_last_event(
+        seed, chatbot_id, count, at, idle_us, per_hour, state, offset):
+    # Its last event is its updated_at: the latest message at or before the instant (or its start).
+    timing = Timing(ANCHOR_US, idle_us, per_hour)
+    history = GeneratedHistory(chatbot_id, seed, count, SHARED_POOLS, timing=timing)
+    idle = timedelta(microseconds=idle_us)
+    now = datetime.fromisoformat(timestamp_text(at))
+    total = history.total(state, at)
+    page = history.page(state, min(offset, max(0, total - 50)), 50, at)
+    for conversation in page + history.page(state, max(0, total - 50), 50, at):  # and the oldest ones
+        if conversation["state"] == "in_progress":
+            assert now - datetime.fromisoformat(conversation["updated_at"]) < idle
+    # Every life ends: of those that arrived an idle time and 6 h 10 min (an idle life's longest span of
+    # messages) before the instant or earlier, none is in progress.
+    assert history.total("in_progress", at) <= history.total(None, at) - history.total(
+        None, at - idle_us - 6 * 3600 * 10**6 - 600 * 10**6)

@@ -8,7 +8,8 @@ import pytest
 from conversations_mock import ConfigError, FixtureError, create_app
 from conversations_mock.data.clock import Clock
 from conversations_mock.data.fixtures import BUILTIN_FIXTURES
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, REPO
+from conversations_mock.data.generator import timestamp_text
+from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, demo_flags
 
 QUOTE = '"'
 URL = f"/chatbots/{GENERATED_CHATBOT}/conversations"
@@ -33,8 +34,8 @@ def _get(app, url, headers=None):
 
 
 def _with_wall(app):
-    """Swap the app's clock for the same clock reading a hand-moved wall clock."""
-    wall, settings = Wall(), app.config["SETTINGS"]
+    """Swap the app's clock for the same clock reading a hand-moved wall clock, from the same start."""
+    wall, settings = Wall(app.extensions["catalogue"].clock.start_us / 10**6), app.config["SETTINGS"]
     app.extensions["catalogue"].clock = Clock.of(settings["clock"], settings["clock_speed"], wall=wall)
     return wall
 
@@ -48,8 +49,63 @@ def test_the_documented_example_is_unchanged_under_every_clock(settings, documen
 
 
 @pytest.mark.parametrize("count", ["1", "50", "1000"])
-def test_under_the_fixed_clock_a_chatbot_has_its_configured_count(count):
-    assert _get(create_app({"conversations": count}), URL).headers["X-Total-Count"] == count
+@pytest.mark.parametrize("clock", [{}, {"clock": "2026-06-01T12:00:00Z"}, {"clock": "now"},
+                                   {"clock": "now", "conversations_per_hour": "200"}])
+def test_a_chatbot_has_its_configured_count_at_the_clocks_start(count, clock):
+    # Under now at the start of the server's day (UTC): servers and restarts on one day agree, and the
+    # count is not the fixed clock's grown by every day since 2025-03-07, only by today's arrivals.
+    app = create_app({"conversations": count, **clock})
+    anchor = timestamp_text(app.extensions["catalogue"].clock.anchor_us)
+    assert _get(app, URL, {"Prefer": f"clock={anchor}"}).headers["X-Total-Count"] == count
+    per_day = 24 * int(clock.get("conversations_per_hour", 1))
+    now_total = int(_get(app, URL).headers["X-Total-Count"])
+    assert int(count) <= now_total <= int(count) + per_day * (1 + int(count) // 30)
+    if clock.get("clock") != "now":
+        assert _get(app, URL).headers["X-Total-Count"] == count
+
+
+def test_conversations_per_hour_sets_how_fast_they_arrive():
+    app = create_app({"conversations": "1000", "conversations_per_hour": "200",
+                      "clock": "2026-06-01T12:00:00Z"})
+    day_later = _get(app, URL, {"Prefer": "clock=2026-06-02T12:00:00Z"})
+    assert int(day_later.headers["X-Total-Count"]) == 1000 + 24 * 200
+
+
+@pytest.mark.parametrize("settings", [{"clock": "2026-06-01T12:00:00Z", "clock_speed": "60"},
+                                      {"clock": "now", "clock_speed": "3600"}])
+def test_every_answer_says_the_instant_it_was_evaluated_at(make_app, settings):
+    app = make_app({**settings, "conversations_per_hour": "600"})
+    wall = _with_wall(app)
+    seen = []
+    for _ in range(3):  # the second and third requests are the fast path's, its headers made anew
+        answer = _get(app, URL)
+        clock = answer.headers["X-Mock-Clock"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", clock)
+        # The body is the page at that instant: its newest conversation is the newest then, none later.
+        history = app.extensions["catalogue"].history(GENERATED_CHATBOT)
+        at = app.extensions["catalogue"].clock.now_us()
+        assert answer.json == history.page(None, 0, 10, at) and answer.json[0]["created_at"] <= clock
+        seen.append(clock)
+        wall.seconds += 2  # two seconds later: two minutes of the clock at speed 60, two hours at 3600
+    assert len(set(seen)) == 3 and seen == sorted(seen)
+    now = timestamp_text(app.extensions["catalogue"].clock.now_us())
+    assert now > seen[-1]
+    error = _get(app, URL + "?page=0")  # an error says the clock's instant too
+    assert error.status_code == 422 and error.headers["X-Mock-Clock"] == now
+    health = app.test_client().get("/healthz")
+    mode = "now" if settings["clock"] == "now" else "instant"
+    assert health.json["clock"] == {"instant": now, "mode": mode, "speed": float(settings["clock_speed"])}
+    assert health.headers["X-Mock-Clock"] == now
+
+
+@pytest.mark.parametrize(("settings", "mode", "speed"), [({}, "fixed", 0.0), ({"clock": "now"}, "now", 1.0),
+                                                         ({"clock": "2026-06-01T12:00:00Z"}, "instant", 0.0)])
+def test_healthz_reports_the_clock(settings, mode, speed):
+    health = create_app(settings).test_client().get("/healthz").json
+    assert (health["clock"]["mode"], health["clock"]["speed"]) == (mode, speed)
+    if mode != "now":
+        expected = {"fixed": "2025-03-07T06:00:00+00:00"}.get(mode, "2026-06-01T12:00:00+00:00")
+        assert health["clock"]["instant"] == expected
 
 
 def test_a_later_instant_keeps_every_conversation_below_the_newer_ones(get):
@@ -65,9 +121,12 @@ def test_a_later_instant_keeps_every_conversation_below_the_newer_ones(get):
 
 def test_prefer_clock_answers_at_that_instant_and_says_so(get):
     at = get(URL, headers={"Prefer": "clock=2026-06-01T14:00:00+02:00"})
-    served = _get(create_app({"clock": "2026-06-01T12:00:00Z"}), URL)
-    assert at.status_code == 200 and at.data == served.data
-    assert at.headers["X-Total-Count"] == served.headers["X-Total-Count"]
+    # The server's history (its count at its clock's start, 2025-03-07T06:00:00Z) as it stands then.
+    history = create_app().extensions["catalogue"].history(GENERATED_CHATBOT)
+    then = 1_780_315_200_000_000
+    assert at.status_code == 200 and at.json == history.page(None, 0, 10, then)
+    assert at.headers["X-Total-Count"] == str(history.total(None, then))
+    assert at.headers["X-Mock-Clock"] == "2026-06-01T12:00:00+00:00"
     assert at.headers["Preference-Applied"] == 'clock="2026-06-01T12:00:00+00:00"'
     assert "Prefer" in at.headers["Vary"]
     both = get(URL, headers={"Prefer": 'seed=7, clock="2026-06-01T12:00:00Z"'})
@@ -173,17 +232,16 @@ def test_shift_is_for_listed_conversations_and_a_boolean(write_fixture, chatbot,
 
 def _demo_settings():
     """The settings `make demo` serves with, read from the Makefile's demo recipe."""
-    makefile = (REPO / "Makefile").read_text()
-    recipe = re.search(r"^demo:.*\n\t(.*)$", makefile, re.MULTILINE).group(1)
-    flags = dict(re.findall(r"--([a-z-]+) (\S+)", recipe))
-    return {name.replace("-", "_"): value for name, value in flags.items()}
+    flags = demo_flags()
+    return {flag.removeprefix("--").replace("-", "_"): value for flag, value in zip(flags[::2], flags[1::2])}
 
 
 @pytest.mark.parametrize("chatbot", [GENERATED_CHATBOT, "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99",
                                      "00000000-0000-4000-8000-000000000000"])
 def test_watching_page_one_of_the_demo_shows_arrivals_and_endings(chatbot):
     settings = _demo_settings()
-    assert settings["clock"] == "now" and float(settings["clock_speed"]) > 1
+    # The wall clock's pace: a client's "x minutes ago" from its own clock is right.
+    assert settings["clock"] == "now" and float(settings.get("clock_speed", 1)) == 1
     app = create_app(settings)
     wall = _with_wall(app)
     url = f"/chatbots/{chatbot}/conversations"
@@ -196,3 +254,26 @@ def test_watching_page_one_of_the_demo_shows_arrivals_and_endings(chatbot):
         in_progress |= {c["id"] for c in page if c["state"] == "in_progress"}
         wall.seconds += 5
     assert arrived and ended
+
+
+@pytest.mark.parametrize("chatbot", [GENERATED_CHATBOT, "9d5b1c0e-6a43-4f7e-8d21-0c3e5f4a7b99",
+                                     "00000000-0000-4000-8000-000000000000"])
+def test_the_demo_brings_a_conversation_every_10_to_30_seconds_and_ends_each_within_minutes(chatbot):
+    app = create_app(_demo_settings())
+    catalogue = app.extensions["catalogue"]
+    history, start = catalogue.history(chatbot), catalogue.clock.start_us
+    low, high = (int(n) for n in _demo_settings()["conversations"].split("-"))
+    # Its count at the start of the clock's day, and the day's arrivals since; not grown since 2025.
+    assert low <= history.total(None, catalogue.clock.anchor_us) <= high
+    assert history.total(None, start) <= high + 24 * int(_demo_settings()["conversations_per_hour"])
+    hour = 3600 * 10**6
+    arrived = [history.total(None, start + h * hour) for h in range(25)]
+    seconds_apart = [3600 / (later - earlier) for earlier, later in zip(arrived, arrived[1:])]
+    # Through the busy hours of a chatbot's day (15 of 24) a new one every 10 to 30 seconds; at most a
+    # minute apart at night.
+    assert sum(10 <= gap <= 30 for gap in seconds_apart) >= 15 and max(seconds_apart) < 60
+    minutes = 60 * 10**6
+    for minute in range(0, 24 * 60, 7):  # none in progress 5 minutes after its last message (of 5 minutes')
+        at = start + minute * minutes
+        recent = history.total(None, at) - history.total(None, at - 10 * minutes)
+        assert history.total("in_progress", at) <= recent

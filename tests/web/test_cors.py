@@ -8,7 +8,8 @@ from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, answer
 ORIGIN = "http://localhost:5173"
 LISTING = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
 EXPOSED = {"x-total-count", "link", "x-request-id", "preference-applied", "retry-after", "www-authenticate",
-           "ratelimit-policy", "ratelimit", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
+           "ratelimit-policy", "ratelimit", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+           "x-mock-clock"}
 KEY = {"X-API-Key": API_KEY}
 
 

@@ -405,8 +405,8 @@ def test_a_new_page_route_is_served_fast_without_changing_the_fast_path(app):
     from conversations_mock.web.fast import FastPages
     from conversations_mock.web.pages import PageRoute, page_headers
 
-    def newest(catalogue, values, query):
-        return catalogue.page(values["chatbot_id"], PageQuery(query.page, 1, query.state))
+    def newest(catalogue, values, query, at):
+        return catalogue.page(values["chatbot_id"], PageQuery(query.page, 1, query.state), at=at)
 
     route = PageRoute("/chatbots/<chatbot_id>/newest", ChatbotPathSchema(), ConversationsQuerySchema(), newest)
     admission = Admission([route])
@@ -421,8 +421,10 @@ def test_a_new_page_route_is_served_fast_without_changing_the_fast_path(app):
         admission.learn_key(environ)
         admission.learn_path(environ, route, values, request.base_url, request.root_url)
         admission.learn_query(environ, route, query)
-        total, body = route.page(other.extensions["catalogue"], values, query)
-        return Response(body, headers=page_headers(request.base_url, query, total, body))
+        catalogue = other.extensions["catalogue"]
+        at = catalogue.clock.now_us()
+        total, body = route.page(catalogue, values, query, at)
+        return Response(body, headers=page_headers(request.base_url, query, total, body, at))
 
     fast = FastPages(other.wsgi_app, app=other, admission=admission, cors_headers=lambda environ: (),
                      answers=answers_for({"latency": (0, 0), "error_rate": 0}, None))

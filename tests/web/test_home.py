@@ -19,7 +19,8 @@ def test_healthz_answers_ok_with_the_version_and_no_key(make_app, base_path, met
     assert response.mimetype == "application/json"
     assert response.headers["Cache-Control"] == "no-store"
     if method == "GET":
-        assert response.json == {"status": "ok", "version": VERSION}
+        clock = {"instant": "2025-03-07T06:00:00+00:00", "mode": "fixed", "speed": 0.0}
+        assert response.json == {"status": "ok", "version": VERSION, "clock": clock}
 
 
 def test_healthz_is_not_under_the_base_path(make_app):
