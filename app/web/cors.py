@@ -40,6 +40,9 @@ def init_app(app):
         intercept_exceptions=True,
         # Keys travel in X-API-Key, never in cookies: no credentialed requests.
         supports_credentials=False,
+        # Chrome's Private Network Access: a page on a public site asks before it calls a loopback or
+        # private address (Access-Control-Request-Private-Network: true); an allowed origin is told yes.
+        allow_private_network=True,
     )
     if not any_origin:
         app.after_request_funcs[None][-1] = _varying_on_origin(app.after_request_funcs[None][-1])

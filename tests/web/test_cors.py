@@ -247,3 +247,36 @@ def test_an_answer_varies_on_origin_exactly_when_origins_are_listed(make_app, co
             response = client.open(path, method=method, headers={**origin_header, **headers})
             varies = [item.strip() for item in ",".join(response.headers.getlist("Vary")).lower().split(",")]
             assert varies.count("origin") == (cors_origins != "*"), (origin, method, path, varies)
+
+
+PUBLIC_ORIGIN = "https://app.example.test"
+PRIVATE_NETWORK_PREFLIGHT = {
+    "Origin": PUBLIC_ORIGIN,
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "x-api-key",
+    "Access-Control-Request-Private-Network": "true",
+}
+
+
+@pytest.mark.parametrize("path", [LISTING, f"/__mock/ns/alice{LISTING}", "/openapi.json"])
+@pytest.mark.parametrize("cors_origins", ["*", PUBLIC_ORIGIN])
+def test_a_public_page_may_call_the_api_on_this_machine(make_app, path, cors_origins):
+    # Chrome's Private Network Access: a public site's page asks before it reaches a loopback address.
+    client = make_app({"cors_origins": cors_origins}).test_client()
+    preflight = client.options(path, headers=PRIVATE_NETWORK_PREFLIGHT)
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Private-Network"] == "true"
+    assert preflight.headers["Access-Control-Allow-Origin"] in ("*", PUBLIC_ORIGIN)
+    assert "x-api-key" in _header_set(preflight.headers["Access-Control-Allow-Headers"])
+    for _ in range(2):  # through Flask, then the fast path's learnt headers
+        response = client.get(path, headers={"Origin": PUBLIC_ORIGIN, **KEY,
+                                             "Access-Control-Request-Private-Network": "true"})
+        assert response.status_code == 200
+        assert response.headers["Access-Control-Allow-Origin"] in ("*", PUBLIC_ORIGIN)
+
+
+def test_the_api_under_a_namespace_prefix_is_open_like_the_api(client):
+    for _ in range(2):
+        response = client.get(f"/__mock/ns/alice{LISTING}", headers={"Origin": PUBLIC_ORIGIN, **KEY})
+        assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == "*"
+        assert _header_set(response.headers["Access-Control-Expose-Headers"]) == EXPOSED

@@ -361,7 +361,7 @@ def test_through_gunicorn_a_repeat_is_the_same_answer_and_logged(live_server):
 
 
 # (method, headers) of the requests a browser or a client repeats: plain, CORS (with the private
-# network ask that flask-cors answers), a preflight and HEAD.
+# network ask that flask-cors answers yes), a preflight and HEAD.
 REPEATED = [
     ("GET", {}),
     ("GET", {"Origin": ORIGIN}),
@@ -385,7 +385,7 @@ def test_a_request_is_answered_the_same_the_first_second_and_third_time(
     expected = answer(view, path, headers, method)
     assert [answer(fast, path, headers, method) for _ in range(3)] == [expected] * 3
     if "Access-Control-Request-Private-Network" in headers and method == "GET":
-        assert ("Access-Control-Allow-Private-Network", "false") in expected[1]
+        assert ("Access-Control-Allow-Private-Network", "true") in expected[1]
 
 
 def test_a_new_page_route_is_served_fast_without_changing_the_fast_path(app):
