@@ -75,6 +75,15 @@ def _origins(origins):
         )
 
 
+def _control_origins(origins):
+    wrong = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
+    if wrong:
+        raise ValidationError(
+            f"{wrong[0]!r} is not an origin: write origins like 'https://dashboard.example.test' "
+            "(scheme, host, optional port, no path or trailing slash; no '*': the control API changes data)."
+        )
+
+
 # A host name as the resolver takes it: dot-separated labels of letters, digits, '-' and '_'.
 _HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?")
 _HOST_EXAMPLES = "e.g. 127.0.0.1, 0.0.0.0, ::1 or localhost"
@@ -153,6 +162,10 @@ class SettingsSchema(Schema):
         "--conversations", "MOCK_CONVERSATIONS", "conversations per generated chatbot, N or MIN-MAX"))
     cors_origins = Words(load_default=("*",), validate=_origins, **_described(
         "--cors-origins", "MOCK_CORS_ORIGINS", "comma-separated origins browsers may call from"))
+    control_origins = Words(load_default=(), validate=_control_origins, **_described(
+        "--control-origins", "MOCK_CONTROL_ORIGINS",
+        "comma-separated origins whose pages may also call the control API (/__mock)",
+        "none: only the mock's own origin and http://localhost, 127.0.0.1 and [::1], any port"))
     reload = fields.Boolean(load_default=False, **_described(
         "--reload", "MOCK_RELOAD", "pick up fixture file changes without a restart", "off"))
     latency = NumberRange(load_default=(0, 0), **_described(
