@@ -179,10 +179,10 @@ def item_problems(item, chatbot_id: str, shown: Shown = SHAPES) -> list:
         except ValidationError as error:
             for name, messages in error.messages.items():
                 check = "platform-shape" if name in PLATFORM_FIELDS else "field-rule"
-                # The platform is one of the documented names (the field's type was checked): it says which rule.
+                # The platform is a documented name (its type was checked): it says which rule.
                 platform = f" (platform {item.get('platform')})" if check == "platform-shape" else ""
-                problems.append((check, f"{shown.field(name, item[name]) if name in item else name}{platform}: "
-                                        f"{_messages(messages)}"))
+                where = shown.field(name, item[name]) if name in item else name
+                problems.append((check, f"{where}{platform}: {_messages(messages)}"))
     if "chatbot_id" in item and item["chatbot_id"] != chatbot_id:
         problems.append(("chatbot-id", f"{shown.field('chatbot_id', item['chatbot_id'])}, another chatbot's"))
     return problems
@@ -190,7 +190,9 @@ def item_problems(item, chatbot_id: str, shown: Shown = SHAPES) -> list:
 
 def _describe_item(index, item, shown: Shown) -> str:
     identity = item.get("id") if isinstance(item, dict) else None
-    return f"item {index}" + (f" (id {_short(identity, 40)})" if shown.values and isinstance(identity, str) else "")
+    if shown.values and isinstance(identity, str):
+        return f"item {index} (id {_short(identity, 40)})"
+    return f"item {index}"
 
 
 EXPECTED = {
@@ -225,7 +227,10 @@ def list_reply(reply: Reply, chatbot_id: str, checked: set, shown: Shown = SHAPE
         return _failed(mismatches)
     if not isinstance(document, list):
         # An object's keys are the server's field names, not data.
-        kind = "an object with keys " + _short(", ".join(document)) if isinstance(document, dict) else shown(document)
+        if isinstance(document, dict):
+            kind = "an object with keys " + _short(", ".join(document))
+        else:
+            kind = shown(document)
         report("bare-array", "a bare JSON array of conversations", kind)
         return _failed(mismatches)
     found = {}

@@ -1,4 +1,4 @@
-"""CORS with flask-cors: browser apps on other origins may call the API; the control API only from local pages.
+"""CORS with flask-cors: pages on other origins may call the API; the control API, only local pages.
 
 Two resources: the API (every path but the control API's) answers the origins of cors_origins
 (default any); the control API (/__mock/..., and whatever else comes to live there, such as a
@@ -76,7 +76,8 @@ def init_app(app):
     app.after_request_funcs[None][-1] = _varying_on_origin(app.after_request_funcs[None][-1], not any_origin)
     learnt_for = _learn_headers_per_origin(app)
     app.extensions[UNPARSED] = _headers_for_an_unknown_origin(app, any_origin)
-    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_foreign_writes(settings["control_origins"]))
+    refuse = _refuse_foreign_writes(settings["control_origins"])
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse)
     return learnt_for
 
 

@@ -34,7 +34,7 @@ MEMO_SIZE = 256
 
 
 def host_name(host: str) -> str:
-    """The name or address of a Host header's value: port, IPv6 brackets and a trailing dot taken off, lowercase."""
+    """The name or address of a Host header's value, lowercase: port, IPv6 brackets and a final dot taken off."""
     host = host.strip().lower()
     if host.startswith("["):
         return host[1 : host.find("]")] if "]" in host else host
@@ -45,7 +45,7 @@ def host_name(host: str) -> str:
 
 
 def is_loopback_name(name: str) -> bool:
-    """Whether `name` (host_name's) is this machine: localhost, a *.localhost name (RFC 6761) or a loopback address."""
+    """Whether `name` (host_name's) is this machine: localhost, *.localhost (RFC 6761) or a loopback address."""
     return is_loopback(name) or name.endswith(".localhost")
 
 
@@ -114,7 +114,7 @@ class HostCheck:
             "" if self.local else " and IP addresses")
         return (
             f"This mock does not answer requests addressed to {host!r}: it answers {answered}"
-            + (f" and {', '.join(sorted([*self.names, *self.domains]))}" if self.names or self.domains else "")
+            + "".join(f", {name}" for name in sorted([*self.names, *self.domains]))
             + f". A page whose name was made to point here (DNS rebinding) must not reach it; to serve "
             f"another name, add it to {SETTINGS['allowed_hosts'].label()}."
         )

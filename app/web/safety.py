@@ -25,7 +25,7 @@ MASK = "***"
 # secret: a client that puts its key in a query string or a path must not find it in the server's log.
 _HEX_SECRET = re.compile(r"[0-9A-Fa-f]{48,}")
 # A name that says what its value is: a key, a token, a secret, a session, a password or auth(entication,
-# orisation). The name may go on (session_id, Session-Id, access_token_v2, oauth_verifier) before its "=" or ":".
+# orisation). The name may go on (session_id, Session-Id, access_token_v2, oauth_verifier) to its = or :.
 # Bounded quantifiers only: a log line is masked in time linear in its length, however hostile.
 _NAMED_SECRET = re.compile(
     r"(?i)(key|(?:token|secret|session|passw(?:or)?d|auth)[\w-]{0,20})"

@@ -1,4 +1,4 @@
-"""Through gunicorn, raw HTTP as a rebinding page or a foreign page's simple request sends it: refused, nothing changed."""
+"""Through gunicorn, raw HTTP as a rebinding page or a foreign page's simple request sends it: refused."""
 
 import http.client
 import json
@@ -34,7 +34,8 @@ def test_a_rebinding_pages_requests_are_refused_by_the_server(live_server):
     sent = json.dumps(sample_conversations(GENERATED_CHATBOT, 2))
     local = {"Host": f"127.0.0.1:{port}", "Content-Type": "application/json"}
     assert _raw(server, "PUT", CONTROL, local, sent)[0] == 204
-    rebound = {"Host": f"evil.example.test:{port}", "X-Forwarded-Host": f"localhost:{port}", "X-API-Key": API_KEY}
+    rebound = {"Host": f"evil.example.test:{port}", "X-Forwarded-Host": f"localhost:{port}",
+               "X-API-Key": API_KEY}
     for method, path in [("GET", LISTING), ("GET", "/__mock/requests"), ("POST", "/__mock/reset"),
                          ("GET", "/healthz"), ("GET", "/openapi.json")]:
         status, headers, problem = _raw(server, method, path, rebound)

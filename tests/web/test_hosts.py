@@ -14,7 +14,7 @@ LOCAL_HOSTS = ["localhost", "localhost:8000", "LOCALHOST.:8000", "127.0.0.1:8000
 # What a DNS-rebinding page sends (its own name), and look-alikes of local names.
 FOREIGN_HOSTS = ["evil.example.test:8000", "evil.example.test", "localhost.evil.example.test",
                  "127.0.0.1.nip.io:8000", "10.0.0.7:8000", "[2001:db8::1]:8000", "localhost:8000@evil", ""]
-# Every kind of route: the API (plain and under a namespace), the control API, the documents, health, the root.
+# Every kind of route: the API (plain, under a namespace), the control API, documents, health, the root.
 ROUTES = [("GET", LISTING), ("GET", "/__mock/ns/alice" + LISTING), ("GET", "/__mock/requests"),
           ("POST", "/__mock/reset"), ("PUT", CONTROL), ("GET", "/docs/"), ("GET", "/openapi.json"),
           ("GET", "/healthz"), ("GET", "/"), ("GET", "/nowhere"), ("OPTIONS", LISTING)]
@@ -54,8 +54,9 @@ def test_every_other_name_or_address_is_refused_on_loopback(client, host):
 
 
 def test_a_proxys_forwarded_host_is_trusted_once_the_connections_host_passed(client):
-    # nginx or a dev server's proxy in front: the Host it connected with is local, the browser's name forwarded.
-    response = _open(client, "GET", LISTING + "?page=2", "127.0.0.1:8000", {"X-Forwarded-Host": "mock.example.test"})
+    # nginx or a dev server's proxy in front: the Host it connected with is local, the browser's forwarded.
+    forwarded = {"X-Forwarded-Host": "mock.example.test"}
+    response = _open(client, "GET", LISTING + "?page=2", "127.0.0.1:8000", forwarded)
     assert response.status_code == 200 and "<http://mock.example.test/" in response.headers["Link"]
 
 
@@ -81,11 +82,13 @@ def test_bound_past_loopback_any_host_is_answered_unless_names_are_given(make_ap
 
 
 @pytest.mark.parametrize("host, answered", [
-    ("mock.example.test:8000", True), ("10.0.0.7:8000", True), ("[2001:db8::1]", True),  # probes address a pod
+    # Probes address a pod by its IP.
+    ("mock.example.test:8000", True), ("10.0.0.7:8000", True), ("[2001:db8::1]", True),
     ("127.0.0.1:8000", True), ("evil.example.test", False), ("localhost.evil.example.test", False),
 ])
 def test_bound_past_loopback_with_names_given_those_and_addresses_are_answered(make_app, host, answered):
-    client = make_app({"host": "0.0.0.0", "admin_token": "t" * 32, "allowed_hosts": "mock.example.test"}).test_client()
+    config = {"host": "0.0.0.0", "admin_token": "t" * 32, "allowed_hosts": "mock.example.test"}
+    client = make_app(config).test_client()
     assert _open(client, "GET", "/healthz", host).status_code == (200 if answered else 421)
 
 
