@@ -18,6 +18,7 @@ from conversations_mock.web import (
     cors,
     docs,
     home,
+    hosts,
     namespaces,
     openapi,
     problems,
@@ -133,6 +134,9 @@ def create_app(config=None, environ=None):
     reload = settings["reload"]
     layers = [
         ("safety", SafetyHeaders, {"max_body": settings["max_body"]}),
+        # Before ProxyFix: the Host a browser sent, which no page's script can set (X-Forwarded-Host it can).
+        ("hosts", hosts.HostCheck, {"bound": settings["host"], "allowed": settings["allowed_hosts"]})
+        if not hosts.answers_any_host(settings["host"], settings["allowed_hosts"]) else None,
         # Before the namespace's prefix joins SCRIPT_NAME, and before the fast path and the view, which
         # both read the request's URL from the environ this leaves: their Link headers agree.
         ("proxy", ProxyFix, FORWARDED),

@@ -134,6 +134,25 @@ def _origins(origins):
         )
 
 
+def _control_origins(origins):
+    wrong = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
+    if wrong:
+        raise ValidationError(
+            f"{wrong[0]!r} is not an origin: write origins like 'https://dashboard.example.test' "
+            "(scheme, host, optional port, no path or trailing slash; no '*': the control API changes data)."
+        )
+
+
+def _allowed_hosts(hosts):
+    # A leading dot allows a domain and its subdomains ('.example.test'), as Django's ALLOWED_HOSTS does.
+    wrong = [host for host in hosts if host != "*" and not _HOST_NAME.fullmatch(host.removeprefix("."))]
+    if wrong:
+        raise ValidationError(
+            f"{wrong[0]!r} is not a host name: write names like 'mock.example.test' or '.example.test' "
+            "(a domain and its subdomains), or '*' for any; no scheme, port or path."
+        )
+
+
 # A host name as the resolver takes it: dot-separated labels of letters, digits, '-' and '_'.
 _HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?")
 _HOST_EXAMPLES = "e.g. 127.0.0.1, 0.0.0.0, ::1 or localhost"
@@ -224,6 +243,14 @@ class SettingsSchema(Schema):
         "how long a generated conversation goes without a message before it is closed, e.g. 5m, 12h, 7d"))
     cors_origins = Words(load_default=("*",), validate=_origins, **_described(
         "--cors-origins", "MOCK_CORS_ORIGINS", "comma-separated origins browsers may call from"))
+    control_origins = Words(load_default=(), validate=_control_origins, **_described(
+        "--control-origins", "MOCK_CONTROL_ORIGINS",
+        "comma-separated origins whose pages may also call the control API (/__mock)",
+        "none: only the mock's own origin and http://localhost, 127.0.0.1 and [::1], any port"))
+    allowed_hosts = Words(load_default=(), validate=_allowed_hosts, **_described(
+        "--allowed-hosts", "MOCK_ALLOWED_HOSTS",
+        "comma-separated host names requests may be addressed to (the Host header), besides loopback ones",
+        "none: bound to loopback, loopback names and addresses only; bound elsewhere, any host"))
     reload = fields.Boolean(load_default=False, **_described(
         "--reload", "MOCK_RELOAD", "pick up fixture file changes without a restart", "off"))
     latency = NumberRange(load_default=(0, 0), **_described(

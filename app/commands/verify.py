@@ -11,7 +11,15 @@ from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_ope
 
 from marshmallow import ValidationError
 
-from conversations_mock.commands.verify_checks import Mismatch, Reply, error_reply, list_reply, order_problem
+from conversations_mock.commands.verify_checks import (
+    SHAPES,
+    Mismatch,
+    Reply,
+    Shown,
+    error_reply,
+    list_reply,
+    order_problem,
+)
 from conversations_mock.schemas import API_KEY_HEADER, CONVERSATIONS_PATH, STATES, canonical_chatbot_id
 from conversations_mock.settings import is_loopback
 
@@ -88,8 +96,9 @@ class Walk:
 class Verifier:
     """Runs every check against one chatbot of one deployment and collects the mismatches."""
 
-    def __init__(self, client: Client, chatbot_id: str, max_pages: int):
+    def __init__(self, client: Client, chatbot_id: str, max_pages: int, shown: Shown = SHAPES):
         self.client = client
+        self.shown = shown  # the values found, or (by default) their shapes only
         self.chatbot_id = chatbot_id
         self.max_pages = max_pages
         self.path = CONVERSATIONS_PATH.replace("<chatbot_id>", chatbot_id)
@@ -110,7 +119,7 @@ class Verifier:
 
     def list_page(self, query):
         reply = self.client.get(self.path, query)
-        page = list_reply(reply, self.chatbot_id, self.checked)
+        page = list_reply(reply, self.chatbot_id, self.checked, self.shown)
         self.mismatches.extend(page.mismatches)
         if len(page.items) > query["page_size"]:
             self.report("page-size", reply.request, f"at most {query['page_size']} items", f"{len(page.items)} items")
@@ -140,14 +149,15 @@ class Verifier:
         """Extend the walk by one page: newest first and no conversation twice, across pages too."""
         disorder, repeats = [], []
         for item in items:
+            position = len(walk.items) + 1
             if walk.items:
-                problem = order_problem(walk.items[-1], item)
+                problem = order_problem(walk.items[-1], item, position, self.shown)
                 if problem:
                     disorder.append(problem)
             identity = item.get("id") if isinstance(item, dict) else None
             if isinstance(identity, str):
                 if identity in seen:
-                    repeats.append(identity)
+                    repeats.append(self.shown.identity(item, position))
                 seen.add(identity)
             walk.items.append(item)
         if disorder:
@@ -189,16 +199,22 @@ class Verifier:
             if got != wanted:
                 self.report("page-consistency", request,
                             f"the conversations of the page_size=10 walk, positions 1-{len(wanted)}, in that order",
-                            _first_difference(wanted, got))
+                            _first_difference(wanted, got, self.shown))
+
+    def _state(self, item) -> str:
+        """An item's state: a documented one by name, anything else by its shape (or value)."""
+        state = item.get("state") if isinstance(item, dict) else None
+        return state if state in STATES else self.shown(state if isinstance(item, dict) else item)
 
     def check_states(self, main):
         """Each state's pages hold that state only, and the states add up to the whole."""
         walks = {}
         for state in STATES:
             walk = walks[state] = self.walk(100, state)
-            wrong = [item for item in walk.items if not isinstance(item, dict) or item.get("state") != state]
+            wrong = [(position, item) for position, item in enumerate(walk.items, start=1)
+                     if not isinstance(item, dict) or item.get("state") != state]
             if wrong:
-                shown = ", ".join(f"{_identity(i)} is {i.get('state') if isinstance(i, dict) else i}" for i in wrong[:3])
+                shown = ", ".join(f"{self.shown.identity(i, p)} is {self._state(i)}" for p, i in wrong[:3])
                 self.report("state-filter", f"GET {self.path}?state={state} (all pages)",
                             f"only conversations in state {state}", f"{len(wrong)} others: {shown}")
             elif main.complete and walk.complete:
@@ -207,7 +223,7 @@ class Verifier:
                 if got != wanted:
                     self.report("state-filter", f"GET {self.path}?state={state} (all pages)",
                                 f"the {len(wanted)} conversations in state {state} of the unfiltered pages, in order",
-                                _first_difference(wanted, got))
+                                _first_difference(wanted, got, self.shown))
         if main.complete and all(w.complete for w in walks.values()):
             counts = {state: len(w.items) for state, w in walks.items()}
             if sum(counts.values()) != len(main.items):
@@ -222,20 +238,23 @@ class Verifier:
 
     def check_refusals(self):
         """Bad input is refused: 401 without the key, 4xx (the mock: 422) for bad parameters."""
-        self.mismatches.extend(error_reply(self.client.get(self.path, with_key=False), 401, 401))
+        self.mismatches.extend(error_reply(self.client.get(self.path, with_key=False), 401, 401, self.shown))
         bad_path = CONVERSATIONS_PATH.replace("<chatbot_id>", "not-a-uuid")
-        self.mismatches.extend(error_reply(self.client.get(bad_path), MOCK_REFUSAL, MOCK_REFUSAL))
+        self.mismatches.extend(error_reply(self.client.get(bad_path), MOCK_REFUSAL, MOCK_REFUSAL, self.shown))
         for query in ({"page": 0}, {"page_size": 101}, {"state": "bogus"}):
-            self.mismatches.extend(error_reply(self.client.get(self.path, query), MOCK_REFUSAL, MOCK_REFUSAL))
+            self.mismatches.extend(
+                error_reply(self.client.get(self.path, query), MOCK_REFUSAL, MOCK_REFUSAL, self.shown))
 
 
 def _identity(item):
     return item.get("id") if isinstance(item, dict) else repr(item)
 
 
-def _first_difference(wanted, got) -> str:
+def _first_difference(wanted, got, shown: Shown) -> str:
     for position, (a, b) in enumerate(zip(wanted, got), start=1):
         if a != b:
+            if not shown.values:
+                return f"position {position}: another conversation than the walk's"
             return f"position {position}: {b} where the walk has {a}"
     return f"{len(got)} conversations where the walk has {len(wanted)}"
 
@@ -311,6 +330,9 @@ def register(subparsers):
                         help=f"pages walked per listing at most (default {DEFAULT_MAX_PAGES})")
     parser.add_argument("--timeout", default=str(DEFAULT_TIMEOUT), metavar="SECONDS",
                         help=f"per request (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--show-values", action="store_true",
+                        help="print the values a mismatch found, not only their shape (type, length, kinds "
+                        "of characters): a real deployment's are people's data; keep such a report out of CI logs")
     parser.set_defaults(func=run)
 
 
@@ -322,7 +344,7 @@ def run(args) -> int:
         print(f"conversations-mock verify: {error}", file=sys.stderr)
         return 2
     client = Client(args.base_url, args.api_key, timeout)
-    verifier = Verifier(client, chatbot_id, max_pages)
+    verifier = Verifier(client, chatbot_id, max_pages, Shown(values=args.show_values))
     try:
         mismatches = verifier.run()
     except Unreachable as error:

@@ -1,5 +1,9 @@
 """The journal's entries: what is kept of each request (masked as it is written), and how it is shown.
 
+Masked by meaning, as the log is (web/safety.py's mask_secrets): the credential headers, any header
+whose name says token, secret, session, password or auth, any query parameter so named, and any
+value shaped like a bearer token or a JWT.
+
 A masked header's value is kept only as a keyed digest (`Entries`), which GET /__mock/requests
 never shows: a test in the server's process checks what its client sent with `Entries.sent`.
 """
@@ -7,6 +11,7 @@ never shows: a test in the server's process checks what its client sent with `En
 import hmac
 import operator
 import os
+import re
 import secrets
 import time
 from urllib.parse import parse_qsl, quote
@@ -18,6 +23,9 @@ from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, SAFE_PATH, TARGE
 # app.extensions key of the server's Entries.
 JOURNAL = "journal"
 _SECRET_HEADERS = {"HTTP_X_API_KEY", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"}
+# Headers whose name says their value is a credential (X-Auth-Token, X-Session-Id, X-Client-Secret,
+# X-Password, X-Api-Key-2): the journal shows *** alone.
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|SESSION|PASSW|AUTH|API_?KEY")
 
 
 class Entries:
@@ -132,6 +140,9 @@ class _Shape:
             for name in keys
             if name.startswith("HTTP_") or name in ("CONTENT_TYPE", "CONTENT_LENGTH")
         ]
+        self.secret_names = frozenset(
+            name for name, _ in self.headers if name not in _SECRET_HEADERS and _SECRET_NAME.search(name[5:])
+        )
         names = [name for name, _ in self.headers]
         # A tuple of the values whatever their number (itemgetter of one key gives the value alone).
         self.values = (lambda environ: ()) if not names else operator.itemgetter(*names, *names[:1])
@@ -143,6 +154,8 @@ class _Shape:
             if name in _SECRET_HEADERS:
                 scheme = value.split(" ", 1)[0] if " " in value and name != "HTTP_X_API_KEY" else ""
                 headers[shown] = f"{scheme} {MASK}".lstrip()
+            elif name in self.secret_names:
+                headers[shown] = MASK
             elif value or name.startswith("HTTP_"):  # an empty Content-Type or -Length is no header
                 headers[shown] = mask_secrets(value)
             else:

@@ -24,10 +24,19 @@ MASK = "***"
 # A key of the documented shape (48 hex digits) anywhere, and the value of any parameter named like a
 # secret: a client that puts its key in a query string or a path must not find it in the server's log.
 _HEX_SECRET = re.compile(r"[0-9A-Fa-f]{48,}")
+# A name that says what its value is: a key, a token, a secret, a session, a password or auth(entication,
+# orisation). The name may go on (session_id, Session-Id, access_token_v2, oauth_verifier) to its = or :.
 # Bounded quantifiers only: a log line is masked in time linear in its length, however hostile.
 _NAMED_SECRET = re.compile(
-    r"(?i)(key|token|secret|passw(?:or)?d|auth\w{0,20})"
+    r"(?i)(key|(?:token|secret|session|passw(?:or)?d|auth)[\w-]{0,20})"
     r"(\s{0,5}(?:=|%3D|:)\s{0,5}(?:(?:bearer|basic)\s{1,5})?)[^&\s\"',;]+"
+)
+# A value shaped like a credential whatever its name: 'Bearer <token>' (its space percent-encoded in a
+# query too) and a JWT (base64url JSON header
+# '{"...', which always starts eyJ, then payload and signature).
+_SHAPED_SECRET = re.compile(
+    r"\b((?i:bearer)(?:\s|%20|\+){1,5})[^&\s\"',;]+"
+    r"|\beyJ[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{1,8192}\.[A-Za-z0-9_-]{0,8192}"
 )
 # Percent-encode everything but printable ASCII, so no path can add a line or a quote to the log.
 SAFE_PATH = "/:@!$&'()*+,;=-._~%"
@@ -35,27 +44,32 @@ _SAFE_QUERY = SAFE_PATH + "?"
 _PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
 
 
-# mask_secrets tests for the words _NAMED_SECRET needs (key, token, secret, passw, auth) before
-# running it. In ASCII text (every log target: it is percent-encoded) the regex's case-insensitive
-# match is plain ASCII case, so a substring test on lower() is exact; other text always goes
-# through the regex.
+# mask_secrets tests for the words the regexes need before running them. In ASCII text (every log
+# target: it is percent-encoded) the regexes' case-insensitive match is plain ASCII case, so a
+# substring test on lower() is exact; other text always goes through the regexes.
 _KEY_LENGTH = 48  # the shortest text _HEX_SECRET can match
 
 
 def mask_secrets(text: str) -> str:
-    """`text` with API keys and values of secret-looking parameters replaced by ***."""
+    """`text` with API keys, values of secret-named parameters, bearer tokens and JWTs replaced by ***."""
     if not text.isascii():
-        text = _NAMED_SECRET.sub(_masked, text)
+        text = _SHAPED_SECRET.sub(_masked_shape, _NAMED_SECRET.sub(_masked, text))
     else:
+        # The words the regexes need ("eyj": a JWT's start), spelt out: a loop costs twice as much.
         lowered = text.lower()
-        if "key" in lowered or "token" in lowered or "secret" in lowered or "passw" in lowered or "auth" in lowered:
-            text = _NAMED_SECRET.sub(_masked, text)
+        if ("key" in lowered or "token" in lowered or "secret" in lowered or "session" in lowered
+                or "passw" in lowered or "auth" in lowered or "bearer" in lowered or "eyj" in lowered):
+            text = _SHAPED_SECRET.sub(_masked_shape, _NAMED_SECRET.sub(_masked, text))
     # Shorter text cannot hold a key of the documented shape: most header values and targets are.
     return _HEX_SECRET.sub(MASK, text) if len(text) >= _KEY_LENGTH else text
 
 
 def _masked(match) -> str:
     return match.group(1) + match.group(2) + MASK
+
+
+def _masked_shape(match) -> str:
+    return (match.group(1) or "") + MASK
 
 
 def has_body(environ) -> bool:
@@ -121,7 +135,7 @@ class SafetyHeaders:
 
 
 class MaskSecrets(logging.Filter):
-    """A logging filter that masks API keys in every record it passes."""
+    """A logging filter that masks secrets in every record it passes, as mask_secrets does the journal's."""
 
     def filter(self, record):
         message = record.getMessage()

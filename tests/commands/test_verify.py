@@ -54,7 +54,12 @@ ITEM_MISTAKES = {
     "wrong-chatbot-id": lambda item: {**item, "chatbot_id": OTHER},
     "wrong-platform-shape": lambda item: item if item["platform"] == "voice"
     else {**item, "voice_path": "conversation-voice_assistant_room_1.ogg"},
+    # What a real deployment's wrong answers hold: people's data, which a report must not print.
+    "personal-phone": lambda item: {**item, "platform": "whatsapp", "voice_path": None,
+                                    "sns_user_id": "+82-10-5550-1234"},
+    "personal-email": lambda item: {**item, "user_id": "jane.doe@example.com"},
 }
+PERSONAL = ["+82-10-5550-1234", "jane.doe@example.com", "5550", "jane"]
 
 
 def _refuse(mistake, status):
@@ -119,34 +124,70 @@ def test_faithful_server_passes(wrong_server, capsys):
     assert "OK: no mismatches in" in out and "37 conversations checked" in out
 
 
-@pytest.mark.parametrize(
-    "mistake, check, detail",
-    [
-        ("wrong-field-type", "field-type", 'is_human_mode = "false": Not a valid boolean.'),
-        ("missing-field", "missing-field", "missing session_token"),
-        ("extra-field", "extra-field", "fields the document does not have: tags"),
-        ("wrong-key-order", "key-order", "keys in this order: voice_path, user_id, updated_at"),
-        ("wrong-chatbot-id", "chatbot-id", f"chatbot_id {OTHER}"),
-        ("wrong-platform-shape", "platform-shape", 'voice_path = "conversation-voice_assistant_room_1.ogg" (platform '),
-        ("oldest-first", "order", "comes after the older"),
-        ("duplicates-across-pages", "duplicates", "1 already listed on this or an earlier page"),
-        ("ignores-page-size", "page-size", "expected: at most 5 items\n  got:      10 items"),
-        ("ignores-state-filter", "state-filter", "expected: only conversations in state in_progress"),
-        ("accepts-missing-key", "auth", "without X-API-Key\n  expected: status 401\n  got:      200"),
-        ("html-error-pages", "error-content-type", "got:      Content-Type: text/html; charset=utf-8: <html>"),
-        ("400-for-bad-input", "error-status", "got:      400, a refusal, but the mock answers 422"),
-        ("wrapped-in-object", "bare-array", "got:      an object with keys data"),
-        ("total-count-off-by-one", "total-count", "expected: X-Total-Count 37, the conversations the walk found"),
-        ("json-as-text", "content-type", "got:      Content-Type: text/plain"),
-        ("redirects", "status", "expected: 200 with a page of conversations\n  got:      302"),
-    ],
-)
-def test_each_mistake_is_reported_by_name(wrong_server, capsys, mistake, check, detail):
+# (mistake, check, detail shown by default: where and which rule, the value's shape, detail with --show-values)
+MISTAKES = [
+    ("wrong-field-type", "field-type", "is_human_mode (a string of 5 characters: lowercase letters): Not a valid boolean.",
+     'is_human_mode = "false": Not a valid boolean.'),
+    ("missing-field", "missing-field", "missing session_token", None),
+    ("extra-field", "extra-field", "fields the document does not have: tags", None),
+    ("wrong-key-order", "key-order", "keys in this order: voice_path, user_id, updated_at", None),
+    ("wrong-chatbot-id", "chatbot-id",
+     "chatbot_id (a string of 36 characters: lowercase letters, digits and '-'), another chatbot's",
+     f"chatbot_id = \"{OTHER}\""),
+    ("wrong-platform-shape", "platform-shape",
+     "voice_path (a string of 39 characters: lowercase letters, digits, '-', '.' and '_') (platform ",
+     'voice_path = "conversation-voice_assistant_room_1.ogg" (platform '),
+    ("personal-phone", "platform-shape",
+     "item 0: sns_user_id (a string of 16 characters: digits, '+' and '-') (platform whatsapp): Must be ",
+     'sns_user_id = "+82-10-5550-1234" (platform whatsapp): Must be '),
+    ("personal-email", "field-type",
+     "item 0: user_id (a string of 20 characters: lowercase letters, '.' and '@'): Not a valid UUID.",
+     'user_id = "jane.doe@example.com": Not a valid UUID.'),
+    ("oldest-first", "order", "the conversation at position 2 is newer (created_at later) than the one before it, "
+     "at position 1", "comes after the older"),
+    ("duplicates-across-pages", "duplicates", "1 already listed on this or an earlier page: the conversation at "
+     "position 11", "1 already listed on this or an earlier page: "),
+    ("ignores-page-size", "page-size", "expected: at most 5 items\n  got:      10 items", None),
+    ("ignores-state-filter", "state-filter", "expected: only conversations in state in_progress", None),
+    ("accepts-missing-key", "auth", "without X-API-Key\n  expected: status 401\n  got:      200", None),
+    ("html-error-pages", "error-content-type",
+     "got:      Content-Type: text/html; charset=utf-8: a body of 4",
+     "got:      Content-Type: text/html; charset=utf-8: <html>"),
+    ("400-for-bad-input", "error-status", "got:      400, a refusal, but the mock answers 422", None),
+    ("wrapped-in-object", "bare-array", "got:      an object with keys data", None),
+    ("total-count-off-by-one", "total-count", "expected: X-Total-Count 37, the conversations the walk found", None),
+    ("json-as-text", "content-type", "got:      Content-Type: text/plain", None),
+    ("redirects", "status", "expected: 200 with a page of conversations\n  got:      302: a body of 0 bytes",
+     "got:      302: "),
+]
+
+
+@pytest.mark.parametrize("mistake, check, detail, value_detail", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_mistake_is_reported_by_name(wrong_server, capsys, mistake, check, detail, value_detail):
     assert verify(f"{wrong_server}/{mistake}") == 1
     out = capsys.readouterr().out
     assert f"MISMATCH [{check}] GET /chatbots/" in out
     assert detail in out
     assert "\nFAIL: " in out and f"{check} " in out.rsplit("FAIL: ", 1)[1]
+    # The values are shown only when asked for.
+    assert verify(f"{wrong_server}/{mistake}", "--show-values") == 1
+    shown = capsys.readouterr().out
+    assert (value_detail or detail) in shown
+
+
+def test_a_report_never_prints_the_data_it_found_unless_asked(wrong_server, capsys):
+    # Against a real deployment the report lands in CI logs: neither values nor ids, nor the start of a body.
+    ids = [item["id"] for item in HISTORY]
+    for mistake in ("personal-phone", "personal-email", "oldest-first", "duplicates-across-pages", "ignores-state-filter",
+                    "wrong-key-order", "html-error-pages"):
+        verify(f"{wrong_server}/{mistake}")
+        out = capsys.readouterr().out
+        assert not [text for text in PERSONAL + ids if text in out], mistake
+        assert "<html>" not in out
+    verify(f"{wrong_server}/personal-phone", "--show-values")
+    verify(f"{wrong_server}/personal-email", "--show-values")
+    out = capsys.readouterr().out
+    assert all(text in out for text in PERSONAL)
 
 
 def test_report_shows_request_expected_and_got(wrong_server, capsys):
@@ -155,7 +196,8 @@ def test_report_shows_request_expected_and_got(wrong_server, capsys):
     first = out.split("\n\n")[1].splitlines()
     assert first[0] == f"MISMATCH [key-order] GET /chatbots/{CHATBOT}/conversations?page=1&page_size=10"
     assert first[1].startswith("  expected: keys in the documented order: active, chatbot_id, created_at,")
-    assert first[2].startswith("  got:      item 0 (id ") and first[2].endswith(" (and 9 more items on this page)")
+    assert first[2].startswith("  got:      item 0: keys in this order") and first[2].endswith(
+        " (and 9 more items on this page)")
     # Each conversation is held to the item rules once, however many requests list it.
     assert out.count("MISMATCH [key-order]") == 4  # the four pages of the walk
 
@@ -280,3 +322,18 @@ def test_proxies_are_used_for_other_hosts_never_for_this_machine(monkeypatch):
         assert Client(local_url, API_KEY, timeout=10).get("/local").status == 200
     assert through_proxy == [("api.example.test", "/v1/x")]
     assert direct == [(local_url.removeprefix("http://"), "/local")]
+
+
+@pytest.mark.parametrize("value, described", [
+    ("+82-10-5550-1234", "a string of 16 characters: digits, '+' and '-'"),
+    ("Jane Doe", "a string of 8 characters: lowercase letters, uppercase letters and spaces"),
+    ("김민준", "a string of 3 characters: non-ASCII characters"),
+    ("a\nb", "a string of 3 characters: lowercase letters and control characters"),
+    ("", "a string of 0 characters"),
+    (821055501234, "an integer of 12 digits"), (-5, "a negative integer of 1 digit"), (1.5, "a decimal number"),
+    (False, "a boolean"), (None, "null"), ([1, 2], "an array of 2 items"), ({"a": "secret"}, "an object of 1 key"),
+])
+def test_a_values_shape_says_what_it_is_not_what_it_says(value, described):
+    from conversations_mock.commands.verify_checks import shape
+
+    assert shape(value) == described

@@ -1,4 +1,4 @@
-"""A real browser: a page on another localhost origin calls the mock (CORS), and /docs' "try it out" works.
+"""A real browser: pages on other origins call the API (CORS) but not the control API; /docs' "try it out" works.
 
 Drives Debian's chromium with Playwright (never Playwright's own browser download). Where no browser
 can start, the tests skip and say why (fail under CI=true); `make test` installs chromium as root.
@@ -12,12 +12,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.helpers import API_KEY, CHROMIUM_ARGS, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, chromium_path, require
+from tests.helpers import (
+    API_KEY,
+    CHROMIUM_ARGS,
+    DOCUMENTED_CHATBOT,
+    GENERATED_CHATBOT,
+    GENERATED_CONTROL,
+    chromium_path,
+    require,
+    sample_conversations,
+)
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 # Bounds for what a page may take: a stuck page fails the test instead of hanging the suite.
 TIMEOUT_MS = 20_000
+# Names chromium resolves to 127.0.0.1 (--host-resolver-rules), no DNS asked: a foreign site's page, and a
+# DNS-rebinding page's name. The page is then on loopback itself, so Local Network Access never prompts.
+FOREIGN = "foreign.example.test"
+REBOUND = "rebound.example.test"
 LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations?page=2&page_size=4"
 PREFER = "seed=7"
 
@@ -66,7 +79,8 @@ def browser():
     with sync_api.sync_playwright() as playwright:
         try:
             launched = playwright.chromium.launch(
-                executable_path=executable, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+                executable_path=executable, timeout=TIMEOUT_MS,
+                args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {FOREIGN} 127.0.0.1, MAP {REBOUND} 127.0.0.1"],
             )
         except sync_api.Error as error:
             pytest.skip(f"chromium at {executable} does not start: {str(error).splitlines()[0]}")
@@ -87,7 +101,7 @@ def page_server():
     """Serve one HTML page from a second localhost port (another origin than the mock's)."""
     servers = []
 
-    def _serve(html):
+    def _serve(html, host="127.0.0.1"):
         body = html.encode("utf-8")
 
         class Handler(BaseHTTPRequestHandler):
@@ -104,7 +118,7 @@ def page_server():
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
+        return f"http://{host}:{server.server_address[1]}/"
 
     yield _serve
     for server in servers:
@@ -148,6 +162,94 @@ def test_page_on_another_origin_renders_what_it_fetched(live_server, page_server
     assert page.inner_text("#refused-status") == "401"
     assert "X-API-Key" in page.inner_text("#refused-detail")
     assert "X-API-Key" in page.inner_text("#refused-challenge")  # null unless exposed
+
+
+def test_a_page_on_a_foreign_site_calls_the_api(live_server, page_server, page):
+    mock = live_server("--workers", "1")
+    expected, _ = _fetch(mock.url + LISTING)
+    page.goto(page_server(_client_page(mock.url), host=FOREIGN))
+    assert _finished(page) == "done"
+    assert page.locator("#ids li").all_inner_texts() == [c["id"] for c in expected]
+
+
+# What a foreign page tries on the control API: read the journal, reset (a simple POST: no preflight),
+# set a chatbot (a PUT: preflighted). Each line says what the page could see.
+CONTROL_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>control</title></head>
+<body><p id="status">loading</p><ul id="results"></ul>
+<script>
+const MOCK = __MOCK__;
+async function attempt(name, url, options) {
+  let result;
+  try {
+    const response = await fetch(url, options);
+    result = name + ": " + response.status;
+  } catch (error) {
+    result = name + ": blocked";
+  }
+  const item = document.createElement("li");
+  item.textContent = result;
+  document.getElementById("results").append(item);
+}
+async function main() {
+  await attempt("read", MOCK + "/__mock/requests");
+  await attempt("reset", MOCK + "/__mock/reset", {method: "POST", body: "x", headers: {"Content-Type": "text/plain"}});
+  await attempt("set", MOCK + __CONTROL__, {method: "PUT", body: "[]", headers: {"Content-Type": "application/json"}});
+  document.getElementById("status").textContent = "done";
+}
+main();
+</script></body></html>
+"""
+
+
+def _control_page(mock_url):
+    return CONTROL_PAGE.replace("__MOCK__", json.dumps(mock_url)).replace("__CONTROL__", json.dumps(GENERATED_CONTROL))
+
+
+def _put_conversations(mock_url, conversations):
+    request = urllib.request.Request(mock_url + GENERATED_CONTROL, data=json.dumps(conversations).encode(),
+                                     method="PUT", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 204
+
+
+def _set_ids(mock_url):
+    with urllib.request.urlopen(mock_url + GENERATED_CONTROL, timeout=10) as response:
+        return [c["id"] for c in json.load(response)]
+
+
+def test_a_page_on_a_foreign_site_can_neither_read_nor_change_the_control_api(live_server, page_server, page):
+    mock = live_server("--workers", "1")
+    conversations = sample_conversations(GENERATED_CHATBOT, 3)
+    _put_conversations(mock.url, conversations)
+    page.goto(page_server(_control_page(mock.url), host=FOREIGN))
+    assert _finished(page) == "done"
+    assert page.locator("#results li").all_inner_texts() == ["read: blocked", "reset: blocked", "set: blocked"]
+    # The reset reached the server (no preflight guards a simple request) and was refused there; the PUT
+    # stopped at its preflight (the one PUT logged is this test's own).
+    log = mock.log()
+    assert '"POST /__mock/reset" 403 ' in log and '"OPTIONS /__mock/chatbots/' in log
+    assert log.count('"PUT /__mock/') == 1
+    assert _set_ids(mock.url) == [c["id"] for c in reversed(conversations)]
+
+
+def test_a_page_on_this_machine_drives_the_control_api(live_server, page_server, page):
+    mock = live_server("--workers", "1")
+    _put_conversations(mock.url, sample_conversations(GENERATED_CHATBOT, 3))
+    page.goto(page_server(_control_page(mock.url)))  # another loopback origin: a developer's own page
+    assert _finished(page) == "done"
+    assert page.locator("#results li").all_inner_texts() == ["read: 200", "reset: 204", "set: 204"]
+    assert _set_ids(mock.url) == []
+
+
+def test_a_rebinding_pages_name_reaches_nothing(live_server, page):
+    # A page whose name now resolves to 127.0.0.1 is same-origin with the mock: only the Host check stands.
+    mock = live_server("--workers", "1")
+    rebound = mock.url.replace("127.0.0.1", REBOUND)
+    for path in (LISTING, "/__mock/requests", "/docs", "/healthz"):
+        response = page.goto(rebound + path)
+        assert response.status == 421, path
+        assert REBOUND in json.loads(page.inner_text("body"))["detail"]
 
 
 def test_browser_refuses_an_origin_the_mock_does_not_allow(live_server, page_server, page):

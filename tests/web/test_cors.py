@@ -1,9 +1,18 @@
-"""CORS: preflight answered, Access-Control-Allow-Origin on every answer (errors too), headers exposed."""
+"""CORS: the API open to the origins allowed (errors and preflights too), the control API to local pages only."""
+
+import json
 
 import pytest
 
 from conversations_mock import ConfigError
-from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT, answer
+from tests.helpers import (
+    API_KEY,
+    DOCUMENTED_CHATBOT,
+    GENERATED_CHATBOT,
+    GENERATED_CONTROL,
+    answer,
+    sample_conversations,
+)
 
 ORIGIN = "http://localhost:5173"
 LISTING = f"/chatbots/{DOCUMENTED_CHATBOT}/conversations"
@@ -236,7 +245,8 @@ def test_gunicorns_own_refusals_carry_what_the_app_gives_any_origin(make_app, co
 def test_an_answer_varies_on_origin_exactly_when_origins_are_listed(make_app, cors_origins):
     # Listed origins: the answer depends on the Origin (allowed or not), so a cache must keep one per
     # Origin, a refused origin's answer too, or it would hand that one (no Allow-Origin) to an allowed
-    # origin. Any origin: one answer for all, which caches may share.
+    # origin. Any origin: one answer for all, which caches may share. The control API's answers always
+    # depend on the Origin (loopback pages and control_origins only).
     client = make_app({"cors_origins": cors_origins}).test_client()
     for origin in (ORIGIN, "http://evil.example.test", None):
         origin_header = {"Origin": origin} if origin else {}
@@ -248,4 +258,132 @@ def test_an_answer_varies_on_origin_exactly_when_origins_are_listed(make_app, co
         ]:
             response = client.open(path, method=method, headers={**origin_header, **headers})
             varies = [item.strip() for item in ",".join(response.headers.getlist("Vary")).lower().split(",")]
-            assert varies.count("origin") == (cors_origins != "*"), (origin, method, path, varies)
+            expected = cors_origins != "*" or path.startswith("/__mock")
+            assert varies.count("origin") == expected, (origin, method, path, varies)
+
+
+PUBLIC_ORIGIN = "https://app.example.test"
+PRIVATE_NETWORK_PREFLIGHT = {
+    "Origin": PUBLIC_ORIGIN,
+    "Access-Control-Request-Method": "GET",
+    "Access-Control-Request-Headers": "x-api-key",
+    "Access-Control-Request-Private-Network": "true",
+}
+
+
+@pytest.mark.parametrize("path", [LISTING, f"/__mock/ns/alice{LISTING}", "/openapi.json"])
+@pytest.mark.parametrize("cors_origins", ["*", PUBLIC_ORIGIN])
+def test_a_public_page_may_call_the_api_on_this_machine(make_app, path, cors_origins):
+    # Chrome's Private Network Access: a public site's page asks before it reaches a loopback address.
+    client = make_app({"cors_origins": cors_origins}).test_client()
+    preflight = client.options(path, headers=PRIVATE_NETWORK_PREFLIGHT)
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Private-Network"] == "true"
+    assert preflight.headers["Access-Control-Allow-Origin"] in ("*", PUBLIC_ORIGIN)
+    assert "x-api-key" in _header_set(preflight.headers["Access-Control-Allow-Headers"])
+    for _ in range(2):  # through Flask, then the fast path's learnt headers
+        response = client.get(path, headers={"Origin": PUBLIC_ORIGIN, **KEY,
+                                             "Access-Control-Request-Private-Network": "true"})
+        assert response.status_code == 200
+        assert response.headers["Access-Control-Allow-Origin"] in ("*", PUBLIC_ORIGIN)
+
+
+def test_the_api_under_a_namespace_prefix_is_open_like_the_api(client):
+    for _ in range(2):
+        response = client.get(f"/__mock/ns/alice{LISTING}", headers={"Origin": PUBLIC_ORIGIN, **KEY})
+        assert response.status_code == 200 and response.headers["Access-Control-Allow-Origin"] == "*"
+        assert _header_set(response.headers["Access-Control-Expose-Headers"]) == EXPOSED
+
+
+# --- The control API: loopback pages and control_origins only -----------------------------------------
+
+FOREIGN = "https://evil.example.test"
+LOOPBACK_PAGES = ["http://localhost:5173", "http://127.0.0.1:3000", "http://[::1]:8080", "http://localhost"]
+
+
+def _control_answers(client, origin):
+    """GET /__mock/requests and a PUT preflight on a chatbot's control path, from a page of `origin`."""
+    read = client.get("/__mock/requests", headers={"Origin": origin})
+    preflight = client.options(GENERATED_CONTROL, headers={
+        "Origin": origin, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"})
+    return read, preflight
+
+
+@pytest.mark.parametrize("cors_origins", ["*", FOREIGN])
+@pytest.mark.parametrize("prefix", ["", "/__mock/ns/alice"])
+def test_a_foreign_page_can_neither_read_nor_preflight_the_control_api(make_app, cors_origins, prefix):
+    # Even an origin the API allows: the control API is not the API.
+    client = make_app({"cors_origins": cors_origins}).test_client()
+    for _ in range(2):  # the second from the learnt headers
+        read = client.get(prefix + "/__mock/requests", headers={"Origin": FOREIGN})
+        assert read.status_code == 200 and "origin" in _header_set(read.headers.get("Vary"))
+        preflight = client.options(prefix + GENERATED_CONTROL, headers={
+            "Origin": FOREIGN, "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Private-Network": "true"})
+        for response in (read, preflight):
+            assert not _cors_only(response.headers), response.headers
+
+
+@pytest.mark.parametrize("origin", LOOPBACK_PAGES)
+def test_a_loopback_page_may_read_and_drive_the_control_api(client, origin):
+    for response in _control_answers(client, origin):
+        assert response.headers["Access-Control-Allow-Origin"] == origin
+        assert "origin" in _header_set(response.headers.get("Vary"))
+    assert "PUT" in response.headers["Access-Control-Allow-Methods"]
+
+
+def test_control_origins_allows_more_pages(make_app):
+    client = make_app({"control_origins": f"{PUBLIC_ORIGIN},https://other.example.test"}).test_client()
+    for response in _control_answers(client, PUBLIC_ORIGIN):
+        assert response.headers["Access-Control-Allow-Origin"] == PUBLIC_ORIGIN
+    assert client.post("/__mock/reset", headers={"Origin": PUBLIC_ORIGIN}).status_code == 204
+    assert not _cors_only(_control_answers(client, FOREIGN)[0].headers)
+
+
+# A write a page sends as a "simple" request (no preflight), or after one.
+WRITES = [("POST", "/__mock/reset"), ("DELETE", "/__mock/requests"), ("DELETE", GENERATED_CONTROL),
+          ("PUT", GENERATED_CONTROL), ("POST", "/__mock/ns/alice/__mock/reset"), ("POST", "/__mock/nowhere")]
+
+
+@pytest.mark.parametrize("method, path", WRITES)
+@pytest.mark.parametrize("origin", [FOREIGN, "null", "http://localhost.evil.example.test", "https://localhost:5173"])
+def test_a_write_from_a_foreign_page_is_refused_and_changes_nothing(make_app, method, path, origin):
+    client = make_app({"cors_origins": "*"}).test_client()
+    conversations = sample_conversations(GENERATED_CHATBOT, 2)
+    for namespace in ("default", "alice"):
+        assert client.put(GENERATED_CONTROL, json=conversations, headers={"X-Mock-Namespace": namespace}).status_code == 204
+    refused = client.open(path, method=method, headers={"Origin": origin, "Content-Type": "text/plain"},
+                          data=json.dumps(conversations[:1]))
+    assert refused.status_code == 403 and refused.content_type == "application/problem+json"
+    detail = refused.json["detail"]
+    assert repr(origin) in detail and "control_origins (--control-origins / MOCK_CONTROL_ORIGINS)" in detail
+    assert not _cors_only(refused.headers)
+    for namespace in ("default", "alice"):
+        kept = client.get(GENERATED_CONTROL, headers={"X-Mock-Namespace": namespace})
+        assert [c["id"] for c in kept.json] == [c["id"] for c in reversed(conversations)]
+
+
+@pytest.mark.parametrize("headers", [{}, {"Origin": "http://localhost"}, {"Origin": "http://127.0.0.1:5173"}],
+                         ids=["no-origin", "own-origin", "loopback-page"])
+@pytest.mark.parametrize("method, path", WRITES[:5])
+def test_writes_from_test_runners_own_and_loopback_pages_go_through(client, headers, method, path):
+    conversations = json.dumps(sample_conversations(GENERATED_CHATBOT, 2))
+    response = client.open(path, method=method, headers={**headers, "Content-Type": "application/json"},
+                           data=conversations if method == "PUT" else None)
+    assert response.status_code == 204
+
+
+def test_the_own_origin_is_the_one_the_browser_used_behind_a_proxy(client):
+    # A page the mock serves through a proxy (a future dashboard): its origin is the proxy's.
+    proxied = {"X-Forwarded-Host": "mock.example.test", "X-Forwarded-Proto": "https"}
+    response = client.post("/__mock/reset", headers={"Origin": "https://mock.example.test", **proxied})
+    assert response.status_code == 204
+    assert client.post("/__mock/reset", headers={"Origin": "https://mock.example.test"}).status_code == 403
+
+
+@pytest.mark.parametrize("value, message", [("*", "'*' is not an origin"), ("localhost:1", "is not an origin")])
+def test_bad_control_origins_stop_startup_with_a_message(make_app, value, message):
+    with pytest.raises(ConfigError) as raised:
+        make_app({"control_origins": value})
+    assert "control_origins (--control-origins / MOCK_CONTROL_ORIGINS)" in str(raised.value)
+    assert message in str(raised.value)

@@ -10,7 +10,10 @@ from conversations_mock.web.safety import MASK, mask_secrets
 from tests.helpers import API_KEY
 
 ENTRIES = Entries()
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW5lIn0.c2lnbmF0dXJlLWJ5dGVz"
 SECRETS = {"HTTP_X_API_KEY", "HTTP_AUTHORIZATION", "HTTP_PROXY_AUTHORIZATION", "HTTP_COOKIE"}
+# Headers whose name says what their value is: shown as *** alone.
+NAMED_SECRETS = {"HTTP_X_AUTH_TOKEN", "HTTP_X_SESSION_ID", "HTTP_X_CLIENT_SECRET", "HTTP_X_PASSWORD", "HTTP_X_APIKEY"}
 
 
 def reference_headers(environ) -> dict:
@@ -29,17 +32,19 @@ def reference_headers(environ) -> dict:
         if name in SECRETS:
             scheme = value.split(" ", 1)[0] if " " in value and name != "HTTP_X_API_KEY" else ""
             headers[shown] = (f"{scheme} {MASK}".lstrip(), value)
+        elif name in NAMED_SECRETS:
+            headers[shown] = (MASK, value)
         else:
             headers[shown] = (mask_secrets(value), value)
     return headers
 
 
 NAMES = st.sampled_from([
-    *SECRETS, "HTTP_HOST", "HTTP_USER_AGENT", "HTTP_X_OTHER", "HTTP_X_REQUEST_ID", "CONTENT_TYPE",
+    *SECRETS, *NAMED_SECRETS, "HTTP_HOST", "HTTP_USER_AGENT", "HTTP_X_OTHER", "HTTP_X_REQUEST_ID", "CONTENT_TYPE",
     "CONTENT_LENGTH", "REQUEST_METHOD", "QUERY_STRING", "wsgi.url_scheme",
 ])
 VALUES = st.one_of(
-    st.sampled_from(["", "*/*", "Bearer xyz", API_KEY, f"v {API_KEY}", "token=abc", "Basic a b"]),
+    st.sampled_from(["", "*/*", "Bearer xyz", API_KEY, f"v {API_KEY}", "token=abc", "Basic a b", JWT, "***"]),
     st.text(max_size=30),
 )
 
@@ -67,6 +72,23 @@ def test_a_secret_never_reaches_the_entry_though_the_memo_holds_it():
         entry = ENTRIES.entry("default", environ, 200)
         assert entry["headers"] == {"X-Api-Key": MASK, "Authorization": f"Bearer {MASK}", "X-Other": f"v {MASK}"}
         assert API_KEY not in str(entry) and "xyz" not in str(entry)
+
+
+def test_headers_are_masked_by_meaning_and_each_masked_value_can_be_checked():
+    environ = {"HTTP_X_AUTH_TOKEN": "t0k3n", "HTTP_X_SESSION_ID": "s3ss", "HTTP_X_CLIENT_SECRET": "c",
+               "HTTP_X_PASSWORD": "hunter2", "HTTP_X_FORWARDED_USER": f"Bearer {JWT}", "HTTP_X_TRACE": JWT,
+               "HTTP_X_REQUEST_ID": "r-1", "QUERY_STRING": "session=abc&page=2&token_type=x", "PATH_INFO": "/x"}
+    entry = ENTRIES.entry("default", environ, 200)
+    assert entry["headers"] == {"X-Auth-Token": MASK, "X-Session-Id": MASK, "X-Client-Secret": MASK,
+                                "X-Password": MASK, "X-Forwarded-User": f"Bearer {MASK}", "X-Trace": MASK,
+                                "X-Request-Id": "r-1"}
+    assert entry["query"] == f"session={MASK}&page=2&token_type={MASK}"
+    for secret in ("t0k3n", "s3ss", "hunter2", JWT, "abc"):
+        assert secret not in str(shown_entry(entry))
+    # The pytest plugin's entry.sent() checks each against its digest.
+    for name, value in [("X-Auth-Token", "t0k3n"), ("x-session-id", "s3ss"), ("X-Password", "hunter2"),
+                        ("X-Forwarded-User", f"Bearer {JWT}"), ("X-Trace", JWT)]:
+        assert ENTRIES.sent(entry, name, value) and not ENTRIES.sent(entry, name, value + "x")
 
 
 @pytest.mark.parametrize(

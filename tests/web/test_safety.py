@@ -90,6 +90,19 @@ def test_an_odd_request_id_is_replaced(client, request_id):
         (f"header X-API-Key: {API_KEY}", "header X-API-Key: ***"),
         (f"/chatbots/{API_KEY}/conversations", "/chatbots/***/conversations"),
         (f"/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=2", f"/chatbots/{DOCUMENTED_CHATBOT}/conversations?page=2"),
+        # By meaning: a name that says session, or goes on after token, secret, password or auth...
+        ("/x?session=abc&sessionid=def&JSESSIONID=ghi", "/x?session=***&sessionid=***&JSESSIONID=***"),
+        ("/x?access_token_v2=abc&client_secret_1=def&oauth_verifier=ghi&page=2",
+         "/x?access_token_v2=***&client_secret_1=***&oauth_verifier=***&page=2"),
+        ("X-Session-Id: abc", "X-Session-Id: ***"),
+        # ... and a value shaped like a bearer token or a JWT, whatever its name.
+        ("/x?next=Bearer%20abc&page=2", "/x?next=Bearer%20***&page=2"),
+        ("referer https://app.test/?q=bearer  abc.def-ghi", "referer https://app.test/?q=bearer  ***"),
+        ("/x?id_=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl&page=2", "/x?id_=***&page=2"),
+        ("/chatbots/eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0./conversations", "/chatbots/***/conversations"),
+        # Not secrets: words that merely contain one, a JWT's start without its parts.
+        ("/x?state=closed&keyboard=us&page_size=10", "/x?state=closed&keyboard=us&page_size=10"),
+        ("/x?name=eyJane", "/x?name=eyJane"),
     ],
 )
 def test_secrets_are_masked(text, masked):
@@ -169,13 +182,15 @@ def test_live_server_is_safe_by_default(live_server):
 
 
 def _mask_by_regex_only(text):
-    from conversations_mock.web.safety import _HEX_SECRET, _NAMED_SECRET, MASK
+    from conversations_mock.web.safety import _HEX_SECRET, _NAMED_SECRET, _SHAPED_SECRET, MASK
 
     text = _NAMED_SECRET.sub(lambda match: match.group(1) + match.group(2) + MASK, text)
+    text = _SHAPED_SECRET.sub(lambda match: (match.group(1) or "") + MASK, text)
     return _HEX_SECRET.sub(MASK, text)
 
 
-_WORDY = st.text(alphabet=st.sampled_from(list("keyKEYtokenTOKENsecretpasswordauthAUTH=:&; %3D_-?/\u017f\u212a\u0130a0")))
+_WORDY = st.text(alphabet=st.sampled_from(
+    list("keyKEYtokenTOKENsecretpasswordauthAUTHsessionbearerBEARERJ.=:&; %3D_-?/\u017f\u212a\u0130a0")))
 
 
 @settings(max_examples=300, derandomize=True)
@@ -224,3 +239,15 @@ def test_forked_workers_make_different_request_ids():
         os.waitpid(pid, 0)
     assert len(drawn[0]) == len(drawn[1]) == 3
     assert not set(drawn[0]) & set(drawn[1])
+
+
+def test_the_log_masks_by_meaning_as_the_journal_does():
+    import logging
+
+    from conversations_mock.web.safety import MaskSecrets
+
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW5lIn0.c2lnbmF0dXJl"
+    record = logging.LogRecord("mock", logging.INFO, __file__, 1, "sent %s and %s to %s",
+                               ("X-Session-Id: s3ss", f"Bearer {jwt}", "/x?sessionid=abc&page=2"), None)
+    MaskSecrets().filter(record)
+    assert record.getMessage() == "sent X-Session-Id: *** and Bearer *** to /x?sessionid=***&page=2"
