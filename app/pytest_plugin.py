@@ -42,8 +42,10 @@ class JournalEntry:
     Attributes, as the HTTP journal names them: `method`; `path` (the API path, without a namespace
     prefix); `query` (each parameter's first value); `headers` (werkzeug Headers, so
     `entry.headers["x-api-key"]` works; secrets show as ``***``); `status`; `namespace`; `time`
-    (UTC, ISO 8601); `target` (path and query as the access log shows them); `request_id`; `worker`
-    (the pid that answered); `fault` (the transport fault it was answered with, or None: web/faults.py).
+    (when it was answered, UTC, ISO 8601 to the ms); `received` (when it arrived: earlier by any
+    delay); `target` (path and query as the access log shows them); `request_id`; `worker` (the pid
+    that answered); `fault` (the transport fault it was answered with, or None: web/faults.py);
+    `retry_after` (the seconds of a 429's or 503's Retry-After, or None).
     `sent(header, value)` checks a header's value, masked or not.
     """
 
@@ -58,6 +60,8 @@ class JournalEntry:
     request_id: str
     worker: int
     fault: str | None
+    received: str
+    retry_after: int | None
     _kept: dict = field(repr=False, compare=False)
     _entries: object = field(repr=False, compare=False)
 
@@ -262,7 +266,7 @@ class ConversationsMock:
 
 # JournalEntry's fields taken as GET /__mock/requests shows them (headers become werkzeug Headers).
 _SHOWN_FIELDS = ("method", "path", "query", "status", "namespace", "time", "target", "request_id", "worker",
-                 "fault")
+                 "fault", "received", "retry_after")
 
 
 def _headers(shown: dict):
