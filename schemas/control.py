@@ -74,8 +74,9 @@ class JournalEntrySchema(Schema):
 
     time = fields.String(required=True, metadata={"description": "When it was answered, UTC, ISO 8601 (ms)."})
     received = fields.String(
-        required=True, metadata={"description": "When it reached the mock, UTC, ISO 8601 (ms); earlier than time "
-                                               "by any delay it was answered with."},
+        required=True,
+        metadata={"description": "When it reached the mock, UTC, ISO 8601 (ms); earlier than time by any "
+                                 "delay it was answered with."},
     )
     method = fields.String(required=True)
     path = fields.String(required=True, metadata={"description": "The API path, without a namespace prefix."})
@@ -105,7 +106,8 @@ class JournalEntrySchema(Schema):
 
 
 # What GET /__mock/verdicts may report (web/verdicts.py says when each is).
-VERDICT_KINDS = ("retry-before-retry-after", "retry-without-backoff", "ignored-auth-error", "repeated-request")
+VERDICT_KINDS = (
+    "retry-before-retry-after", "retry-without-backoff", "ignored-auth-error", "repeated-request")
 
 
 class VerdictsQuerySchema(Schema):
@@ -122,10 +124,12 @@ class VerdictSchema(Schema):
     """Something the mock noticed about how a client behaved, from the namespace's journal."""
 
     kind = fields.String(required=True, validate=validate.OneOf(VERDICT_KINDS), metadata={
-        "description": "retry-before-retry-after: a request sent before the Retry-After of an earlier 429 or 503 "
-        "to the same API key had elapsed; retry-without-backoff: three or more failed attempts of the same "
-        "request in a row whose waits do not grow; ignored-auth-error: a key refused with 401 sent again three "
-        "or more times; repeated-request: the same successful request five or more times within a second."})
-    detail = fields.String(required=True, metadata={"description": "What was seen, in a sentence (no API key)."})
+        "description": "retry-before-retry-after: a request sent before the Retry-After of an earlier 429 or "
+        "503 to the same API key had elapsed; retry-without-backoff: three or more failed attempts of the "
+        "same request in a row whose waits do not grow; ignored-auth-error: a key refused with 401 sent "
+        "again three or more times; repeated-request: the same successful request five or more times "
+        "within a second."})
+    detail = fields.String(
+        required=True, metadata={"description": "What was seen, in a sentence (no API key)."})
     request_ids = fields.List(fields.String(), required=True, metadata={
         "description": "The requests involved, oldest first, as the journal's request_id names them."})

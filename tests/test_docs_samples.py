@@ -285,8 +285,8 @@ def fixture_file(text, request):
 
 
 def node(expect=(), args=(), exit=0):
-    """The script, saved as an .mjs file, run by Node (with `args`, e.g. --test) against a live server; it exits
-    with `exit` and prints each of `expect`."""
+    """The script, saved as an .mjs file, run by Node (with `args`, e.g. --test) against a live server; it
+    exits with `exit` and prints each of `expect`."""
 
     def run(text, request):
         program = require("node")
@@ -302,7 +302,7 @@ def node(expect=(), args=(), exit=0):
 
 
 def python_script(expect=()):
-    """The script, run by this venv's Python against a live server (two workers); it prints each of `expect`."""
+    """The script, run by this venv's Python against a live server (two workers); it prints each of expect."""
 
     def run(text, request):
         url = request.getfixturevalue("live_server")("--workers", "2").url
@@ -448,9 +448,11 @@ SAMPLES = {
         "random-data-then-close: curl exit 1", "truncated-body: curl exit 18", "dribbled: 200", "Retry-After: 5")),
     "docs/testing-failures.md > A sequence: 503 twice, then 200 [sh]": shell(
         "--workers", "2", expect=("200\n", "[200, 503, 503]")),
-    "docs/testing-failures.md > A sequence: 503 twice, then 200 [python]": python_script(expect=("200 [503, 503]",)),
+    "docs/testing-failures.md > A sequence: 503 twice, then 200 [python]": python_script(
+        expect=("200 [503, 503]",)),
     "docs/testing-failures.md > Rate limits [sh]": commands,
-    "docs/testing-failures.md > Rate limits [text]": output("tests/web/test_limits.py", '"default";q=100;w=60'),
+    "docs/testing-failures.md > Rate limits [text]": output(
+        "tests/web/test_limits.py", '"default";q=100;w=60'),
     "docs/testing-failures.md > Rate limits [sh] #2": shell("--workers", "2", expect=(
         "HTTP/1.1 429", 'RateLimit-Policy: "default";q=2;w=60', "X-RateLimit-Remaining: 1", "Retry-After: ",
         '{"rate_limit":"2/min","source":"namespace"}')),
@@ -467,7 +469,8 @@ SAMPLES = {
     # docs/control-api.md
     "docs/control-api.md > With curl [sh]": shell(
         "--workers", "2", expect=('"namespace":"team-a"', '"status":200', "X-Total-Count: 1")),
-    "docs/control-api.md > Fault rules [sh]": shell("--workers", "2", expect=("503 503 200", '"times_left":0')),
+    "docs/control-api.md > Fault rules [sh]": shell(
+        "--workers", "2", expect=("503 503 200", '"times_left":0')),
     "docs/control-api.md > Parallel CI jobs [sh]": commands,
     "docs/control-api.md > Parallel CI jobs [yaml]": yaml_document,
     # docs/data.md

@@ -243,8 +243,8 @@ def http_journal(mock, namespace):
 
 def as_listed(entry) -> dict:
     """A plugin JournalEntry as GET /__mock/requests would list it."""
-    fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker", "fault",
-              "received", "retry_after")
+    fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker",
+              "fault", "received", "retry_after")
     return {**{name: getattr(entry, name) for name in fields}, "headers": dict(entry.headers)}
 
 
@@ -391,7 +391,8 @@ def test_assert_well_behaved_fails_the_test_with_each_verdict_one_per_line(conve
         conversations_mock.assert_well_behaved("team-w")
     [verdict] = conversations_mock.verdicts("team-w")
     assert str(failed.value) == (
-        "The client did not behave in namespace 'team-w' (1 verdict(s), as GET /__mock/verdicts lists them):\n"
+        "The client did not behave in namespace 'team-w' (1 verdict(s), as GET /__mock/verdicts lists "
+        "them):\n"
         f"- retry-before-retry-after: {verdict['detail']} Requests: {', '.join(verdict['request_ids'])}."
     )
     with pytest.raises(ValueError, match="No request can name the namespace"):

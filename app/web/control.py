@@ -1,4 +1,4 @@
-"""The control API under /__mock: set chatbots' conversations and fault rules, read the journal and verdicts, reset.
+"""The control API under /__mock: set chatbots and fault rules, read the journal and the verdicts, reset.
 
 Tests and demos drive the mock with it, as WireMock's /__admin or Mockoon's admin API: in the
 namespace the request names (web/namespaces.py), a PUT of a chatbot's conversations makes that

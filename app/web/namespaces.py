@@ -121,7 +121,8 @@ class Namespaces:
 
     def _record(self, namespace, environ, status, retry_after=None, received=None):
         try:
-            self.store.record(namespace, self.entries.entry(namespace, environ, status, retry_after, received))
+            entry = self.entries.entry(namespace, environ, status, retry_after, received)
+            self.store.record(namespace, entry)
             self._failing = False
         except StoreUnavailable as error:
             if not self._failing:  # said once per outage: under load it would fill the log

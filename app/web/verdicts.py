@@ -21,6 +21,7 @@ requests answered by different servers are judged apart. Only what the journal s
 judged: each namespace keeps its newest journal_size entries.
 """
 
+import itertools
 from collections import defaultdict
 
 # Failed attempts in a row, refused sends after a 401, and successes within REPEAT_WINDOW that make a verdict.
@@ -105,15 +106,15 @@ def _early_retries(ordered):
             unique = list({id(entry): entry for entry in sorted(involved, key=_received)}.values())
             yield _received(unique[0]), {
                 "kind": "retry-before-retry-after",
-                "detail": f"{early} request(s) with one API key were sent before the Retry-After of an earlier "
-                f"answer had elapsed: the first {_seconds(gap)} after a {answer['status']} to "
+                "detail": f"{early} request(s) with one API key were sent before the Retry-After of an "
+                f"earlier answer had elapsed: the first {_seconds(gap)} after a {answer['status']} to "
                 f"{answer['method']} {answer['target']} asked to wait {answer['retry_after']} s.",
                 "request_ids": _ids(unique),
             }
 
 
 def _retries_without_backoff(ordered):
-    """(first time, verdict) per run of RETRIES or more failed attempts of one request whose waits do not grow."""
+    """(first time, verdict) per run of RETRIES or more failed attempts of a request whose waits stay flat."""
     by_request = defaultdict(list)
     for entry in ordered:
         by_request[_identity(entry)].append(entry)
@@ -141,12 +142,12 @@ def _grows(before: float, after: float) -> bool:
 
 
 def _no_backoff(run) -> dict:
-    gaps = ", ".join(f"{_gap(a, b) * 1000:.0f}" for a, b in zip(run, run[1:]))
+    gaps = ", ".join(f"{_gap(a, b) * 1000:.0f}" for a, b in itertools.pairwise(run))
     first = run[0]
     return {
         "kind": "retry-without-backoff",
-        "detail": f"{len(run)} failed attempts in a row of {first['method']} {first['target']}, {gaps} ms apart: "
-        "the client retried without waiting longer each time (no backoff).",
+        "detail": f"{len(run)} failed attempts in a row of {first['method']} {first['target']}, {gaps} ms "
+        "apart: the client retried without waiting longer each time (no backoff).",
         "request_ids": _ids(run),
     }
 
@@ -174,7 +175,7 @@ def _ignored_auth_errors(ordered):
 
 
 def _repeated_requests(ordered):
-    """(first time, verdict) per burst of the same successful request, REPEATS or more within REPEAT_WINDOW."""
+    """(first time, verdict) per burst of one successful request, REPEATS or more within REPEAT_WINDOW."""
     by_request = defaultdict(list)
     for entry in ordered:
         if 200 <= entry["status"] < 300 and not entry.get("fault"):
@@ -203,8 +204,8 @@ def _burst(entries) -> tuple:
     span = _gap(first, entries[-1])
     return _received(first), {
         "kind": "repeated-request",
-        "detail": f"{first['method']} {first['target']} was answered {first['status']} {len(entries)} times in "
-        f"{_seconds(span)}, at least {REPEATS} within one second: the client asks again for what it just had "
-        "(cache it, or poll less often).",
+        "detail": f"{first['method']} {first['target']} was answered {first['status']} {len(entries)} "
+        f"times in {_seconds(span)}, at least {REPEATS} within one second: the client asks again for what "
+        "it just had (cache it, or poll less often).",
         "request_ids": _ids(entries),
     }

@@ -18,7 +18,8 @@ PAGE = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 def control(url, method="GET", body=None):
     """(status, parsed body or None) of a control request."""
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         content = response.read()
         return response.status, json.loads(content) if content else None
@@ -31,7 +32,7 @@ def verdicts(base):
 
 
 def polite(retry_on):
-    """A PoolManager that retries `retry_on` statuses and broken connections, honouring Retry-After, backing off."""
+    """A PoolManager retrying `retry_on` statuses and broken connections: honours Retry-After, backs off."""
     retry = Retry(total=8, status_forcelist=retry_on, backoff_factor=0.1, respect_retry_after_header=True)
     return urllib3.PoolManager(retries=retry, timeout=10)
 

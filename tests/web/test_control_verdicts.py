@@ -1,4 +1,4 @@
-"""GET /__mock/verdicts through the app: per namespace like the journal, judged from what the store recorded."""
+"""GET /__mock/verdicts through the app: per namespace like the journal, judged from the store's record."""
 
 import pytest
 

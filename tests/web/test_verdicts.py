@@ -107,7 +107,8 @@ def test_a_row_that_stops_backing_off_is_reported_from_where_its_waits_stop_grow
     assert verdict["request_ids"] == ["r0.1", "r0.4", "r0.5", "r0.6"]
 
 
-@pytest.mark.parametrize("key, wording", [(KEY, "with an API key the API refused"), (None, "without an X-API-Key")])
+@pytest.mark.parametrize("key, wording", [
+    (KEY, "with an API key the API refused"), (None, "without an X-API-Key")])
 def test_ignored_auth_error_is_a_refused_key_sent_three_more_times(key, wording):
     entries = [entry(at, 401, key=key) for at in (0.0, 5.0, 60.0, 120.0)]
     [verdict] = judge(entries)
