@@ -126,7 +126,7 @@ class VerdictSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(VERDICT_KINDS), metadata={
         "description": "retry-before-retry-after: a request sent before the Retry-After of an earlier 429 or "
         "503 to the same API key had elapsed; retry-without-backoff: three or more failed attempts of the "
-        "same request in a row whose waits do not grow; ignored-auth-error: a key refused with 401 sent "
+        "same request in a row whose waits do not grow; ignored-auth-error: a key refused with 401 refused "
         "again three or more times; repeated-request: the same successful request five or more times "
         "within a second."})
     detail = fields.String(

@@ -11,14 +11,15 @@ by their first request:
 - retry-without-backoff: three or more failed attempts (a transport fault, 408, 429 or 5xx) of the
   same request (method, path, query, API key) in a row, each wait no longer than GROWTH times the
   one before. A wait after an answer that carried Retry-After is the other verdict's to judge.
-- ignored-auth-error: an API key the API refused with 401 (or no key at all) sent again three or
-  more times after that 401.
+- ignored-auth-error: an API key the API refused with 401 (or no key at all) refused again three
+  or more times after that 401.
 - repeated-request: the same request answered 2xx five or more times within one second.
 
-API keys are never shown: requests are grouped by the keyed digest the journal keeps of each
-masked header. That key is each server's own, so with several servers on one Redis store a key's
-requests answered by different servers are judged apart. Only what the journal still holds is
-judged: each namespace keeps its newest journal_size entries.
+CORS preflights (OPTIONS) are left out: a browser sends them, not the client's code. API keys are
+never shown: requests are grouped by the keyed digest the journal keeps of each masked header.
+That key is each server's own, so with several servers on one Redis store a key's requests
+answered by different servers are judged apart. Only what the journal still holds is judged:
+each namespace keeps its newest journal_size entries.
 """
 
 import itertools
@@ -38,7 +39,7 @@ _API_KEY_HEADER = "x-api-key"
 
 def judge(entries) -> list[dict]:
     """The verdicts on the clients whose requests `entries` are (one namespace's journal, any order)."""
-    ordered = sorted(entries, key=_received)
+    ordered = sorted((entry for entry in entries if entry["method"] != "OPTIONS"), key=_received)
     found = [
         *_early_retries(ordered),
         *_retries_without_backoff(ordered),
@@ -153,12 +154,12 @@ def _no_backoff(run) -> dict:
 
 
 def _ignored_auth_errors(ordered):
-    """(first time, verdict) per API key (or none) sent again AUTH_RESENDS or more times after a 401."""
+    """(first time, verdict) per API key (or none) refused again AUTH_RESENDS or more times after a 401."""
     refused, again = {}, defaultdict(list)
     for entry in ordered:
         key = key_of(entry)
         if key in refused:
-            if _received(entry) >= refused[key]["time"]:
+            if entry["status"] == 401 and _received(entry) >= refused[key]["time"]:
                 again[key].append(entry)
         elif entry["status"] == 401:
             refused[key] = entry

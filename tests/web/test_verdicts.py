@@ -9,11 +9,12 @@ KEY = ("server-key", "digest-of-the-key")
 OTHER_KEY = ("server-key", "digest-of-another-key")
 
 
-def entry(at, status=200, *, key=KEY, query="", retry_after=None, fault=None, took=0.002, rid=None):
+def entry(at, status=200, *, key=KEY, query="", retry_after=None, fault=None, took=0.002, rid=None,
+          method="GET"):
     """A journal entry as the store keeps it: received `at` seconds, answered `took` later."""
     digests = None if key is None else {"key": key[0], "headers": {"X-Api-Key": key[1]}}
     return {
-        "time": at + took, "received": at, "method": "GET", "path": GENERATED_LISTING, "query": query,
+        "time": at + took, "received": at, "method": method, "path": GENERATED_LISTING, "query": query,
         "target": GENERATED_LISTING + (f"?{query}" if query else ""), "status": status,
         "retry_after": retry_after, "request_id": rid or f"r{at:g}", "fault": fault, "namespace": "default",
         "worker": 1, "headers": {"X-Api-Key": "***"}, "digests": digests,
@@ -121,6 +122,12 @@ def test_ignored_auth_error_is_a_refused_key_sent_three_more_times(key, wording)
 def test_two_resends_of_a_refused_key_or_another_key_after_it_are_no_verdict():
     assert judge([entry(0.0, 401), entry(1.0, 401), entry(2.0, 401)]) == []
     assert judge([entry(0.0, 401), *(entry(at, key=OTHER_KEY) for at in (1.0, 2.0, 3.0))]) == []
+
+
+def test_cors_preflights_are_the_browsers_and_never_judged():
+    # A request without a key refused, then a browser's preflights (no key, 204) for a page polled by the app.
+    preflights = [entry(1.0 + n * 0.1, 204, key=None, method="OPTIONS") for n in range(6)]
+    assert judge([entry(0.0, 401, key=None), *preflights]) == []
 
 
 def test_repeated_request_is_the_same_success_five_times_within_a_second():
