@@ -182,10 +182,10 @@ def describe_control(spec):
                 description="Judged from the namespace's journal (the requests GET /__mock/requests lists), "
                 "so only from its newest journal_size entries. A request sent before an earlier 429's or "
                 "503's Retry-After elapsed (same API key), three or more failed attempts of the same request "
-                "in a row whose waits do not grow, a key refused with 401 three or more times after a first 401, "
-                "and the same successful request five or more times within a second each make one. API keys "
-                "are never shown; with several servers on one Redis store, a key's requests are judged per "
-                "server.",
+                "in a row whose waits do not grow, a key refused with 401 three or more times after a first "
+                "401, and the same successful request five or more times within a second each make one. API "
+                "keys are never shown; with several servers on one Redis store, a key's requests are judged "
+                "per server.",
             ),
         },
     )
