@@ -94,14 +94,15 @@ def until_it_works(url, pause=0.0, attempts=8):
 @pytest.mark.parametrize("rules, pause", [
     ([{"times": 4, "answer": {"code": 500}}], 0.05),
     ([{"times": 4, "answer": {"fault": "connection-reset"}}], 0.0),
-    ([{"times": 3, "answer": {"fault": "truncated-body"}}], 0.02),
+    ([{"times": 4, "answer": {"fault": "truncated-body"}}], 0.02),
 ])
 def test_a_loop_with_a_fixed_pause_earns_retry_without_backoff(server, rules, pause):
     base = server.url + "/__mock/ns/naive"
     control(base + "/__mock/faults", "PUT", rules)
     until_it_works(base + PAGE, pause)
     [verdict] = verdicts(base)
-    assert verdict["kind"] == "retry-without-backoff" and len(verdict["request_ids"]) == rules[0]["times"]
+    # Four failures: even if a stall on this busy machine lengthens one wait, three in a row stay flat.
+    assert verdict["kind"] == "retry-without-backoff" and 3 <= len(verdict["request_ids"]) <= 4
 
 
 def test_a_loop_that_ignores_retry_after_earns_retry_before_retry_after(server):
