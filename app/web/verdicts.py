@@ -22,6 +22,7 @@ answered by different servers are judged apart. Only what the journal still hold
 each namespace keeps its newest journal_size entries.
 """
 
+import heapq
 import itertools
 from collections import defaultdict
 
@@ -82,35 +83,42 @@ def _seconds(value: float) -> str:
 
 
 def _early_retries(ordered):
-    """(first time, verdict) per API key that came back before a Retry-After it was given had elapsed."""
+    """(first time, verdict) per API key that came back before a Retry-After it was given had elapsed.
+
+    One pass per key, O(n log n): answers join in the order they were sent, and of those sent before
+    a request arrived the one whose Retry-After ends last decides whether it came early.
+    """
     by_key = defaultdict(list)
     for entry in ordered:
         by_key[key_of(entry)].append(entry)
     for entries in by_key.values():
-        waiting = []  # (answer, when it was sent, when its Retry-After ends), answers still running
-        involved, early, first = [], 0, None
-        for entry in entries:
+        unsent = []  # heap of (when sent, order, answer): answers with Retry-After not yet sent at `received`
+        binding = None  # (when its Retry-After ends, answer): of the answers sent so far, the one ending last
+        involved, early, first = {}, 0, None
+        for order, entry in enumerate(entries):
             received = _received(entry)
-            waiting = [item for item in waiting if item[2] > received]
             # Only an answer sent before this request arrived could have been heeded.
-            ignored = [item for item in waiting if item[1] <= received]
-            if ignored:
-                answer, sent, _ = ignored[0]
+            while unsent and unsent[0][0] <= received:
+                sent, _, answer = heapq.heappop(unsent)
+                if binding is None or sent + answer["retry_after"] > binding[0]:
+                    binding = (sent + answer["retry_after"], answer)
+            if binding is not None and received < binding[0]:
+                answer = binding[1]
                 early += 1
-                first = first or (answer, received - sent)
-                involved.extend(item[0] for item in ignored)
-                involved.append(entry)
+                first = first or (answer, received - answer["time"])
+                involved[id(answer)] = answer
+                involved[id(entry)] = entry
             if entry.get("retry_after") and entry["status"] in (429, 503):
-                waiting.append((entry, entry["time"], entry["time"] + entry["retry_after"]))
+                heapq.heappush(unsent, (entry["time"], order, entry))
         if early:
             answer, gap = first
-            unique = list({id(entry): entry for entry in sorted(involved, key=_received)}.values())
-            yield _received(unique[0]), {
+            shown = sorted(involved.values(), key=_received)
+            yield _received(shown[0]), {
                 "kind": "retry-before-retry-after",
                 "detail": f"{early} request(s) with one API key were sent before the Retry-After of an "
                 f"earlier answer had elapsed: the first {_seconds(gap)} after a {answer['status']} to "
                 f"{answer['method']} {answer['target']} asked to wait {answer['retry_after']} s.",
-                "request_ids": _ids(unique),
+                "request_ids": _ids(shown),
             }
 
 
