@@ -38,7 +38,8 @@ def admin_challenge() -> str:
 
 
 @blueprint.before_request
-def _check_token():
+def check_access():
+    """The control API's guard: loopback without a token, else the admin token (raises Problem 403 or 401)."""
     token = current_app.config["SETTINGS"]["admin_token"]
     if token is None:
         # serve makes a token for a host past loopback; gunicorn run directly may still bind one without.
