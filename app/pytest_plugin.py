@@ -43,7 +43,8 @@ class JournalEntry:
     prefix); `query` (each parameter's first value); `headers` (werkzeug Headers, so
     `entry.headers["x-api-key"]` works; secrets show as ``***``); `status`; `namespace`; `time`
     (UTC, ISO 8601); `target` (path and query as the access log shows them); `request_id`; `worker`
-    (the pid that answered); `fault` (the transport fault it was answered with, or None: web/faults.py).
+    (the pid that answered); `fault` (the transport fault it was answered with, or None: web/faults.py);
+    `problem` (an error's detail, or None); `applied` (the preferences honoured, as Preference-Applied).
     `sent(header, value)` checks a header's value, masked or not.
     """
 
@@ -58,6 +59,8 @@ class JournalEntry:
     request_id: str
     worker: int
     fault: str | None
+    problem: str | None
+    applied: str | None
     _kept: dict = field(repr=False, compare=False)
     _entries: object = field(repr=False, compare=False)
 
@@ -178,7 +181,7 @@ class ConversationsMock:
             shown = shown_entry(kept)
             listed.append(
                 JournalEntry(
-                    **{name: shown[name] for name in _SHOWN_FIELDS},
+                    **{name: shown.get(name) for name in _SHOWN_FIELDS},  # older entries lack some
                     headers=_headers(shown["headers"]),
                     _kept=kept,
                     _entries=entries,
@@ -262,7 +265,7 @@ class ConversationsMock:
 
 # JournalEntry's fields taken as GET /__mock/requests shows them (headers become werkzeug Headers).
 _SHOWN_FIELDS = ("method", "path", "query", "status", "namespace", "time", "target", "request_id", "worker",
-                 "fault")
+                 "fault", "problem", "applied")
 
 
 def _headers(shown: dict):

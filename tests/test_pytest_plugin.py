@@ -243,7 +243,8 @@ def http_journal(mock, namespace):
 
 def as_listed(entry) -> dict:
     """A plugin JournalEntry as GET /__mock/requests would list it."""
-    fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker", "fault")
+    fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker", "fault",
+              "problem", "applied")
     return {**{name: getattr(entry, name) for name in fields}, "headers": dict(entry.headers)}
 
 

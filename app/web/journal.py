@@ -16,7 +16,9 @@ import secrets
 import time
 from urllib.parse import parse_qsl, quote
 
+from conversations_mock.web.answers import DECISION_KEY
 from conversations_mock.web.faults import FAULT_KEY
+from conversations_mock.web.problems import PROBLEM_KEY
 from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, SAFE_PATH, TARGET_KEY, mask_secrets
 
 # Headers whose whole value is a credential: the journal shows the scheme at most.
@@ -68,6 +70,8 @@ class Entries:
             "status": status,
             "request_id": environ.get(REQUEST_ID_KEY, ""),
             "fault": environ.get(FAULT_KEY),
+            "problem": environ.get(PROBLEM_KEY),  # an error's detail (web/problems.py), else None
+            "applied": _applied(environ.get(DECISION_KEY)),
             "namespace": namespace,
             "worker": _PID[0],
             "headers": headers,
@@ -203,6 +207,12 @@ def shown_entry(kept: dict) -> dict:
         "path": quote(kept["path"].encode("latin-1", "replace"), safe=SAFE_PATH),
         "query": first_values,
     }
+
+
+def _applied(decision) -> str | None:
+    """The preferences a request's answer honoured, as its Preference-Applied says them, or None."""
+    applied = getattr(decision, "applied", None)  # a Decision, a Problem (refused) or None (not an API request)
+    return ", ".join(applied) if applied else None
 
 
 def _header_name(name: str) -> str:

@@ -77,7 +77,7 @@ function entryRow(entry) {
   for (const [name, value] of Object.entries(entry.headers || {})) headers.append(el("dt", {}, name), el("dd", {}, value));
   fact("Headers", headers);
   fact("Problem detail", "problem" in entry ? (entry.problem ?? "none") : "not journalled by this server");
-  fact("Preferences applied", "preference_applied" in entry ? (entry.preference_applied ?? "none") : "not journalled by this server");
+  fact("Preferences applied", "applied" in entry ? (entry.applied ?? "none") : "not journalled by this server");
   fact("Fault", entry.fault ? JSON.stringify(entry.fault) : "none");
   fact("Worker", entry.worker);
   fact("Request id", entry.request_id);
