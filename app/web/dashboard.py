@@ -1,4 +1,4 @@
-"""The dashboard at /__mock/ui: a page, its script and style, and a stream of the journal (server-sent events).
+"""The dashboard at /__mock/ui: a page, its script and style, and the journal as server-sent events.
 
 Everything it shows comes from the control API (the page's script calls it), except two reads the
 control API has no route for: the live journal (`GET /__mock/ui/stream`) and a generated chatbot's
@@ -30,7 +30,7 @@ blueprint = Blueprint("dashboard", __name__, url_prefix=CONTROL_PREFIX + "/ui")
 blueprint.before_request(control.check_access)
 # The page's files, shipped as package data (pyproject's package-data).
 ASSETS = files("conversations_mock.web") / "static"
-_TYPES = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8"}
+_FILES = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
 # Scripts and styles from files of this origin only (none inline, no other site's): a journalled value
 # that reached the page as markup could run nothing.
 CSP = (
@@ -48,11 +48,14 @@ BATCH = 200
 MAX_GENERATED = 1000
 
 
+_RANGE = "Must be from {min} to {max}."
+
+
 class GeneratedQuerySchema(Schema):
     """The generated conversations' query: how many, from which seed."""
 
-    count = fields.Integer(required=True, validate=validate.Range(0, MAX_GENERATED, error="Must be from {min} to {max}."))
-    seed = fields.Integer(load_default=None, validate=validate.Range(0, 2**63 - 1, error="Must be from {min} to {max}."))
+    count = fields.Integer(required=True, validate=validate.Range(0, MAX_GENERATED, error=_RANGE))
+    seed = fields.Integer(load_default=None, validate=validate.Range(0, 2**63 - 1, error=_RANGE))
 
 
 _generated_query = GeneratedQuerySchema()
@@ -71,23 +74,27 @@ def page():
     return _secured(Response((ASSETS / "dashboard.html").read_bytes(), mimetype="text/html"))
 
 
-@blueprint.get("/<any(dashboard.js, dashboard.css):name>")
-def asset(name):
-    """The page's script or style."""
-    return _secured(Response((ASSETS / name).read_bytes(), content_type=_TYPES[name.rsplit(".", 1)[1]]))
+@blueprint.get("/<path:filename>")
+def asset(filename):
+    """The page's script or style (dashboard.js, dashboard.css); 404 for any other name."""
+    content_type = _FILES.get(filename)
+    if content_type is None:
+        raise Problem(404, f"The dashboard has no file {filename!r}; its page is {CONTROL_PREFIX}/ui.")
+    return _secured(Response((ASSETS / filename).read_bytes(), content_type=content_type))
 
 
 @blueprint.get("/chatbots")
 def chatbots():
     """The chatbots the request's namespace has set, each with how many conversations."""
     stored = _store().chatbots(namespace_of(request.environ))
-    listed = [{"id": chatbot_id, "conversations": len(orjson.loads(data))} for chatbot_id, data in sorted(stored.items())]
+    listed = [{"id": chatbot, "conversations": len(orjson.loads(data))}
+              for chatbot, data in sorted(stored.items())]
     return Response(orjson.dumps(listed), mimetype="application/json")
 
 
 @blueprint.get("/generated/<path:chatbot_id>")
 def generated(chatbot_id):
-    """`count` generated conversations of a chatbot (its history at the mock's instant), to put with the control API."""
+    """`count` generated conversations of a chatbot at the mock's instant, for the control API's PUT."""
     chatbot_id = parser.parse(ChatbotPathSchema(), request, location="view_args")["chatbot_id"]
     query = parser.parse(_generated_query, request, location="query", unknown=RAISE)
     catalogue = current_app.extensions["catalogue"]
@@ -99,10 +106,11 @@ def generated(chatbot_id):
 
 @blueprint.get("/stream")
 def stream():
-    """The namespace's journal as server-sent events: a `snapshot` (newest first), then `entries` as they come."""
+    """The journal as server-sent events: a `snapshot` (newest first), then `entries` as they come."""
     named = request.args.get("namespace")
     if named is not None and not valid_namespace(named):
-        raise Problem(422, f"The namespace is not valid: {NAMESPACE_RULE}", errors={"namespace": [NAMESPACE_RULE]})
+        raise Problem(422, f"The namespace is not valid: {NAMESPACE_RULE}",
+                      errors={"namespace": [NAMESPACE_RULE]})
     namespace = named or namespace_of(request.environ)
     events = journal_events(_store(), namespace, POLL_S, time.monotonic() + STREAM_S)
     response = Response(events, mimetype="text/event-stream")
@@ -119,7 +127,7 @@ def frame(event: str, data: bytes) -> bytes:
 
 
 def journal_events(store, namespace: str, poll_s: float, until: float, sleep=time.sleep):
-    """Frames for a namespace's journal: retry, a snapshot, then each poll's new entries (oldest last).
+    """A namespace's journal as frames: retry, a snapshot, then one a poll: its new entries, or a comment.
 
     A journal cleared or reset meanwhile sends a new snapshot. Ends at monotonic time `until`.
     `sleep` yields to other greenlets under gevent (gunicorn's worker patches time.sleep).
@@ -130,23 +138,18 @@ def journal_events(store, namespace: str, poll_s: float, until: float, sleep=tim
     newest = _key(kept[0]) if kept else None
     while time.monotonic() < until:
         sleep(poll_s)
+        head = journal_of(store, namespace, None, 1)  # the newest alone tells whether anything came
+        if (_key(head[0]) if head else None) == newest:
+            yield b": idle\n\n"  # one write a poll: a client that has gone is found here
+            continue
         kept = journal_of(store, namespace, None, BATCH)
-        if not kept:
-            if newest is not None:
-                yield frame("snapshot", b"[]")
-            newest = None
-            yield b": idle\n\n"  # a comment: a client that has gone is found at this write
-            continue
-        if newest is not None and _key(kept[0]) == newest:
-            yield b": idle\n\n"
-            continue
         keys = [_key(entry) for entry in kept]
-        if newest is None or newest in keys:
+        if kept and (newest is None or newest in keys):
             new = kept[: keys.index(newest)] if newest is not None else kept
             yield frame("entries", orjson.dumps([shown_entry(entry) for entry in new]))
         else:  # cleared (or more new ones than one read holds): start over
             yield frame("snapshot", orjson.dumps([shown_entry(entry) for entry in kept]))
-        newest = keys[0]
+        newest = keys[0] if keys else None
 
 
 def _key(entry: dict) -> tuple:

@@ -211,7 +211,8 @@ def shown_entry(kept: dict) -> dict:
 
 def _applied(decision) -> str | None:
     """The preferences a request's answer honoured, as its Preference-Applied says them, or None."""
-    applied = getattr(decision, "applied", None)  # a Decision, a Problem (refused) or None (not an API request)
+    # A Decision, a Problem (a refusal) or None (no decider ran).
+    applied = getattr(decision, "applied", None)
     return ", ".join(applied) if applied else None
 
 
