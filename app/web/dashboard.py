@@ -30,7 +30,9 @@ blueprint = Blueprint("dashboard", __name__, url_prefix=CONTROL_PREFIX + "/ui")
 blueprint.before_request(control.check_access)
 # The page's files, shipped as package data (pyproject's package-data).
 ASSETS = files("conversations_mock.web") / "static"
-_FILES = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8"}
+# The browser asks for an icon too: named here, it never reaches the API (and the journal) as /favicon.ico.
+_FILES = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8",
+          "favicon.svg": "image/svg+xml"}
 # Scripts and styles from files of this origin only (none inline, no other site's): a journalled value
 # that reached the page as markup could run nothing.
 CSP = (
@@ -76,7 +78,7 @@ def page():
 
 @blueprint.get("/<path:filename>")
 def asset(filename):
-    """The page's script or style (dashboard.js, dashboard.css); 404 for any other name."""
+    """The page's script, style or icon (_FILES); 404 for any other name."""
     content_type = _FILES.get(filename)
     if content_type is None:
         raise Problem(404, f"The dashboard has no file {filename!r}; its page is {CONTROL_PREFIX}/ui.")
@@ -126,12 +128,14 @@ def frame(event: str, data: bytes) -> bytes:
     return b"event: " + event.encode("ascii") + b"\n" + lines + b"\n"
 
 
-def journal_events(store, namespace: str, poll_s: float, until: float, sleep=time.sleep):
+def journal_events(store, namespace: str, poll_s: float, until: float, sleep=None):
     """A namespace's journal as frames: retry, a snapshot, then one a poll: its new entries, or a comment.
 
     A journal cleared or reset meanwhile sends a new snapshot. Ends at monotonic time `until`.
-    `sleep` yields to other greenlets under gevent (gunicorn's worker patches time.sleep).
+    `sleep` (default time.sleep, looked up when the stream starts: gunicorn's gevent worker patches it
+    after the app is made, and the patched one yields to the other requests) waits between polls.
     """
+    sleep = sleep or time.sleep
     yield f"retry: {RETRY_MS}\n\n".encode("ascii")
     kept = journal_of(store, namespace, None, BATCH)
     yield frame("snapshot", orjson.dumps([shown_entry(entry) for entry in kept]))
