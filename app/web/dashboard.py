@@ -1,5 +1,7 @@
 """The dashboard at /__mock/ui: a page, its script and style, and the journal as server-sent events.
 
+With an admin token, a browser is asked for a login (Basic): any user name, the token as password.
+
 Everything it shows comes from the control API (the page's script calls it), except two reads the
 control API has no route for: the live journal (`GET /__mock/ui/stream`) and a generated chatbot's
 conversations to put (`GET /__mock/ui/generated`). Every route here passes the control API's guard
@@ -27,7 +29,20 @@ from conversations_mock.web.namespaces import namespace_of
 from conversations_mock.web.problems import Problem
 
 blueprint = Blueprint("dashboard", __name__, url_prefix=CONTROL_PREFIX + "/ui")
-blueprint.before_request(control.check_access)
+# A browser prompts for a login on a Basic challenge only (and then sends it with every request to
+# /__mock/...): the user name is anything, the password the admin token.
+BASIC_CHALLENGE = 'Basic realm="conversations-mock control", charset="UTF-8"'
+
+
+@blueprint.before_request
+def _check_access():
+    try:
+        control.check_access()
+    except Problem as refusal:
+        if refusal.status == 401:
+            refusal.headers = {**refusal.headers, "WWW-Authenticate": BASIC_CHALLENGE}
+            refusal.detail += " In a browser, log in with any user name and the admin token as the password."
+        raise
 # The page's files, shipped as package data (pyproject's package-data).
 ASSETS = files("conversations_mock.web") / "static"
 # The browser asks for an icon too: named here, it never reaches the API (and the journal) as /favicon.ico.

@@ -264,6 +264,24 @@ def test_axe_core_finds_no_serious_or_critical_violation(dashboard, mock, axe_so
     assert serious == []
 
 
+def test_with_an_admin_token_a_browser_logs_in_and_the_dashboard_works(browser, live_server):
+    token = "a-token-for-the-dashboard-test-0123456789"
+    mock = live_server("--workers", "1", "--admin-token", token)
+    assert call(mock, "/__mock/ui")[0] == 401  # a browser without the login is refused (it prompts for one)
+    context = browser.new_context(http_credentials={"username": "me", "password": token})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(mock.url + "/__mock/ui")
+    sync_api.expect(page.locator("#stream-state")).to_contain_text("Live")
+    api(mock)
+    sync_api.expect(page.locator("#entries > li")).to_have_count(1)
+    page.click("#preset-down")
+    page.click("#rule-form button[type=submit]")
+    sync_api.expect(page.locator("#rules li")).to_have_count(1)
+    assert api(mock)[0] == 503
+    context.close()
+
+
 PAYLOAD = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script>"
 
 

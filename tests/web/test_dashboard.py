@@ -1,5 +1,6 @@
 """The dashboard's server side (web/dashboard.py): its files, its guard, its stream's framing and events."""
 
+import base64
 import json
 import re
 import time
@@ -44,7 +45,7 @@ def test_the_script_writes_no_markup():
 @pytest.mark.parametrize("name", ["dashboard.html", "../control.py", "other.js"])
 def test_no_other_file_is_served(client, name):
     response = client.get(f"/__mock/ui/{name}")
-    assert response.status_code == 404 and "dashboard.js" not in response.get_data(as_text=True).split("detail")[0]
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -63,6 +64,30 @@ def test_with_an_admin_token_the_dashboard_requires_it(make_app, path, authoriza
     response = client.get(path, headers=headers, buffered=False)
     assert response.status_code == status
     response.close()
+
+
+def _basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.parametrize(("user", "status"), [("anyone", 200), ("", 200)])
+@pytest.mark.parametrize("path", ["/__mock/ui", "/__mock/ui/stream", "/__mock/faults"])
+def test_a_browsers_login_with_the_token_as_password_passes_the_guard(make_app, path, user, status):
+    client = make_app({"admin_token": TOKEN}).test_client()
+    response = client.get(path, headers={"Authorization": _basic(user, TOKEN)}, buffered=False)
+    assert response.status_code == status
+    response.close()
+
+
+@pytest.mark.parametrize("authorization", [None, _basic("anyone", "wrong"), _basic(TOKEN, ""), "Basic %%%"])
+def test_the_dashboard_asks_a_browser_for_a_login_the_control_api_for_a_bearer_token(make_app, authorization):
+    client = make_app({"admin_token": TOKEN}).test_client()
+    headers = {"Authorization": authorization} if authorization else {}
+    page = client.get("/__mock/ui", headers=headers)
+    assert page.status_code == 401 and page.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert "admin token as the password" in page.json["detail"]
+    control = client.get("/__mock/faults", headers=headers)
+    assert control.status_code == 401 and control.headers["WWW-Authenticate"].startswith("Bearer realm=")
 
 
 def test_a_page_of_a_foreign_origin_cannot_read_the_dashboard(client):
