@@ -416,6 +416,8 @@ SAMPLES = {
     "docs/testing-failures.md > Transport faults [sh]": shell("--workers", "2", expect=(
         "connection-reset: curl exit 56", "empty-response: curl exit 52", "malformed-chunk: curl exit 56",
         "random-data-then-close: curl exit 1", "truncated-body: curl exit 18", "dribbled: 200", "Retry-After: 5")),
+    # docs/dashboard.md
+    "docs/dashboard.md > The dashboard [sh]": shell(expect=("200 text/html; charset=utf-8",)),
     # docs/endpoint.md
     "docs/endpoint.md > Errors [sh]": shell(expect=('"status":422', '"pagesize"')),
     "docs/endpoint.md > Errors [json]": json_answer(
