@@ -42,9 +42,11 @@ class JournalEntry:
     Attributes, as the HTTP journal names them: `method`; `path` (the API path, without a namespace
     prefix); `query` (each parameter's first value); `headers` (werkzeug Headers, so
     `entry.headers["x-api-key"]` works; secrets show as ``***``); `status`; `namespace`; `time`
-    (UTC, ISO 8601); `target` (path and query as the access log shows them); `request_id`; `worker`
-    (the pid that answered); `fault` (the transport fault it was answered with, or None: web/faults.py);
-    `problem` (an error's detail, or None); `applied` (the preferences honoured, as Preference-Applied).
+    (when it was answered, UTC, ISO 8601 to the ms); `received` (when it arrived: earlier by any
+    delay); `target` (path and query as the access log shows them); `request_id`; `worker` (the pid
+    that answered); `fault` (the transport fault it was answered with, or None: web/faults.py);
+    `retry_after` (the seconds of a 429's or 503's Retry-After, or None); `problem` (an error's
+    detail, or None); `applied` (the preferences honoured, as Preference-Applied says them, or None).
     `sent(header, value)` checks a header's value, masked or not.
     """
 
@@ -59,6 +61,8 @@ class JournalEntry:
     request_id: str
     worker: int
     fault: str | None
+    received: str
+    retry_after: int | None
     problem: str | None
     applied: str | None
     _kept: dict = field(repr=False, compare=False)
@@ -133,6 +137,9 @@ class ConversationsMock:
       JournalEntry (method, path, query, headers, status, namespace, time, target, request_id,
       worker, and `sent(header, value)`); the entries GET /__mock/requests lists.
     - `journal`: the default namespace's requests, **newest first** (``requests()``).
+    - `verdicts(namespace="default")`: what the mock noticed about the client, as GET /__mock/verdicts
+      lists it: dicts of `kind`, `detail` and `request_ids` ([] for a client that behaves).
+    - `assert_well_behaved(namespace="default")`: fails the test with the verdicts, one per line, if any.
     - `reset()`: back to the session's data and seed; the chatbots and fault rules set with the control
       API and the journals of **every** namespace go. The fixture calls it before and after each test.
     """
@@ -181,13 +188,45 @@ class ConversationsMock:
             shown = shown_entry(kept)
             listed.append(
                 JournalEntry(
-                    **{name: shown.get(name) for name in _SHOWN_FIELDS},  # older entries lack some
+                    **{name: shown[name] for name in _SHOWN_FIELDS},
                     headers=_headers(shown["headers"]),
                     _kept=kept,
                     _entries=entries,
                 )
             )
         return listed
+
+    def verdicts(self, namespace: str = "default") -> list:
+        """What the mock noticed about the client in a namespace during this test (GET /__mock/verdicts's).
+
+        Each a dict: `kind` (retry-before-retry-after, retry-without-backoff, ignored-auth-error,
+        repeated-request), `detail` (a sentence) and `request_ids` (the requests involved, oldest
+        first). Judged from the journal, so from its newest journal_size entries only. Raises
+        ValueError for a namespace no request can name.
+        """
+        from conversations_mock.schemas.control import NAMESPACE_RULE, valid_namespace
+        from conversations_mock.web.journal import journal_of
+        from conversations_mock.web.verdicts import judge
+
+        if not isinstance(namespace, str) or not valid_namespace(namespace):
+            raise ValueError(f"No request can name the namespace {namespace!r}: {NAMESPACE_RULE}")
+        return judge(journal_of(self._server.app.extensions["store"], namespace))
+
+    def assert_well_behaved(self, namespace: str = "default"):
+        """Fail the test (AssertionError) with each verdict on the client in `namespace`, if there is any.
+
+        E.g. ``conversations_mock.assert_well_behaved()`` after the client under test met failures.
+        """
+        found = self.verdicts(namespace)
+        if found:
+            lines = "\n".join(
+                f"- {verdict['kind']}: {verdict['detail']} Requests: {', '.join(verdict['request_ids'])}."
+                for verdict in found
+            )
+            raise AssertionError(
+                f"The client did not behave in namespace {namespace!r} ({len(found)} verdict(s), as GET "
+                f"/__mock/verdicts lists them):\n{lines}"
+            )
 
     def conversations_url(self, chatbot_id: str) -> str:
         """The URL of a chatbot's conversations."""
@@ -265,7 +304,7 @@ class ConversationsMock:
 
 # JournalEntry's fields taken as GET /__mock/requests shows them (headers become werkzeug Headers).
 _SHOWN_FIELDS = ("method", "path", "query", "status", "namespace", "time", "target", "request_id", "worker",
-                 "fault", "problem", "applied")
+                 "fault", "received", "retry_after", "problem", "applied")
 
 
 def _headers(shown: dict):

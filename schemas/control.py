@@ -72,7 +72,12 @@ class JournalQuerySchema(Schema):
 class JournalEntrySchema(Schema):
     """One request the mock received, as the journal lists it (API keys masked, as in the log)."""
 
-    time = fields.String(required=True, metadata={"description": "When it was answered, UTC, ISO 8601."})
+    time = fields.String(required=True, metadata={"description": "When it was answered, UTC, ISO 8601 (ms)."})
+    received = fields.String(
+        required=True,
+        metadata={"description": "When it reached the mock, UTC, ISO 8601 (ms); earlier than time by any "
+                                 "delay it was answered with."},
+    )
     method = fields.String(required=True)
     path = fields.String(required=True, metadata={"description": "The API path, without a namespace prefix."})
     query = fields.Dict(
@@ -85,6 +90,10 @@ class JournalEntrySchema(Schema):
         required=True, metadata={"description": "Path and query as the access log shows them."}
     )
     status = fields.Integer(required=True)
+    retry_after = fields.Integer(
+        required=True, allow_none=True,
+        metadata={"description": "The Retry-After (seconds) a 429 or 503 answer carried, or null."},
+    )
     request_id = fields.String(required=True)
     fault = fields.String(
         required=True, allow_none=True,
@@ -102,3 +111,33 @@ class JournalEntrySchema(Schema):
     namespace = fields.String(required=True)
     worker = fields.Integer(required=True, metadata={"description": "The pid of the worker that answered."})
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+# What GET /__mock/verdicts may report (web/verdicts.py says when each is).
+VERDICT_KINDS = (
+    "retry-before-retry-after", "retry-without-backoff", "ignored-auth-error", "repeated-request")
+
+
+class VerdictsQuerySchema(Schema):
+    """GET /__mock/verdicts: which namespace's journal to judge."""
+
+    error_messages = {"unknown": "Unknown query parameter; the verdicts take namespace."}
+
+    namespace = _namespace_field(
+        metadata={"description": "The namespace whose clients to judge; wins over X-Mock-Namespace."}
+    )
+
+
+class VerdictSchema(Schema):
+    """Something the mock noticed about how a client behaved, from the namespace's journal."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(VERDICT_KINDS), metadata={
+        "description": "retry-before-retry-after: a request sent before the Retry-After of an earlier 429 or "
+        "503 to the same API key had elapsed; retry-without-backoff: three or more failed attempts of the "
+        "same request in a row whose waits do not grow; ignored-auth-error: a key refused with 401 refused "
+        "again three or more times; repeated-request: the same successful request five or more times "
+        "within a second."})
+    detail = fields.String(
+        required=True, metadata={"description": "What was seen, in a sentence (no API key)."})
+    request_ids = fields.List(fields.String(), required=True, metadata={
+        "description": "The requests involved, oldest first, as the journal's request_id names them."})

@@ -357,3 +357,34 @@ def chromium_path() -> str:
     import shutil
 
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def call(url, method="GET", body=None, **headers):
+    """(status, parsed JSON body or None) of one request on a new connection; an error status is an answer too."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            content = response.read()
+            return response.status, json.loads(content) if content else None
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.loads(error.read())
+
+
+def fault_errors():
+    """What `requests` raises for each transport fault: (exception class, the cause its text names)."""
+    import requests
+
+    return {
+        "connection-reset": (requests.ConnectionError, "ConnectionResetError"),
+        "empty-response": (requests.ConnectionError, "RemoteDisconnected"),
+        "malformed-chunk": (requests.exceptions.ChunkedEncodingError, "InvalidChunkLength"),
+        "random-data-then-close": (requests.ConnectionError, "BadStatusLine"),
+        "truncated-body": (requests.exceptions.ChunkedEncodingError, "IncompleteRead"),
+    }

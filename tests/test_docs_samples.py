@@ -284,20 +284,50 @@ def fixture_file(text, request):
             assert [c["id"] for c in response.json] == [c["id"] for c in listed]
 
 
-def node(expect=()):
-    """The script, saved as an .mjs file, run by Node against a live server; it prints each of `expect`."""
+def node(expect=(), args=(), exit=0):
+    """The script, saved as an .mjs file, run by Node (with `args`, e.g. --test) against a live server; it
+    exits with `exit` and prints each of `expect`."""
 
     def run(text, request):
         program = require("node")
         url = request.getfixturevalue("live_server")("--workers", "1").url
         script = request.getfixturevalue("tmp_path") / "sample.mjs"
         script.write_text(text.replace(ADDRESS, url), encoding="utf-8")
-        result = subprocess.run([program, str(script)], capture_output=True, text=True, timeout=60)
-        assert result.returncode == 0, result.stderr
+        result = subprocess.run([program, *args, str(script)], capture_output=True, text=True, timeout=60)
+        assert result.returncode == exit, result.stdout + result.stderr
         for expected in expect:
             assert expected in result.stdout, result.stdout
 
     return run
+
+
+def python_script(expect=()):
+    """The script, run by this venv's Python against a live server (two workers); it prints each of expect."""
+
+    def run(text, request):
+        url = request.getfixturevalue("live_server")("--workers", "2").url
+        result = subprocess.run([sys.executable, "-c", text.replace(ADDRESS, url)], env=environment(),
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+        for expected in expect:
+            assert expected in result.stdout, result.stdout
+
+    return run
+
+
+def client_test(text, request):
+    """The block as a test module of a client project using the plugin: it passes, and fails when its client
+    retries at once instead (the same test with the Retry replaced by none)."""
+    project = request.getfixturevalue("tmp_path")
+    (project / "test_client.py").write_text(text, encoding="utf-8")
+    hasty = text.replace("retries=retry", "retries=urllib3.Retry(total=4, status_forcelist=[503], "
+                                          "respect_retry_after_header=False)")
+    assert hasty != text
+    (project / "test_hasty_client.py").write_text(hasty, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(project)],
+                            cwd=project, env=environment(), capture_output=True, text=True, timeout=120)
+    assert "1 failed, 1 passed" in result.stdout, result.stdout + result.stderr
+    assert "FAILED test_hasty_client.py" in result.stdout and "- retry-before-retry-after: " in result.stdout
 
 
 def playwright_config(text, request):
@@ -416,6 +446,21 @@ SAMPLES = {
     "docs/testing-failures.md > Transport faults [sh]": shell("--workers", "2", expect=(
         "connection-reset: curl exit 56", "empty-response: curl exit 52", "malformed-chunk: curl exit 56",
         "random-data-then-close: curl exit 1", "truncated-body: curl exit 18", "dribbled: 200", "Retry-After: 5")),
+    "docs/testing-failures.md > A sequence: 503 twice, then 200 [sh]": shell(
+        "--workers", "2", expect=("200\n", "[200, 503, 503]")),
+    "docs/testing-failures.md > A sequence: 503 twice, then 200 [python]": python_script(
+        expect=("200 [503, 503]",)),
+    "docs/testing-failures.md > Rate limits [sh]": commands,
+    "docs/testing-failures.md > Rate limits [text]": output(
+        "tests/web/test_limits.py", '"default";q=100;w=60'),
+    "docs/testing-failures.md > Rate limits [sh] #2": shell("--workers", "2", expect=(
+        "HTTP/1.1 429", 'RateLimit-Policy: "default";q=2;w=60', "X-RateLimit-Remaining: 1", "Retry-After: ",
+        '{"rate_limit":"2/min","source":"namespace"}')),
+    "docs/testing-failures.md > Verdicts [sh]": shell("--workers", "2", expect=(
+        '"kind": "retry-before-retry-after"', "3 request(s) with one API key", "asked to wait 2 s")),
+    "docs/testing-failures.md > Verdicts [python]": client_test,
+    "docs/testing-failures.md > From a node test [js]": node(
+        args=("--test",), exit=1, expect=("retry-before-retry-after: 2 request(s) with one API key",)),
     # docs/dashboard.md
     "docs/dashboard.md > The dashboard [sh]": shell(expect=("200 text/html; charset=utf-8",)),
     # docs/endpoint.md
@@ -426,6 +471,8 @@ SAMPLES = {
     # docs/control-api.md
     "docs/control-api.md > With curl [sh]": shell(
         "--workers", "2", expect=('"namespace":"team-a"', '"status":200', "X-Total-Count: 1")),
+    "docs/control-api.md > Fault rules [sh]": shell(
+        "--workers", "2", expect=("503 503 200", '"times_left":0')),
     "docs/control-api.md > Parallel CI jobs [sh]": commands,
     "docs/control-api.md > Parallel CI jobs [yaml]": yaml_document,
     # docs/data.md

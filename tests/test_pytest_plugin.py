@@ -243,8 +243,8 @@ def http_journal(mock, namespace):
 
 def as_listed(entry) -> dict:
     """A plugin JournalEntry as GET /__mock/requests would list it."""
-    fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker", "fault",
-              "problem", "applied")
+    fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker",
+              "fault", "received", "retry_after", "problem", "applied")
     return {**{name: getattr(entry, name) for name in fields}, "headers": dict(entry.headers)}
 
 
@@ -357,3 +357,64 @@ def test_reset_forgets_every_namespace(mock_on):
         assert mock_on.requests(namespace) == [] and http_journal(mock_on, namespace) == []
         status, body = call(mock_on, "GET", listing, {"X-API-Key": API_KEY, "X-Mock-Namespace": namespace})
         assert (status, len(json.loads(body))) == (200, 10)
+
+
+def naive_loop(mock, namespace, times=4):
+    """A client retrying a 503 at once, `times` attempts, ignoring its Retry-After."""
+    headers = {"X-API-Key": API_KEY, "X-Mock-Namespace": namespace, "Prefer": "code=503, retry-after=3"}
+    for _ in range(times):
+        call(mock, "GET", f"/chatbots/{GENERATED_CHATBOT}/conversations", headers)
+
+
+def test_the_plugins_verdicts_are_the_http_verdicts(mock_on):
+    naive_loop(mock_on, "team-v")
+    for _ in range(4):
+        call(mock_on, "GET", f"/chatbots/{GENERATED_CHATBOT}/conversations", {"X-API-Key": "revoked"})
+    status, body = call(mock_on, "GET", "/__mock/verdicts?namespace=team-v")
+    assert status == 200 and mock_on.verdicts("team-v") == json.loads(body)
+    assert [verdict["kind"] for verdict in mock_on.verdicts("team-v")] == ["retry-before-retry-after"]
+    assert [verdict["kind"] for verdict in mock_on.verdicts()] == ["ignored-auth-error"]
+    mock_on.reset()
+    assert mock_on.verdicts("team-v") == mock_on.verdicts() == []
+
+
+def test_assert_well_behaved_passes_for_a_client_that_behaves(conversations_mock):
+    fetch(conversations_mock, GENERATED_CHATBOT)
+    fetch(conversations_mock, GENERATED_CHATBOT, "?page=2")
+    conversations_mock.assert_well_behaved()
+
+
+def test_assert_well_behaved_fails_the_test_with_each_verdict_one_per_line(conversations_mock):
+    naive_loop(conversations_mock, "team-w")
+    conversations_mock.assert_well_behaved()  # the default namespace saw nothing
+    with pytest.raises(AssertionError) as failed:
+        conversations_mock.assert_well_behaved("team-w")
+    [verdict] = conversations_mock.verdicts("team-w")
+    assert str(failed.value) == (
+        "The client did not behave in namespace 'team-w' (1 verdict(s), as GET /__mock/verdicts lists "
+        "them):\n"
+        f"- retry-before-retry-after: {verdict['detail']} Requests: {', '.join(verdict['request_ids'])}."
+    )
+    with pytest.raises(ValueError, match="No request can name the namespace"):
+        conversations_mock.verdicts("a b")
+
+
+def test_a_client_projects_test_fails_with_the_verdicts(tmp_path):
+    result = _run_pytest(tmp_path, {"test_client.py": """
+        import urllib.error, urllib.request
+
+        def test_retries(conversations_mock):
+            url = conversations_mock.conversations_url("0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11")
+            for _ in range(3):
+                request = urllib.request.Request(url, headers={"X-API-Key": conversations_mock.api_key,
+                                                               "Prefer": "code=429"})
+                try:
+                    urllib.request.urlopen(request, timeout=10)
+                except urllib.error.HTTPError as error:
+                    error.close()
+            conversations_mock.assert_well_behaved()
+    """})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "AssertionError: The client did not behave in namespace 'default'" in result.stdout
+    assert "- retry-before-retry-after: 2 request(s) with one API key" in result.stdout
+    assert "- retry-without-backoff" not in result.stdout  # each 429 carried Retry-After

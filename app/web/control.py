@@ -1,4 +1,4 @@
-"""The control API under /__mock: set chatbots' conversations and fault rules, read the journal, reset a namespace.
+"""The control API under /__mock: set chatbots and fault rules, read the journal and the verdicts, reset.
 
 Tests and demos drive the mock with it, as WireMock's /__admin or Mockoon's admin API: in the
 namespace the request names (web/namespaces.py), a PUT of a chatbot's conversations makes that
@@ -16,13 +16,14 @@ from marshmallow import RAISE, ValidationError
 
 from conversations_mock.data.fixtures import ordered_dump
 from conversations_mock.schemas import ChatbotFixtureSchema, ChatbotPathSchema
-from conversations_mock.schemas.control import CONTROL_PREFIX, JournalQuerySchema
+from conversations_mock.schemas.control import CONTROL_PREFIX, JournalQuerySchema, VerdictsQuerySchema
 from conversations_mock.schemas.faults import FaultRuleSchema, load_rules
 from conversations_mock.settings import is_loopback
 from conversations_mock.web.conversations import parser
 from conversations_mock.web.journal import journal_of, shown_entry
 from conversations_mock.web.namespaces import namespace_of
 from conversations_mock.web.problems import Problem
+from conversations_mock.web.verdicts import judge
 
 blueprint = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
 # app.extensions key of the app's Store (app/store).
@@ -30,6 +31,7 @@ STORE = "store"
 CONVERSATIONS_RULE = "/chatbots/<path:chatbot_id>/conversations"
 _chatbot_schema = ChatbotFixtureSchema()
 _journal_query = JournalQuerySchema()
+_verdicts_query = VerdictsQuerySchema()
 _rules_dump = FaultRuleSchema(many=True)
 
 
@@ -134,6 +136,14 @@ def clear_requests():
     return "", 204
 
 
+@blueprint.get("/verdicts")
+def list_verdicts():
+    """What the mock noticed about the namespace's clients, judged from its journal (web/verdicts.py)."""
+    query = parser.parse(_verdicts_query, request, location="query", unknown=RAISE)
+    namespace = query.get("namespace") or namespace_of(request.environ)
+    return Response(orjson.dumps(judge(journal_of(_store(), namespace))), mimetype="application/json")
+
+
 @blueprint.put("/faults")
 def set_faults():
     """Make these fault rules the namespace's, each with its full times; nothing changes if any is refused."""
@@ -172,7 +182,7 @@ def forget_faults():
 
 @blueprint.post("/reset")
 def reset():
-    """Forget the namespace's chatbots, fault rules and journal."""
+    """Forget the namespace's chatbots, rate limit, budgets, fault rules, counters and journal."""
     _store().reset(namespace_of(request.environ))
     return "", 204
 

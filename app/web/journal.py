@@ -48,19 +48,24 @@ class Entries:
         self.key_id = hmac.digest(self._key, b"conversations-mock journal key", "sha256")[:8].hex()
         self._masked: dict[tuple, tuple[dict, dict]] = {}
 
-    def entry(self, namespace, environ, status) -> dict:
+    def entry(self, namespace, environ, status, retry_after=None, received=None) -> dict:
         """What the journal keeps of a request, API keys masked as in the log (`shown_entry` formats it).
 
-        Kept raw where that is safe (time, path, the masked query string): this runs for every request,
+        Kept raw where that is safe (times, path, the masked query string): this runs for every request,
         and formatting waits until someone reads the journal (docs/benchmarks.md). `digests` holds the
         key's id and a digest of each masked header's value by the header's name (None when none was).
+
+        :param retry_after: the answer's Retry-After in seconds, if it sent one (the verdicts read it)
+        :param received: when the request reached the app (time.time()); default: now, as `time`
         """
         query = environ.get("QUERY_STRING", "")
         path = environ.get("PATH_INFO", "")
         target = environ.get(TARGET_KEY, "")
         headers, digests = self.headers(environ)
+        now = time.time()
         return {
-            "time": time.time(),
+            "time": now,
+            "received": now if received is None else received,
             "method": environ.get("REQUEST_METHOD", ""),
             # The target, masked for the access log, tells whether the path holds a secret (a key in
             # place of a chatbot id): masking every path anew would cost about 1.3 us a request.
@@ -68,6 +73,7 @@ class Entries:
             "query": query and mask_secrets(query),  # most requests have none: "" needs no masking
             "target": target,
             "status": status,
+            "retry_after": retry_after,
             "request_id": environ.get(REQUEST_ID_KEY, ""),
             "fault": environ.get(FAULT_KEY),
             "problem": environ.get(PROBLEM_KEY),  # an error's detail (web/problems.py), else None
@@ -198,12 +204,14 @@ def shown_entry(kept: dict) -> dict:
     first_values = {}
     for key, value in parse_qsl(kept["query"], keep_blank_values=True):
         first_values.setdefault(key, value)
-    moment = kept["time"]
-    shown = {"fault": None, **kept}  # entries journalled before faults were have none
+    # Entries journalled before faults, verdicts and the dashboard were have none of their fields.
+    shown = {"fault": None, "retry_after": None, "received": kept["time"], "problem": None, "applied": None,
+             **kept}
     shown.pop("digests", None)
     return {
         **shown,
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment % 1 * 1000):03d}Z",
+        "time": iso_time(kept["time"]),
+        "received": iso_time(shown["received"]),
         "path": quote(kept["path"].encode("latin-1", "replace"), safe=SAFE_PATH),
         "query": first_values,
     }
@@ -214,6 +222,11 @@ def _applied(decision) -> str | None:
     # A Decision, a Problem (a refusal) or None (no decider ran).
     applied = getattr(decision, "applied", None)
     return ", ".join(applied) if applied else None
+
+
+def iso_time(moment: float) -> str:
+    """A time.time() value as UTC ISO 8601 to the millisecond, e.g. 2026-12-06T02:07:00.123Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment % 1 * 1000):03d}Z"
 
 
 def _header_name(name: str) -> str:

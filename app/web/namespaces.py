@@ -8,6 +8,8 @@ when its status is known, whether the fast path or Flask answers it: one store w
 and no read.
 """
 
+import time
+
 from flask import request
 
 from conversations_mock.schemas.control import (
@@ -22,6 +24,8 @@ from conversations_mock.web.home import HEALTH_PATH
 from conversations_mock.web.problems import Problem
 
 NAMESPACE_KEY = "mock.namespace"
+# Statuses whose Retry-After the journal keeps: what a client is told to wait after.
+RETRY_AFTER_STATUSES = frozenset((429, 503))
 # A Problem an outer layer found; Flask raises it before anything else (the fast path leaves such requests).
 REFUSED_KEY = "mock.refused"
 # app.extensions key of the StoredChatbots (data/stored.py) each worker keeps.
@@ -74,9 +78,14 @@ class Namespaces:
         if namespace is None or not self.journal or is_control(path) or path == HEALTH_PATH:
             return self.wsgi_app(environ, start_response)
 
+        received = time.time()
+
         def recording(status, headers, exc_info=None):
             # Recorded before the body is sent: a client that has its answer finds it in the journal.
-            self._record(namespace, environ, int(status[:3]))
+            code = int(status[:3])
+            # Only these carry a Retry-After the verdicts check (web/verdicts.py): a 200 costs no header scan.
+            retry_after = _retry_after(headers) if code in RETRY_AFTER_STATUSES else None
+            self._record(namespace, environ, code, retry_after, received)
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, recording)
@@ -110,14 +119,24 @@ class Namespaces:
         )
         return None
 
-    def _record(self, namespace, environ, status):
+    def _record(self, namespace, environ, status, retry_after=None, received=None):
         try:
-            self.store.record(namespace, self.entries.entry(namespace, environ, status))
+            entry = self.entries.entry(namespace, environ, status, retry_after, received)
+            self.store.record(namespace, entry)
             self._failing = False
         except StoreUnavailable as error:
             if not self._failing:  # said once per outage: under load it would fill the log
                 self._failing = True
                 self.logger.error("The journal cannot be written, requests go unrecorded: %s", error)
+
+
+def _retry_after(headers) -> int | None:
+    """The whole seconds of a Retry-After among the response's headers, or None (absent, or an HTTP date)."""
+    for name, value in headers:
+        if name.lower() == "retry-after":
+            value = value.strip()
+            return int(value) if value.isascii() and value.isdigit() else None
+    return None
 
 
 def _refuse_bad_namespace():

@@ -7,6 +7,8 @@ from conversations_mock.schemas.control import (
     JournalEntrySchema,
     JournalQuerySchema,
     NamespaceHeaderSchema,
+    VerdictSchema,
+    VerdictsQuerySchema,
 )
 from conversations_mock.schemas.limits import RateLimitSchema, RateLimitStateSchema
 from conversations_mock.schemas.faults import MAX_RULES, FaultRuleSchema, ShownFaultRuleSchema
@@ -167,6 +169,26 @@ def describe_control(spec):
             "delete": _operation("clearRequests", "Empty this namespace's journal", (204,), []),
         },
     )
+    spec.components.schema("Verdict", schema=VerdictSchema)
+    spec.path(
+        path=f"{CONTROL_PREFIX}/verdicts",
+        operations={
+            "get": _operation(
+                "listVerdicts",
+                "What the mock noticed about how this namespace's clients behaved",
+                (),
+                [{"in": "query", "schema": VerdictsQuerySchema}],
+                ok=_array_of("Verdict", "The verdicts, by their first request ([] for clients that behave)."),
+                description="Judged from the namespace's journal (the requests GET /__mock/requests lists), "
+                "so only from its newest journal_size entries. A request sent before an earlier 429's or "
+                "503's Retry-After elapsed (same API key), three or more failed attempts of the same request "
+                "in a row whose waits do not grow, a key refused with 401 three or more times after a first "
+                "401, and the same successful request five or more times within a second each make one. API "
+                "keys are never shown; with several servers on one Redis store, a key's requests are judged "
+                "per server.",
+            ),
+        },
+    )
     spec.components.schema("FaultRule", schema=FaultRuleSchema)
     spec.components.schema("ShownFaultRule", schema=ShownFaultRuleSchema)
     spec.path(
@@ -212,7 +234,10 @@ def describe_control(spec):
         path=f"{CONTROL_PREFIX}/reset",
         operations={
             "post": _operation(
-                "reset", "Forget this namespace's chatbots, rate limit, budgets, fault rules and journal", (204,), []
+                "reset",
+                "Forget this namespace's chatbots, rate limit, budgets, fault rules, counters and journal",
+                (204,),
+                [],
             ),
         },
     )

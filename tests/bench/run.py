@@ -51,7 +51,12 @@ SCENARIOS = [
     ("(f) Redis store, no data: documented chatbot", "mock-redis", PATH.format(DOCUMENTED)),
     ("(f) Redis store, no data: never-requested 1M pages", "mock-redis", "lua:pages"),
     (f"(f) Redis store, {SMALL_SIZE} conversations set by PUT, page 1", "mock-redis", PATH.format(SET)),
+    # A rate limit too high ever to be reached: every request is counted (the budget's cost), none refused.
+    ("(g) rate limit never reached: documented chatbot", "mock-limit", PATH.format(DOCUMENTED)),
+    ("(g) rate limit never reached, Redis store: documented chatbot", "mock-redis-limit", PATH.format(DOCUMENTED)),
 ]
+# The rate limit of the (g) rows: a budget no load run can spend.
+UNREACHABLE_LIMIT = "1000000000/s"
 # Each (e) row beside the row of the same pages under the fixed clock.
 UNDER_FIXED = {
     f"(e) now: generated chatbot ({SMALL_SIZE}), page 1": f"(b) generated chatbot ({SMALL_SIZE}), page 1",
@@ -229,6 +234,12 @@ def measure_throughput(args, workdir, fixtures, env, source, redis):
             "mock-redis", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers,
                                            redis_port),
             {**mock_env, "MOCK_STORE": redis.url}, redis_port, workdir, PATH.format(DOCUMENTED), cwd=source)
+        for name, extra in (("mock-limit", {}), ("mock-redis-limit", {"MOCK_STORE": redis.url})):
+            port = free_port()
+            servers[name] = Server(
+                name, gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers, port),
+                {**mock_env, **extra, "MOCK_RATE_LIMIT": UNREACHABLE_LIMIT}, port, workdir, PATH.format(DOCUMENTED),
+                cwd=source)
         put_conversations(mock, servers["mock-redis"])
         status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
         page = {"body": body.decode(), "headers": {k: headers[k] for k in ("X-Total-Count", "Link")}}

@@ -12,17 +12,11 @@ import subprocess
 import pytest
 import requests
 
-from tests.helpers import API_KEY, GENERATED_LISTING, require
+from tests.helpers import API_KEY, GENERATED_LISTING, fault_errors, require
 
 FAULTS = ("connection-reset", "empty-response", "malformed-chunk", "random-data-then-close", "truncated-body")
-# What `requests` raises for each: its connection, chunked-encoding and incomplete-read errors.
-RAISED = {
-    "connection-reset": (requests.ConnectionError, "ConnectionResetError"),
-    "empty-response": (requests.ConnectionError, "RemoteDisconnected"),
-    "malformed-chunk": (requests.exceptions.ChunkedEncodingError, "InvalidChunkLength"),
-    "random-data-then-close": (requests.ConnectionError, "BadStatusLine"),
-    "truncated-body": (requests.exceptions.ChunkedEncodingError, "IncompleteRead"),
-}
+# What `requests` raises for each fault: its connection, chunked-encoding and incomplete-read errors.
+RAISED = fault_errors()
 REPEATS = 3
 TARGET = GENERATED_LISTING + "?page=2"
 

@@ -48,3 +48,17 @@ def test_a_namespaces_limit_set_through_one_server_holds_on_the_other(live_serve
     assert call(second.url + GENERATED_LISTING)[0] == 200  # the default namespace is not limited
     assert call(second.url + "/__mock/reset", "POST", headers=namespace)[0] == 204
     assert call(first.url + GENERATED_LISTING, headers=namespace)[0] == 200
+
+
+def test_a_budget_is_exact_through_nginx_in_front_of_three_servers(cluster):
+    base = cluster.nginx.url + "/__mock/ns/cluster"
+    budget = 7
+    assert call(base + "/__mock/rate-limit", "PUT", {"rate_limit": f"{budget}/h"})[0] == 204
+    # A page per request, each on a new connection: nginx spreads them over the three servers.
+    answers = [call(f"{base}{GENERATED_LISTING}?page={n % 10 + 1}") for n in range(3 * budget)]
+    assert [status for status, _ in answers] == [200] * budget + [429] * (2 * budget)
+    assert [headers["X-RateLimit-Remaining"] for _, headers in answers[:budget]] == [
+        str(budget - n) for n in range(1, budget + 1)]
+    journal = json.loads(urllib.request.urlopen(base + "/__mock/requests", timeout=10).read())
+    assert len(journal) == 3 * budget
+    assert len({entry["worker"] for entry in journal}) >= 3  # answered by every server (two workers each)

@@ -1,30 +1,16 @@
 """Fault rules through real servers: a retrying client recovers, `times` is exact across servers on one Redis."""
 
-import json
 import threading
-import urllib.error
-import urllib.request
 
 import urllib3
 from urllib3.util.retry import Retry
 
-from tests.helpers import API_KEY, GENERATED_CHATBOT
+from tests.helpers import API_KEY, GENERATED_CHATBOT, call
 
 PAGE = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 SEQUENCE = [{"times": 2, "answer": {"code": 503, "retry_after": 1}}]
 
 
-def call(url, method="GET", body=None, **headers):
-    """(status, parsed body or None) of one request, on a new connection."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **headers})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            content = response.read()
-            return response.status, json.loads(content) if content else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def test_urllib3_retrying_on_503_with_retry_after_and_backoff_ends_with_the_page(live_server):

@@ -1,25 +1,10 @@
 """Through a real gunicorn server with two workers: what the control API sets is what every worker answers."""
 
-import json
-import urllib.request
-
-from tests.helpers import API_KEY, GENERATED_CHATBOT, sample_conversations
+from tests.helpers import API_KEY, GENERATED_CHATBOT, call, sample_conversations
 
 LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 
 
-def call(url, method="GET", body=None, **headers):
-    """(status, parsed body or None) of one request, on a new connection."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json", **headers}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            content = response.read()
-            return response.status, json.loads(content) if content else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def test_a_put_to_one_worker_is_answered_by_both_and_journalled(live_server):

@@ -351,3 +351,12 @@ def test_count_gives_each_call_its_own_value_across_concurrent_processes(store, 
     for child in children:
         child.join(10)
     assert sorted(values) == list(range(1, 101))
+
+
+def test_journal_keeps_an_entrys_times_to_the_microsecond_and_its_retry_after(store, ns):
+    # The verdicts (web/verdicts.py) compare when requests arrived with an answer's Retry-After.
+    kept = {"time": 1765000000.123456, "received": 1765000000.000789, "retry_after": 2, "status": 503,
+            "path": "/a", "request_id": "r1"}
+    store.record(ns, kept)
+    [read] = store.journal(ns)
+    assert (read["time"], read["received"], read["retry_after"]) == (1765000000.123456, 1765000000.000789, 2)

@@ -12,15 +12,10 @@ import requests
 
 from conversations_mock.pytest_plugin import ConversationsMockServer
 from conversations_mock.web.faults import dribble
-from tests.helpers import API_KEY, GENERATED_LISTING
+from tests.helpers import API_KEY, GENERATED_LISTING, fault_errors
 
-RAISED = {
-    "connection-reset": (requests.ConnectionError, "ConnectionResetError"),
-    "empty-response": (requests.ConnectionError, "RemoteDisconnected"),
-    "malformed-chunk": (requests.exceptions.ChunkedEncodingError, "InvalidChunkLength"),
-    "random-data-then-close": (requests.ConnectionError, "BadStatusLine"),
-    "truncated-body": (requests.exceptions.ChunkedEncodingError, "IncompleteRead"),
-}
+# What `requests` raises for each fault: its connection, chunked-encoding and incomplete-read errors.
+RAISED = fault_errors()
 
 
 @pytest.fixture(scope="module")

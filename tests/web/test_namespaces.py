@@ -103,11 +103,13 @@ def test_the_journal_lists_api_requests_newest_first_with_what_was_answered(make
     assert oldest["target"] == LISTING + "?page=2" and oldest["headers"]["X-Api-Key"] == "***"
     assert set(oldest) == {
         "time",
+        "received",
         "method",
         "path",
         "query",
         "target",
         "status",
+        "retry_after",
         "request_id",
         "namespace",
         "worker",
@@ -117,6 +119,29 @@ def test_the_journal_lists_api_requests_newest_first_with_what_was_answered(make
         "headers",
     }
     assert oldest["time"].endswith("Z") and oldest["time"] <= entries[0]["time"]
+    assert oldest["received"] <= oldest["time"] and oldest["retry_after"] is None
+
+
+@pytest.mark.parametrize("headers, rules, status, retry_after", [
+    ({"Prefer": "code=503, retry-after=7"}, None, 503, 7),
+    ({"Prefer": "code=429"}, None, 429, 1),
+    ({}, [{"answer": {"code": 503, "retry_after": 4}}], 503, 4),
+    ({"Prefer": "code=500"}, None, 500, None),
+    ({}, None, 200, None),
+])
+def test_the_journal_keeps_the_retry_after_an_answer_carried(client, headers, rules, status, retry_after):
+    if rules:
+        assert client.put("/__mock/faults", json=rules).status_code == 204
+    answered = api_get(client, LISTING, **headers)
+    assert answered.status_code == status and answered.headers.get("Retry-After") == (
+        None if retry_after is None else str(retry_after))
+    assert journal(client)[0]["retry_after"] == retry_after
+
+
+def test_the_journal_keeps_when_a_delayed_request_arrived_as_well_as_when_it_was_answered(client):
+    api_get(client, LISTING, Prefer="delay=300")
+    kept = client.application.extensions["store"].journal("default")[0]
+    assert 0.3 <= kept["time"] - kept["received"] < 5
 
 
 @pytest.mark.parametrize("app_kind", ["fast", "flask"])

@@ -44,7 +44,8 @@ def test_document_is_valid_openapi_3(make_app, base_path):
     assert document["servers"] == [{"url": base_path or "/", "description": "This server"}]
     # The control API keeps its place at the root, whatever the base path.
     assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/rate-limit",
-                                       "/__mock/requests", "/__mock/faults", "/__mock/reset"]
+                                       "/__mock/requests", "/__mock/verdicts", "/__mock/faults",
+                                       "/__mock/reset"]
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
@@ -320,8 +321,8 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     document = build_document()
     control = {(path, method): operation for path, item in document["paths"].items()
                for method, operation in item.items() if path.startswith("/__mock")}
-    # chatbots (3), requests (2), reset, rate-limit (3) and faults (3)
-    assert len(control) == 12 and all(op["tags"] == ["control"] for op in control.values())
+    # chatbots (3), requests (2), verdicts, reset, rate-limit (3) and faults (3)
+    assert len(control) == 13 and all(op["tags"] == ["control"] for op in control.values())
     assert "control" in {tag["name"] for tag in document["tags"]}
     put = control[("/__mock/chatbots/{chatbot_id}/conversations", "put")]
     assert put["requestBody"]["content"]["application/json"]["schema"] == {
@@ -330,7 +331,16 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     assert put["security"] == [{}, {"AdminToken": []}]
     journal = control[("/__mock/requests", "get")]
     assert {p["name"] for p in journal["parameters"]} == {"X-Mock-Namespace", "path", "namespace", "limit"}
-    assert set(document["components"]["schemas"]["JournalEntry"]["properties"]) >= {"method", "path", "status"}
+    assert set(document["components"]["schemas"]["JournalEntry"]["properties"]) >= {
+        "method", "path", "status", "received", "retry_after"}
+    verdicts = control[("/__mock/verdicts", "get")]
+    assert {p["name"] for p in verdicts["parameters"]} == {"X-Mock-Namespace", "namespace"}
+    assert verdicts["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "type": "array", "items": {"$ref": "#/components/schemas/Verdict"}}
+    verdict = document["components"]["schemas"]["Verdict"]
+    assert set(verdict["required"]) == {"kind", "detail", "request_ids"}
+    assert verdict["properties"]["kind"]["enum"] == [
+        "retry-before-retry-after", "retry-without-backoff", "ignored-auth-error", "repeated-request"]
     rate_limit = control[("/__mock/rate-limit", "put")]["requestBody"]["content"]["application/json"]["schema"]
     assert rate_limit == {"$ref": "#/components/schemas/RateLimit"}
     assert document["components"]["schemas"]["RateLimit"]["properties"]["rate_limit"]["pattern"] == (
