@@ -183,11 +183,14 @@ def test_the_clock_and_verdicts_are_shown(dashboard, mock):
     sync_api.expect(dashboard.locator("#clock-instant")).to_contain_text("T")
     health = json.loads(call(mock, "/healthz")[1])["clock"]
     sync_api.expect(dashboard.locator("#clock-mode")).to_have_text(health["mode"])
-    verdicts = call(mock, "/__mock/verdicts")[0]
-    if verdicts == 404:
+    if call(mock, "/__mock/verdicts")[0] == 404:  # a server before GET /__mock/verdicts
         sync_api.expect(dashboard.locator("#verdicts-state")).to_have_text("No verdicts endpoint on this server.")
     else:
         sync_api.expect(dashboard.locator("#verdicts-state")).to_have_text("Nothing noticed so far.")
+        for _ in range(4):  # a refused key sent again and again
+            call(mock, LISTING, {"X-API-Key": "not-a-key"})
+        verdict = dashboard.locator("#verdicts li")
+        sync_api.expect(verdict).to_contain_text("ignored-auth-error", timeout=15_000)  # read every 5 s
     shot(dashboard, "clock")
 
 
