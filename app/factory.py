@@ -16,6 +16,7 @@ from conversations_mock.web import (
     control,
     conversations,
     cors,
+    dashboard,
     docs,
     home,
     hosts,
@@ -122,6 +123,7 @@ def create_app(config=None, environ=None):
     safety.init_app(app)
     namespaces.init_app(app)
     app.register_blueprint(control.blueprint)
+    dashboard.init_app(app)
     app.register_blueprint(conversations.blueprint, url_prefix=settings["base_path"] or None)
     # The document and its Swagger UI stay at the root, whatever the base path: no key needed.
     app.register_blueprint(openapi.blueprint)

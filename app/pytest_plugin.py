@@ -45,7 +45,8 @@ class JournalEntry:
     (when it was answered, UTC, ISO 8601 to the ms); `received` (when it arrived: earlier by any
     delay); `target` (path and query as the access log shows them); `request_id`; `worker` (the pid
     that answered); `fault` (the transport fault it was answered with, or None: web/faults.py);
-    `retry_after` (the seconds of a 429's or 503's Retry-After, or None).
+    `retry_after` (the seconds of a 429's or 503's Retry-After, or None); `problem` (an error's
+    detail, or None); `applied` (the preferences honoured, as Preference-Applied says them, or None).
     `sent(header, value)` checks a header's value, masked or not.
     """
 
@@ -62,6 +63,8 @@ class JournalEntry:
     fault: str | None
     received: str
     retry_after: int | None
+    problem: str | None
+    applied: str | None
     _kept: dict = field(repr=False, compare=False)
     _entries: object = field(repr=False, compare=False)
 
@@ -301,7 +304,7 @@ class ConversationsMock:
 
 # JournalEntry's fields taken as GET /__mock/requests shows them (headers become werkzeug Headers).
 _SHOWN_FIELDS = ("method", "path", "query", "status", "namespace", "time", "target", "request_id", "worker",
-                 "fault", "received", "retry_after")
+                 "fault", "received", "retry_after", "problem", "applied")
 
 
 def _headers(shown: dict):

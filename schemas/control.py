@@ -100,6 +100,14 @@ class JournalEntrySchema(Schema):
         metadata={"description": "The transport fault the request was answered with (status 0: no status "
                                  "line was sent), or null."},
     )
+    problem = fields.String(
+        allow_none=True,
+        metadata={"description": "The detail of the problem document an error was answered with, or null."},
+    )
+    applied = fields.String(
+        allow_none=True,
+        metadata={"description": "The preferences honoured, as Preference-Applied said them, or null."},
+    )
     namespace = fields.String(required=True)
     worker = fields.Integer(required=True, metadata={"description": "The pid of the worker that answered."})
     headers = fields.Dict(keys=fields.String(), values=fields.String(), required=True)

@@ -461,6 +461,8 @@ SAMPLES = {
     "docs/testing-failures.md > Verdicts [python]": client_test,
     "docs/testing-failures.md > From a node test [js]": node(
         args=("--test",), exit=1, expect=("retry-before-retry-after: 2 request(s) with one API key",)),
+    # docs/dashboard.md
+    "docs/dashboard.md > The dashboard [sh]": shell(expect=("200 text/html; charset=utf-8",)),
     # docs/endpoint.md
     "docs/endpoint.md > Errors [sh]": shell(expect=('"status":422', '"pagesize"')),
     "docs/endpoint.md > Errors [json]": json_answer(

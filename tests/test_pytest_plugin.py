@@ -244,7 +244,7 @@ def http_journal(mock, namespace):
 def as_listed(entry) -> dict:
     """A plugin JournalEntry as GET /__mock/requests would list it."""
     fields = ("time", "method", "path", "query", "target", "status", "request_id", "namespace", "worker",
-              "fault", "received", "retry_after")
+              "fault", "received", "retry_after", "problem", "applied")
     return {**{name: getattr(entry, name) for name in fields}, "headers": dict(entry.headers)}
 
 

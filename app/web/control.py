@@ -6,6 +6,7 @@ chatbot answer exactly those, from the next request on, in every worker. Writes 
 200, a read of nothing set 404. Open on a loopback host; elsewhere `Authorization: Bearer TOKEN`.
 """
 
+import base64
 import hmac
 import json
 
@@ -40,7 +41,8 @@ def admin_challenge() -> str:
 
 
 @blueprint.before_request
-def _check_token():
+def check_access():
+    """The control API's guard: loopback without a token, else the admin token (raises Problem 403 or 401)."""
     token = current_app.config["SETTINGS"]["admin_token"]
     if token is None:
         # serve makes a token for a host past loopback; gunicorn run directly may still bind one without.
@@ -52,12 +54,30 @@ def _check_token():
             )
         return
     given = request.headers.get("Authorization", "")
-    scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+    if not hmac.compare_digest(_token_given(given).encode(), token.encode()):
         detail = "The control API needs 'Authorization: Bearer <admin token>' (--admin-token / MOCK_ADMIN_TOKEN, " + (
             "or the token the server printed in its log at start); "
         ) + ("none was sent." if not given else "the token sent is not the server's.")
         raise Problem(401, detail, headers={"WWW-Authenticate": admin_challenge()})
+
+
+def _token_given(authorization: str) -> str:
+    """The token an Authorization value carries: Bearer's, or Basic's password (a browser's login prompt,
+    as the dashboard asks for it: any user name); "" when none.
+
+    Basic credentials a browser remembers go with a foreign page's requests too: web/cors.py refuses a
+    write from a page of another origin, and CORS lets no such page read an answer.
+    """
+    scheme, _, value = authorization.partition(" ")
+    scheme, value = scheme.lower(), value.strip()
+    if scheme == "bearer":
+        return value
+    if scheme == "basic":
+        try:
+            return base64.b64decode(value, validate=True).decode("utf-8").partition(":")[2]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return ""
 
 
 def _store():

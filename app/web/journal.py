@@ -16,7 +16,9 @@ import secrets
 import time
 from urllib.parse import parse_qsl, quote
 
+from conversations_mock.web.answers import DECISION_KEY
 from conversations_mock.web.faults import FAULT_KEY
+from conversations_mock.web.problems import PROBLEM_KEY
 from conversations_mock.web.safety import MASK, REQUEST_ID_KEY, SAFE_PATH, TARGET_KEY, mask_secrets
 
 # Headers whose whole value is a credential: the journal shows the scheme at most.
@@ -74,6 +76,8 @@ class Entries:
             "retry_after": retry_after,
             "request_id": environ.get(REQUEST_ID_KEY, ""),
             "fault": environ.get(FAULT_KEY),
+            "problem": environ.get(PROBLEM_KEY),  # an error's detail (web/problems.py), else None
+            "applied": _applied(environ.get(DECISION_KEY)),
             "namespace": namespace,
             "worker": _PID[0],
             "headers": headers,
@@ -200,8 +204,9 @@ def shown_entry(kept: dict) -> dict:
     first_values = {}
     for key, value in parse_qsl(kept["query"], keep_blank_values=True):
         first_values.setdefault(key, value)
-    # Entries journalled before faults and verdicts were have none of their fields.
-    shown = {"fault": None, "retry_after": None, "received": kept["time"], **kept}
+    # Entries journalled before faults, verdicts and the dashboard were have none of their fields.
+    shown = {"fault": None, "retry_after": None, "received": kept["time"], "problem": None, "applied": None,
+             **kept}
     shown.pop("digests", None)
     return {
         **shown,
@@ -210,6 +215,13 @@ def shown_entry(kept: dict) -> dict:
         "path": quote(kept["path"].encode("latin-1", "replace"), safe=SAFE_PATH),
         "query": first_values,
     }
+
+
+def _applied(decision) -> str | None:
+    """The preferences a request's answer honoured, as its Preference-Applied says them, or None."""
+    # A Decision, a Problem (a refusal) or None (no decider ran).
+    applied = getattr(decision, "applied", None)
+    return ", ".join(applied) if applied else None
 
 
 def iso_time(moment: float) -> str:

@@ -7,7 +7,7 @@ the OpenAPI document's examples are all made here, so a status reads the same wh
 from http import HTTPStatus
 
 import orjson
-from flask import Response, current_app
+from flask import Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from conversations_mock.schemas import API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemSchema
@@ -17,6 +17,8 @@ _problem_schema = ProblemSchema()
 
 # Seconds a client is told to wait after a 429 or a 503.
 RETRY_AFTER_SECONDS = 1
+# WSGI environ key of the detail of the problem a request was answered with (the journal keeps it).
+PROBLEM_KEY = "mock.problem"
 # What each status means for a client of this API, where the bare HTTP phrase says too little.
 # {base} is the API's base path.
 DETAILS = {
@@ -100,7 +102,10 @@ class Problem(Exception):
 def problem_response(status: int, detail: str | None = None, errors=None, headers=None) -> Response:
     """The problem+json response of `status`, in the current app."""
     base = current_app.config["SETTINGS"]["base_path"] if current_app else ""
-    response = Response(problem_body(status, detail, errors, base), status=status, mimetype=PROBLEM_CONTENT_TYPE)
+    document = problem_document(status, detail, errors, base)
+    if has_request_context():  # the journal keeps the detail of what it answered (web/journal.py)
+        request.environ[PROBLEM_KEY] = document["detail"]
+    response = Response(orjson.dumps(document), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     response.headers.update(headers or {})
     return response
 

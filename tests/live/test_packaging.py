@@ -168,6 +168,11 @@ def test_wheel_holds_one_package_with_its_data(wheel):
         entry_points = archive.read(f"conversations_mock-{VERSION}.dist-info/entry_points.txt").decode()
     assert shipped == (REPO / "fixtures" / "documented-example.json").read_bytes()
     assert pools == json.loads((REPO / "app" / "data" / "message_pools.json").read_bytes())
+    # The dashboard's page and files (GET /__mock/ui), every one it serves: nothing comes from elsewhere.
+    static = REPO / "app" / "web" / "static"
+    with zipfile.ZipFile(wheel) as archive:
+        for path in static.iterdir():
+            assert archive.read(f"conversations_mock/web/static/{path.name}") == path.read_bytes()
     assert re.search(r"(?m)^conversations-mock = conversations_mock\.commands\.cli:main$", entry_points)
     assert re.search(r"(?m)^conversations_mock = conversations_mock\.pytest_plugin$", entry_points)
     # The page builder's C helpers, compiled for this Python (the same functions in Python serve without them).

@@ -114,6 +114,8 @@ def test_the_journal_lists_api_requests_newest_first_with_what_was_answered(make
         "namespace",
         "worker",
         "fault",
+        "problem",
+        "applied",
         "headers",
     }
     assert oldest["time"].endswith("Z") and oldest["time"] <= entries[0]["time"]
@@ -140,6 +142,20 @@ def test_the_journal_keeps_when_a_delayed_request_arrived_as_well_as_when_it_was
     api_get(client, LISTING, Prefer="delay=300")
     kept = client.application.extensions["store"].journal("default")[0]
     assert 0.3 <= kept["time"] - kept["received"] < 5
+
+
+@pytest.mark.parametrize("app_kind", ["fast", "flask"])
+def test_the_journal_keeps_an_errors_detail_and_the_preferences_applied(app_kind, make_app, make_flask_app):
+    client = (make_app() if app_kind == "fast" else make_flask_app()).test_client()
+    applied = api_get(client, LISTING, Prefer="seed=7").headers["Preference-Applied"]
+    refused = client.get(LISTING).json["detail"]  # no key: a 401
+    simulated = api_get(client, LISTING, Prefer="code=503").json["detail"]
+    entries = journal(client)
+    assert [(e["status"], e["problem"], e["applied"]) for e in entries] == [
+        (503, simulated, "code=503"),
+        (401, refused, None),
+        (200, None, applied),
+    ]
 
 
 def test_the_journal_masks_keys_as_the_log_does(client):
