@@ -54,6 +54,8 @@ SCENARIOS = [
     # A rate limit too high ever to be reached: every request is counted (the budget's cost), none refused.
     ("(g) rate limit never reached: documented chatbot", "mock-limit", PATH.format(DOCUMENTED)),
     ("(g) rate limit never reached, Redis store: documented chatbot", "mock-redis-limit", PATH.format(DOCUMENTED)),
+    # The dashboard open: its live journal stream connected to the server being loaded, all along.
+    ("(h) dashboard stream connected: documented chatbot", "mock-ui", PATH.format(DOCUMENTED)),
 ]
 # The rate limit of the (g) rows: a budget no load run can spend.
 UNREACHABLE_LIMIT = "1000000000/s"
@@ -240,6 +242,10 @@ def measure_throughput(args, workdir, fixtures, env, source, redis):
                 name, gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers, port),
                 {**mock_env, **extra, "MOCK_RATE_LIMIT": UNREACHABLE_LIMIT}, port, workdir, PATH.format(DOCUMENTED),
                 cwd=source)
+        ui_port = free_port()
+        servers["mock-ui"] = Server(
+            "mock-ui", gunicorn_command("conversations_mock:create_app()", args.worker_class, args.workers, ui_port),
+            mock_env, ui_port, workdir, PATH.format(DOCUMENTED), cwd=source)
         put_conversations(mock, servers["mock-redis"])
         status, headers, body = fetch(mock.url + PATH.format(DOCUMENTED))
         page = {"body": body.decode(), "headers": {k: headers[k] for k in ("X-Total-Count", "Link")}}
@@ -253,6 +259,7 @@ def measure_throughput(args, workdir, fixtures, env, source, redis):
             server.stop()
         raise
     results, problems, run = {}, [], 0
+    dashboard = DashboardStream(servers["mock-ui"].url + "/__mock/ui/stream")
     try:
         for _label, server, target in SCENARIOS:  # warm-up: imports, pools, first pages
             run += 1
@@ -268,9 +275,38 @@ def measure_throughput(args, workdir, fixtures, env, source, redis):
                     print(f"  run {repeat + 1}/{args.repeats} @{connections:>2} {label:<55} {rps:>8.0f} req/s",
                           file=sys.stderr, flush=True)
     finally:
+        dashboard.stop()
         for server in servers.values():
             server.stop()
+    if not dashboard.events:
+        problems.append("(h): the dashboard's stream sent nothing")
     return results, problems
+
+
+class DashboardStream:
+    """A dashboard's live journal, read in a thread while the load runs: reconnects when the stream ends."""
+
+    def __init__(self, url):
+        import threading
+
+        self.url, self.events, self._stop = url, 0, threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        while not self._stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as stream:
+                    for line in stream:
+                        self.events += line.startswith((b"event:", b"data:", b":"))
+                        if self._stop.is_set():
+                            return
+            except OSError:
+                time.sleep(0.2)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(10)
 
 
 def measure_journal(redis, records):
