@@ -188,6 +188,13 @@ class Store(ABC):
     def clear_journal(self, namespace: str) -> None:
         """Empty a namespace's journal (it no longer counts against `journal_namespaces`)."""
 
+    def start_worker(self) -> None:
+        """In a server's worker, once its concurrency is in place (gevent's patching), before any request.
+
+        A store built before the fork makes its locks and background work again here, so that a lock
+        held across a read yields to the worker's other requests instead of blocking them all.
+        """
+
     def lost(self, namespace: str) -> Loss | None:
         """What the namespace had set and the store has lost since, or None; cheap on every request.
 

@@ -173,6 +173,13 @@ class RedisStore(Store):
         self._pubsub = None  # the parent's socket: dropped, never closed (closing would cut the parent's)
         self._buffer: dict[str, deque] = {}
 
+    def start_worker(self):
+        # Locks made at the fork, before gevent's patching, are the OS's: a request waiting for the one a
+        # flush holds across its round trip would block the whole worker, that flush's greenlet with it.
+        # Listening from the start, a worker learns which namespaces set data as they set it (`lost`).
+        self._reset_process_state()
+        self._start_listening()
+
     # -- errors ------------------------------------------------------------------------------------
 
     def _unavailable(self, error: Exception) -> StoreUnavailable:
