@@ -63,6 +63,8 @@ def test_a_redis_that_comes_back_empty_answers_503_on_every_worker_until_reset_o
         assert call(servers[0].url + "/__mock" + LISTING.split("?")[0], "PUT", conversations, namespace)[0] == 204
         assert answers(servers, namespace, 4) == [(200, set_ids)] * 8
     assert call(servers[1].url + "/__mock/rate-limit", "PUT", {"rate_limit": "1000/h"}, "limited")[0] == 204
+    assert call(servers[1].url + "/__mock/faults", "PUT", [{"answer": {"code": 502}}], "faulty")[0] == 204
+    assert {status for status, _ in answers(servers, "faulty", 2)} == {502}
     generated = answers(servers, "untouched", 1)[0]
     assert generated[0] == 200 and len(generated[1]) > 2
 
@@ -80,7 +82,8 @@ def test_a_redis_that_comes_back_empty_answers_503_on_every_worker_until_reset_o
         if all(status == 503 and "lost" in detail for status, detail in seen) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    for namespace, lost in (("reset-me", "chatbots"), ("set-me-again", "chatbots"), ("limited", "rate limit")):
+    for namespace, lost in (("reset-me", "chatbots"), ("set-me-again", "chatbots"), ("limited", "rate limit"),
+                           ("faulty", "fault rules")):
         seen = every_worker_answers(servers, namespace, 503)
         assert {status for status, _ in seen} == {503}, seen
         for _, detail in seen:
