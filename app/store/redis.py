@@ -372,12 +372,13 @@ class RedisStore(Store):
         with self._lock:
             if self._epoch is not None and epoch != self._epoch:
                 since = time.time()
-                for namespace, kinds in list(self._owned.items()):
+                for namespace, kinds in self._owned.items():
                     self._losses[namespace] = Loss(masked(self.url), tuple(sorted(kinds)), since)
+                if self._owned:
+                    log.error("The store at %s came back empty: %d namespaces lost the data they set (%s)",
+                              masked(self.url), len(self._owned), ", ".join(sorted(self._owned)[:10]))
                 self._owned = {}
                 self._generation += 1  # what workers cached of the old epoch is read again
-                log.error("The store at %s came back empty: %d namespaces lost their data",
-                          masked(self.url), len(self._losses))
             self._epoch = epoch
 
     def _learn(self):

@@ -32,8 +32,11 @@ def wait(environ, seconds: float) -> bool:
     Bytes from the client (a pipelined request) say it is still there: the rest is slept plainly.
     """
     sock = socket_of(environ)
+    if sock is None:
+        time.sleep(seconds)
+        return False
     deadline = time.monotonic() + seconds
-    while sock is not None:
+    while True:
         left = deadline - time.monotonic()
         if left <= 0:
             return False
