@@ -5,13 +5,13 @@ seconds later would journal and log an answer nobody read. While a delayed reque
 connection's socket (web/faults.py `socket_of`) is watched: the end of the client's stream (a
 read of 0 bytes, peeked so nothing is consumed) ends the wait at once, and the request is
 answered `499 Client Closed Request`, which the journal and the access log record. Without a
-socket (Flask's test client) the wait is a plain sleep. select and sleep are gevent's under
+socket (Flask's test client) the wait is a plain sleep. poll and sleep are gevent's under
 gunicorn: a waiting request holds no worker.
 
 Usage, where a Decision's delay is waited::
 
     if wait(environ, decision.delay_ms / 1000):
-        return abandoned_response()   # the client left
+        return Response(b"", status=ABANDONED_STATUS)   # the client left
 """
 
 import select
@@ -41,8 +41,10 @@ def wait(environ, seconds: float) -> bool:
         if left <= 0:
             return False
         try:
-            readable, _, _ = select.select([sock], [], [], left)
-            if not readable:
+            # poll, not select: a worker holding 1024 connections has descriptors select cannot watch.
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            if not poller.poll(left * 1000):
                 return False
             gone = sock.recv(1, socket.MSG_PEEK) == b""
         except (BlockingIOError, InterruptedError):

@@ -36,6 +36,22 @@ def test_a_client_still_there_is_waited_for_and_nothing_it_sent_is_consumed(conn
         assert server.recv(100) == sent  # peeked, not read: the server parses it as its next request
 
 
+def test_a_descriptor_past_selects_range_is_watched(connection):
+    """A worker holding a thousand connections gives descriptors past 1024, which select() cannot watch."""
+    import os
+    import resource
+
+    server, client = connection
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] <= 1100:
+        pytest.skip("this process may not open descriptors past 1100")
+    high = socket.socket(fileno=os.dup2(server.fileno(), 1100))
+    client.close()
+    try:
+        assert wait({"gunicorn.socket": high}, 30) is True
+    finally:
+        high.close()
+
+
 def test_without_a_socket_it_is_a_plain_wait():
     environ = {}
     assert wait(environ, 0.01) is False
