@@ -212,7 +212,8 @@ class RedisServer:
 
         self.process = subprocess.Popen(
             [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.directory), "--logfile", str(self.log_path)],
+             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.directory),
+             "--logfile", str(self.log_path)],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 10

@@ -52,10 +52,10 @@ class Loss(NamedTuple):
         """The problem's detail: what was lost, since when, and how to recover."""
         noticed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since))
         return (
-            f"The store at {self.store} lost this namespace's {' and '.join(self.kinds)} (it came back empty: "
-            f"restarted without persistence, flushed or failed over to an empty replica; noticed at {noticed}). "
-            "The mock will not answer generated data in their place: reset the namespace (POST /__mock/reset) "
-            "or set its data again."
+            f"The store at {self.store} lost this namespace's {' and '.join(self.kinds)} "
+            "(it came back empty: restarted without persistence, flushed or failed over to an empty replica; "
+            f"noticed at {noticed}). The mock will not answer generated data in their place: "
+            "reset the namespace (POST /__mock/reset) or set its data again."
         )
 
 

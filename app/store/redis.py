@@ -347,7 +347,7 @@ class RedisStore(Store):
         return self._losses.get(namespace) if self._losses else None
 
     def _read(self, namespace, command, *args):
-        """A read of a namespace's data, with the epoch in the same round trip: a lost namespace raises StoreLost.
+        """A read of a namespace's data and the epoch in one round trip; raises StoreLost if it is lost.
 
         Without this, a process that had not cached the namespace would read the empty database
         before its listener notices, and answer generated data in place of what was set.
@@ -364,7 +364,7 @@ class RedisStore(Store):
         return found
 
     def _check_epoch(self):
-        """Read the store's epoch (setting one if it has none); if it changed, what namespaces set before is lost."""
+        """Read the store's epoch (setting one if it has none); if it changed, what was set before is lost."""
         pipe = self._client.pipeline(transaction=False)
         pipe.set(self._epoch_key, uuid.uuid4().hex, nx=True)
         pipe.get(self._epoch_key)
@@ -382,7 +382,7 @@ class RedisStore(Store):
             self._epoch = epoch
 
     def _learn(self):
-        """Record the namespaces that have data in the store now (at each subscription: set before we listened)."""
+        """Record the namespaces that have data in the store now (at each subscription)."""
         owned = {}
         for kind, key in (("chatbots", self._chatbots_key), ("fault rules", self._faults_key)):
             prefix = len(key(""))
@@ -397,7 +397,7 @@ class RedisStore(Store):
                 self._owned[namespace] = self._owned.get(namespace, frozenset()) | kinds
 
     def _apply(self, kind: bytes, what: bytes):
-        """Apply a 'gen' message's namespace, epoch and kind, or a 'reset' message's namespace, to this process."""
+        """Apply a 'gen' message's namespace, epoch and kind, or a 'reset' message's namespace, here."""
         if kind == b"reset":
             namespace = what.decode()
             with self._lock:
@@ -481,7 +481,7 @@ class RedisStore(Store):
     # -- broadcasts and acknowledgements -----------------------------------------------------------
 
     def _broadcast(self, kind: str, what: str = ""):
-        """Publish `kind` ('gen', 'reset' or 'flush') and wait until every listener that received it has acted.
+        """Publish `kind` ('gen', 'reset' or 'flush'); wait until every listener that received it has acted.
 
         `what` is the namespace (and, for 'gen', the epoch and the kind of data) the message is about.
         """

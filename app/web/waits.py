@@ -27,7 +27,7 @@ ABANDONED_KEY = "mock.abandoned"
 
 
 def wait(environ, seconds: float) -> bool:
-    """Wait `seconds`; True, at once, when the client closes its connection meanwhile (then it is not waited on).
+    """Wait `seconds`; True, at once, when the client closes its connection meanwhile (no longer waited on).
 
     Bytes from the client (a pipelined request) say it is still there: the rest is slept plainly.
     """

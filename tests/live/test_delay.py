@@ -72,8 +72,8 @@ def test_a_request_its_client_abandons_during_the_delay_is_journalled_and_logged
         time.sleep(0.05)
     assert [entry["status"] for entry in entries] == [499]
     time.sleep(3)  # past the delay: nothing more is written of it
-    assert [entry["status"] for entry in _journal(server, "abandoned") if entry["request_id"] == "abandoned-1"] \
-        == [499]
+    journal = _journal(server, "abandoned")
+    assert [entry["status"] for entry in journal if entry["request_id"] == "abandoned-1"] == [499]
     lines = [line for line in server.log().splitlines() if "request_id=abandoned-1 " in line]
     assert len(lines) == 1 and '" 499 ' in lines[0], lines
     assert server.stop() == 0

@@ -1,4 +1,4 @@
-"""Two gunicorn servers of two workers on one real Redis: a Redis that comes back empty is a 503, never generated data."""
+"""Two gunicorn servers of two workers on one real Redis: an emptied Redis is a 503, never generated data."""
 
 import json
 import time
@@ -9,10 +9,12 @@ import pytest
 
 from tests.helpers import API_KEY, GENERATED_CHATBOT, sample_conversations
 
-LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations?page_size=100"
+CHATBOT = f"/chatbots/{GENERATED_CHATBOT}/conversations"
+LISTING = CHATBOT + "?page_size=100"
 # Requests per server and round (rounds repeat until the journal shows both workers of each server answered).
 ROUNDS = 12
-# How long every worker of every server may take to notice a flush (its listener reads the epoch twice a second).
+# How long every worker of every server may take to notice a flush (its listener reads the epoch twice a
+# second): a bound on the test, not a measurement.
 NOTICE_WITHIN = 10
 
 
@@ -22,7 +24,8 @@ def call(url, method="GET", body=None, namespace=None):
                **({"X-Mock-Namespace": namespace} if namespace else {})}
     data = None if body is None else json.dumps(body).encode()
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=10) as answer:
+        request = urllib.request.Request(url, data, headers, method=method)
+        with urllib.request.urlopen(request, timeout=10) as answer:
             content = answer.read()
             return answer.status, json.loads(content) if content else None
     except urllib.error.HTTPError as error:
@@ -40,7 +43,7 @@ def answers(servers, namespace, rounds=ROUNDS):
 
 
 def every_worker_answers(servers, namespace, status) -> list:
-    """Every answer of rounds of requests to each server until all four workers have answered `status` (bounded).
+    """Every answer of rounds of requests to each server, until all four workers have answered `status`.
 
     Which worker accepts a connection is the kernel's choice: the journal's `worker` field says who answered.
     """
@@ -60,7 +63,7 @@ def test_a_redis_that_comes_back_empty_answers_503_on_every_worker_until_reset_o
     conversations = sample_conversations(GENERATED_CHATBOT, 2)
     set_ids = [item["id"] for item in reversed(conversations)]
     for namespace in ("reset-me", "set-me-again"):
-        assert call(servers[0].url + "/__mock" + LISTING.split("?")[0], "PUT", conversations, namespace)[0] == 204
+        assert call(servers[0].url + "/__mock" + CHATBOT, "PUT", conversations, namespace)[0] == 204
         assert answers(servers, namespace, 4) == [(200, set_ids)] * 8
     assert call(servers[1].url + "/__mock/rate-limit", "PUT", {"rate_limit": "1000/h"}, "limited")[0] == 204
     assert call(servers[1].url + "/__mock/faults", "PUT", [{"answer": {"code": 502}}], "faulty")[0] == 204
@@ -92,9 +95,10 @@ def test_a_redis_that_comes_back_empty_answers_503_on_every_worker_until_reset_o
 
     assert call(servers[1].url + "/__mock/reset", "POST", namespace="reset-me")[0] == 204
     seen = every_worker_answers(servers, "reset-me", 200)
-    assert {status for status, _ in seen} == {200} and all(len(ids) > 2 for _, ids in seen)  # generated, as asked
+    assert {status for status, _ in seen} == {200}
+    assert all(len(ids) > 2 for _, ids in seen)  # generated, as a namespace that set nothing
 
-    assert call(servers[1].url + "/__mock" + LISTING.split("?")[0], "PUT", conversations, "set-me-again")[0] == 204
+    assert call(servers[1].url + "/__mock" + CHATBOT, "PUT", conversations, "set-me-again")[0] == 204
     assert call(servers[0].url + "/__mock/requests", "DELETE", namespace="set-me-again")[0] == 204
     seen = every_worker_answers(servers, "set-me-again", 200)
     assert {(status, tuple(ids)) for status, ids in seen} == {(200, tuple(set_ids))}
