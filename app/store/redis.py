@@ -4,7 +4,7 @@ Layout (every key under `conversations-mock:`): a hash of chatbot data per names
 namespaces' own rate limits (`rate-limits`), a hash per subject's budget in a namespace
 (`budget:NAMESPACE:SUBJECT`, counted by one Lua script, expiring with its window), a capped
 fault rules per namespace (their version, JSON and a count left per rule, spent by a Lua script), a
-hash of counters per namespace (HINCRBY), a capped
+hash of counters per namespace (HINCRBY), the epoch and what its change lost (`epoch`, `lost`), a capped
 list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
 when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
 trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
@@ -25,6 +25,8 @@ restarted without persistence, was flushed or failed over to an empty replica ha
 another: the namespaces set in the old one are lost (`lost`), until a reset or a new write. The
 listener reads the epoch at each (re)subscription and every PING_EVERY; a read of a namespace's
 data reads it too, so no process answers generated data for a lost namespace it had not cached.
+The processes that notice write what was lost into the new epoch (`lost`), so a server started
+afterwards reports it too.
 
 Usage::
 
@@ -146,6 +148,9 @@ class RedisStore(Store):
         self._journalled = f"{PREFIX}journalled"
         self._rate_limits = f"{PREFIX}rate-limits"
         self._epoch_key = f"{PREFIX}epoch"
+        # The namespaces an epoch's change lost, written into the new epoch: a server started after the loss
+        # (or a worker gunicorn replaced) reports them too. namespace -> JSON {"kinds": [...], "since": s}.
+        self._lost_key = f"{PREFIX}lost"
         # The epoch this process knows, the namespaces that set data in it (namespace -> kinds), and
         # the namespaces whose data an epoch's change lost (namespace -> Loss). Kept across a fork.
         self._epoch: bytes | None = None
@@ -267,6 +272,7 @@ class RedisStore(Store):
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         self._call(self._client.hdel, self._rate_limits, namespace)
+        self._call(self._client.hdel, self._lost_key, namespace)
         self._forget_journal(namespace, *(key(namespace) for key in self._data_keys), *self._budgets(namespace))
         self._changed(namespace, reset=True)
 
@@ -277,7 +283,7 @@ class RedisStore(Store):
             for pattern in (*(key("*") for key in self._data_keys), self._journal_key("*"), self._budget_key("*", "*"))
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
-        self._call(self._client.delete, self._journalled, self._rate_limits, *keys)
+        self._call(self._client.delete, self._journalled, self._rate_limits, self._lost_key, *keys)
         self._changed("*", reset=True)
 
     # -- rate limits -------------------------------------------------------------------------------
@@ -336,6 +342,7 @@ class RedisStore(Store):
             self._apply(b"reset", namespace.encode())
             self._broadcast("reset", namespace)
         elif kind is not None:
+            self._call(self._client.hdel, self._lost_key, namespace)  # set again: no longer lost
             self._apply(b"gen", f"{namespace} {self._epoch.decode()} {kind}".encode())
             self._broadcast("gen", f"{namespace} {self._epoch.decode()} {kind}")
         else:
@@ -369,17 +376,25 @@ class RedisStore(Store):
         pipe.set(self._epoch_key, uuid.uuid4().hex, nx=True)
         pipe.get(self._epoch_key)
         _, epoch = self._call(pipe.execute)
+        lost = {}
         with self._lock:
             if self._epoch is not None and epoch != self._epoch:
                 since = time.time()
                 for namespace, kinds in self._owned.items():
-                    self._losses[namespace] = Loss(masked(self.url), tuple(sorted(kinds)), since)
+                    loss = Loss(masked(self.url), tuple(sorted(kinds)), since)
+                    lost[namespace] = self._losses[namespace] = loss
                 if self._owned:
                     log.error("The store at %s came back empty: %d namespaces lost the data they set (%s)",
                               masked(self.url), len(self._owned), ", ".join(sorted(self._owned)[:10]))
                 self._owned = {}
                 self._generation += 1  # what workers cached of the old epoch is read again
             self._epoch = epoch
+        if lost:
+            pipe = self._client.pipeline(transaction=False)
+            for namespace, loss in lost.items():
+                recorded = orjson.dumps({"kinds": loss.kinds, "since": loss.since})
+                pipe.hsetnx(self._lost_key, namespace, recorded)
+            self._call(pipe.execute)
 
     def _learn(self):
         """Record the namespaces that have data in the store now (at each subscription)."""
@@ -392,7 +407,13 @@ class RedisStore(Store):
         for found in self._client.hkeys(self._rate_limits):
             namespace = found.decode()
             owned[namespace] = owned.get(namespace, frozenset()) | {"rate limit"}
+        # What other servers found lost before this one listened (a server started after the loss).
+        found = self._client.hgetall(self._lost_key)
+        recorded = {namespace.decode(): orjson.loads(raw) for namespace, raw in found.items()}
         with self._lock:
+            for namespace, loss in recorded.items():
+                if namespace not in self._losses and namespace not in owned:
+                    self._losses[namespace] = Loss(masked(self.url), tuple(loss["kinds"]), loss["since"])
             for namespace, kinds in owned.items():
                 self._owned[namespace] = self._owned.get(namespace, frozenset()) | kinds
 

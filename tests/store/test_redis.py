@@ -242,6 +242,7 @@ def _until_lost(store, namespace, within=5.0):
 
 def test_a_flushed_redis_loses_what_each_namespace_set_until_reset_or_set_again(redis_server, redis_url):
     writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+    late = None
     try:
         reader.generation()  # listening, as a worker is from its start
         writer.put_chatbot("bots", BOT, b"[1]")
@@ -258,14 +259,23 @@ def test_a_flushed_redis_loses_what_each_namespace_set_until_reset_or_set_again(
             assert _until_lost(store, "bots").kinds == ("chatbots",)
             assert _until_lost(store, "both").kinds == ("fault rules", "rate limit")
             assert store.lost("nothing-set") is None
+        late = RedisStore(redis_url)  # a server started after the loss reports it too
+        stores = (writer, reader, late)
+        late.generation()
+        assert late.lost("both").kinds == ("fault rules", "rate limit") and late.lost("nothing-set") is None
         writer.reset("bots")
         writer.put_rate_limit("again", "1/s")
-        for store in (writer, reader):
+        for store in stores:
             assert store.lost("bots") is None and store.lost("again") is None
             assert store.lost("both") is not None
             assert store.chatbots("bots") == {} and store.get_rate_limit("again") == "1/s"
         writer.reset_all()
-        assert reader.lost("both") is None
+        assert reader.lost("both") is None and late.lost("both") is None
+        latest = RedisStore(redis_url)
+        latest.generation()
+        assert latest.lost("both") is None
+        latest.close()
     finally:
-        writer.close()
-        reader.close()
+        for store in (writer, reader, late):
+            if store is not None:
+                store.close()
