@@ -384,7 +384,7 @@ class RedisStore(Store):
                     loss = Loss(masked(self.url), tuple(sorted(kinds)), since)
                     lost[namespace] = self._losses[namespace] = loss
                 if self._owned:
-                    log.error("The store at %s came back empty: %d namespaces lost the data they set (%s)",
+                    log.error("The store at %s came back empty; namespaces whose data it lost: %d (%s)",
                               masked(self.url), len(self._owned), ", ".join(sorted(self._owned)[:10]))
                 self._owned = {}
                 self._generation += 1  # what workers cached of the old epoch is read again
