@@ -194,20 +194,28 @@ class RedisServer:
     """Debian's redis-server on 127.0.0.1 in `directory`, no persistence (--save '' --appendonly no)."""
 
     def __init__(self, directory: Path):
+        import redis
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = Path(directory)
+        self.log_path = self.directory / "redis.log"
+        self.client = redis.Redis(port=self.port, socket_timeout=5)
+        self._start()
+
+    def _start(self):
+        """Run redis-server on self.port and wait (bounded) until it answers."""
         import subprocess
         import time
 
         import redis
 
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.log_path = Path(directory) / "redis.log"
         self.process = subprocess.Popen(
             [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--dir", str(directory), "--logfile", str(self.log_path)],
+             "--appendonly", "no", "--daemonize", "no", "--dir", str(self.directory),
+             "--logfile", str(self.log_path)],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )
-        self.client = redis.Redis(port=self.port, socket_timeout=5)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and self.process.poll() is None:
             try:
@@ -232,6 +240,11 @@ class RedisServer:
     def used_memory(self) -> int:
         """INFO memory's used_memory, in bytes."""
         return int(self.client.info("memory")["used_memory"])
+
+    def restart(self):
+        """Stop redis-server and start it again on the same port: without persistence, it comes back empty."""
+        self.stop()
+        self._start()
 
     def stop(self):
         self.resume()

@@ -6,6 +6,7 @@ and the journal of requests received. The embedded store (nothing to install) is
 workers of one server; a Redis store by any number of servers. Both keep the contract of `Store`.
 """
 
+import time
 from abc import ABC, abstractmethod
 from typing import NamedTuple
 
@@ -34,6 +35,38 @@ class StoreUnavailable(Exception):
     """The store cannot be reached; the message names it (e.g. 'redis://127.0.0.1:6390/0')."""
 
 
+class Loss(NamedTuple):
+    """What a namespace had set in a store that has since come back empty, and when that was noticed.
+
+    :param store: the store's location, its password masked
+    :param kinds: what the namespace had set: "chatbots", "fault rules", "rate limit"
+    :param since: when this process noticed the loss (seconds since the epoch)
+    """
+
+    store: str
+    kinds: tuple
+    since: float
+
+    @property
+    def detail(self) -> str:
+        """The problem's detail: what was lost, since when, and how to recover."""
+        noticed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since))
+        return (
+            f"The store at {self.store} lost this namespace's {' and '.join(self.kinds)} "
+            "(it came back empty: restarted without persistence, flushed or failed over to an empty replica; "
+            f"noticed at {noticed}). The mock will not answer generated data in their place: "
+            "reset the namespace (POST /__mock/reset) or set its data again."
+        )
+
+
+class StoreLost(StoreUnavailable):
+    """The namespace's data is gone from the store (a Loss); answered 503 until it is reset or set again."""
+
+    def __init__(self, loss: Loss):
+        super().__init__(loss.detail)
+        self.loss = loss
+
+
 class Store(ABC):
     """Per-namespace chatbot data, fault rules and request journal.
 
@@ -46,6 +79,9 @@ class Store(ABC):
     one more, the journal of the namespace least recently journalled is dropped whole, as if
     cleared; chatbot data is never dropped (it is what a client set, and stays until reset).
     """
+
+    # Whether the store can come back empty while servers run (a shared one: `lost` may say so).
+    can_lose = False
 
     @abstractmethod
     def put_chatbot(self, namespace: str, chatbot_id: str, conversations: bytes) -> None:
@@ -151,6 +187,23 @@ class Store(ABC):
     @abstractmethod
     def clear_journal(self, namespace: str) -> None:
         """Empty a namespace's journal (it no longer counts against `journal_namespaces`)."""
+
+    def start_worker(self) -> None:
+        """In a server's worker, once its concurrency is in place (gevent's patching), before any request.
+
+        A store built before the fork makes its locks and background work again here, so that a lock
+        held across a read yields to the worker's other requests instead of blocking them all.
+        """
+
+    def lost(self, namespace: str) -> Loss | None:
+        """What the namespace had set and the store has lost since, or None; cheap on every request.
+
+        A shared store that comes back empty (restarted without persistence, flushed, failed over)
+        has lost what namespaces set before: until such a namespace is reset or sets data again,
+        its API requests answer 503 naming the Loss, never generated data in place of a test's.
+        The embedded store lives as long as its server and loses nothing: always None.
+        """
+        return None
 
     def close(self) -> None:
         """Release connections and files; the store is not used afterwards."""

@@ -4,7 +4,7 @@ Layout (every key under `conversations-mock:`): a hash of chatbot data per names
 namespaces' own rate limits (`rate-limits`), a hash per subject's budget in a namespace
 (`budget:NAMESPACE:SUBJECT`, counted by one Lua script, expiring with its window), a capped
 fault rules per namespace (their version, JSON and a count left per rule, spent by a Lua script), a
-hash of counters per namespace (HINCRBY), a capped
+hash of counters per namespace (HINCRBY), the epoch and what its change lost (`epoch`, `lost`), a capped
 list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
 when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
 trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
@@ -17,6 +17,16 @@ received it has bumped its generation and acknowledged, so a read on any server 
 returns sees it. `record` appends to a per-process buffer the listener flushes every ~20 ms; a
 `journal` read first publishes 'flush' and waits for every listener's acknowledgement, so it
 includes what other servers buffered.
+
+Lost data: the first server to find the database without its `epoch` key sets one (a random id,
+SET NX), and every process remembers it and which namespaces set data in it (its own writes, the
+'gen' messages naming the namespace and the epoch, and a scan at each subscription). A Redis that
+restarted without persistence, was flushed or failed over to an empty replica has no epoch, or
+another: the namespaces set in the old one are lost (`lost`), until a reset or a new write. The
+listener reads the epoch at each (re)subscription and every PING_EVERY; a read of a namespace's
+data reads it too, so no process answers generated data for a lost namespace it had not cached.
+The processes that notice write what was lost into the new epoch (`lost`), so a server started
+afterwards reports it too.
 
 Usage::
 
@@ -38,7 +48,15 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from conversations_mock.store import JOURNAL_NAMESPACES, JOURNAL_SIZE, FaultRules, Store, StoreUnavailable
+from conversations_mock.store import (
+    JOURNAL_NAMESPACES,
+    JOURNAL_SIZE,
+    FaultRules,
+    Loss,
+    Store,
+    StoreLost,
+    StoreUnavailable,
+)
 
 PREFIX = "conversations-mock:"
 # Short timeouts: a paused or unreachable Redis is a 503 within about a second, not a hung request.
@@ -115,6 +133,8 @@ def masked(url: str) -> str:
 class RedisStore(Store):
     """The Store contract in one Redis database; see the module's docstring for how readers stay cheap."""
 
+    can_lose = True
+
     def __init__(self, url: str, journal_size: int = JOURNAL_SIZE, journal_namespaces: int = JOURNAL_NAMESPACES):
         self.url = url
         self.journal_size = journal_size
@@ -127,6 +147,15 @@ class RedisStore(Store):
         self._channel = f"{PREFIX}events:{db}"
         self._journalled = f"{PREFIX}journalled"
         self._rate_limits = f"{PREFIX}rate-limits"
+        self._epoch_key = f"{PREFIX}epoch"
+        # The namespaces an epoch's change lost, written into the new epoch: a server started after the loss
+        # (or a worker gunicorn replaced) reports them too. namespace -> JSON {"kinds": [...], "since": s}.
+        self._lost_key = f"{PREFIX}lost"
+        # The epoch this process knows, the namespaces that set data in it (namespace -> kinds), and
+        # the namespaces whose data an epoch's change lost (namespace -> Loss). Kept across a fork.
+        self._epoch: bytes | None = None
+        self._owned: dict[str, frozenset] = {}
+        self._losses: dict[str, Loss] = {}
         # EVALSHA, loading the script again when a restarted Redis has forgotten it.
         self._take = self._client.register_script(_TAKE)
         self._closed = False
@@ -148,6 +177,13 @@ class RedisStore(Store):
         self._listener: threading.Thread | None = None
         self._pubsub = None  # the parent's socket: dropped, never closed (closing would cut the parent's)
         self._buffer: dict[str, deque] = {}
+
+    def start_worker(self):
+        # Locks made at the fork, before gevent's patching, are the OS's: a request waiting for the one a
+        # flush holds across its round trip would block the whole worker, that flush's greenlet with it.
+        # Listening from the start, a worker learns which namespaces set data as they set it (`lost`).
+        self._reset_process_state()
+        self._start_listening()
 
     # -- errors ------------------------------------------------------------------------------------
 
@@ -180,11 +216,12 @@ class RedisStore(Store):
         return f"{PREFIX}journal:{namespace}"
 
     def put_chatbot(self, namespace, chatbot_id, conversations):
+        self._check_epoch()
         self._call(self._client.hset, self._chatbots_key(namespace), chatbot_id, bytes(conversations))
-        self._changed()
+        self._changed(namespace, "chatbots")
 
     def get_chatbot(self, namespace, chatbot_id):
-        return self._call(self._client.hget, self._chatbots_key(namespace), chatbot_id)
+        return self._read(namespace, "hget", self._chatbots_key(namespace), chatbot_id)
 
     def delete_chatbot(self, namespace, chatbot_id):
         removed = self._call(self._client.hdel, self._chatbots_key(namespace), chatbot_id)
@@ -193,22 +230,23 @@ class RedisStore(Store):
         return bool(removed)
 
     def chatbots(self, namespace):
-        found = self._call(self._client.hgetall, self._chatbots_key(namespace))
+        found = self._read(namespace, "hgetall", self._chatbots_key(namespace))
         return {key.decode(): value for key, value in found.items()}
 
     def put_faults(self, namespace, rules, times):
         version = uuid.uuid4().hex
         fields = {"version": version, "rules": bytes(rules), "count": len(times)}
         fields.update({f"left:{rule}": left for rule, left in enumerate(times) if left is not None})
+        self._check_epoch()
         pipe = self._client.pipeline(transaction=True)
         pipe.delete(self._faults_key(namespace))
         pipe.hset(self._faults_key(namespace), mapping=fields)
         self._call(pipe.execute)
-        self._changed()
+        self._changed(namespace, "fault rules")
         return version
 
     def faults(self, namespace):
-        found = self._call(self._client.hgetall, self._faults_key(namespace))
+        found = self._read(namespace, "hgetall", self._faults_key(namespace))
         if not found:
             return None
         lefts = tuple(
@@ -234,8 +272,9 @@ class RedisStore(Store):
     def reset(self, namespace):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
         self._call(self._client.hdel, self._rate_limits, namespace)
+        self._call(self._client.hdel, self._lost_key, namespace)
         self._forget_journal(namespace, *(key(namespace) for key in self._data_keys), *self._budgets(namespace))
-        self._changed()
+        self._changed(namespace, reset=True)
 
     def reset_all(self):
         self._broadcast("flush")  # entries other servers buffered before the reset go too
@@ -244,8 +283,8 @@ class RedisStore(Store):
             for pattern in (*(key("*") for key in self._data_keys), self._journal_key("*"), self._budget_key("*", "*"))
             for key in self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
         ]
-        self._call(self._client.delete, self._journalled, self._rate_limits, *keys)
-        self._changed()
+        self._call(self._client.delete, self._journalled, self._rate_limits, self._lost_key, *keys)
+        self._changed("*", reset=True)
 
     # -- rate limits -------------------------------------------------------------------------------
 
@@ -258,15 +297,16 @@ class RedisStore(Store):
         return self._call(lambda: list(self._client.scan_iter(match=pattern, count=1000)))
 
     def put_rate_limit(self, namespace, rate):
+        self._check_epoch()
         pipe = self._client.pipeline(transaction=True)
         pipe.hset(self._rate_limits, namespace, rate)
         for key in self._budgets(namespace):
             pipe.delete(key)
         self._call(pipe.execute)
-        self._changed()
+        self._changed(namespace, "rate limit")
 
     def get_rate_limit(self, namespace):
-        rate = self._call(self._client.hget, self._rate_limits, namespace)
+        rate = self._read(namespace, "hget", self._rate_limits, namespace)
         return None if rate is None else rate.decode()
 
     def delete_rate_limit(self, namespace):
@@ -291,10 +331,110 @@ class RedisStore(Store):
             raise StoreUnavailable(self._down)
         return self._generation
 
-    def _changed(self):
-        """After a data write: bump this process's generation, then every listener's, before returning."""
+    def _changed(self, namespace: str | None = None, kind: str | None = None, reset: bool = False):
+        """After a data write: bump this process's generation, then every listener's, before returning.
+
+        A write of `kind` ("chatbots", "fault rules", "rate limit") records that `namespace` set data in
+        this epoch, and a reset (of a namespace, or "*" for all) that it has none: in every process.
+        """
         self._generation += 1
-        self._broadcast("gen")
+        if reset:
+            self._apply(b"reset", namespace.encode())
+            self._broadcast("reset", namespace)
+        elif kind is not None:
+            self._call(self._client.hdel, self._lost_key, namespace)  # set again: no longer lost
+            self._apply(b"gen", f"{namespace} {self._epoch.decode()} {kind}".encode())
+            self._broadcast("gen", f"{namespace} {self._epoch.decode()} {kind}")
+        else:
+            self._broadcast("gen")
+
+    # -- lost data ---------------------------------------------------------------------------------
+
+    def lost(self, namespace):
+        return self._losses.get(namespace) if self._losses else None
+
+    def _read(self, namespace, command, *args):
+        """A read of a namespace's data and the epoch in one round trip; raises StoreLost if it is lost.
+
+        Without this, a process that had not cached the namespace would read the empty database
+        before its listener notices, and answer generated data in place of what was set.
+        """
+        pipe = self._client.pipeline(transaction=False)
+        getattr(pipe, command)(*args)
+        pipe.get(self._epoch_key)
+        found, epoch = self._call(pipe.execute)
+        if epoch != self._epoch:
+            self._check_epoch()
+        loss = self._losses.get(namespace)
+        if loss is not None:
+            raise StoreLost(loss)
+        return found
+
+    def _check_epoch(self):
+        """Read the store's epoch (setting one if it has none); if it changed, what was set before is lost."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.set(self._epoch_key, uuid.uuid4().hex, nx=True)
+        pipe.get(self._epoch_key)
+        _, epoch = self._call(pipe.execute)
+        lost = {}
+        with self._lock:
+            if self._epoch is not None and epoch != self._epoch:
+                since = time.time()
+                for namespace, kinds in self._owned.items():
+                    loss = Loss(masked(self.url), tuple(sorted(kinds)), since)
+                    lost[namespace] = self._losses[namespace] = loss
+                if self._owned:
+                    log.error("The store at %s came back empty; namespaces whose data it lost: %d (%s)",
+                              masked(self.url), len(self._owned), ", ".join(sorted(self._owned)[:10]))
+                self._owned = {}
+                self._generation += 1  # what workers cached of the old epoch is read again
+            self._epoch = epoch
+        if lost:
+            pipe = self._client.pipeline(transaction=False)
+            for namespace, loss in lost.items():
+                recorded = orjson.dumps({"kinds": loss.kinds, "since": loss.since})
+                pipe.hsetnx(self._lost_key, namespace, recorded)
+            self._call(pipe.execute)
+
+    def _learn(self):
+        """Record the namespaces that have data in the store now (at each subscription)."""
+        owned = {}
+        for kind, key in (("chatbots", self._chatbots_key), ("fault rules", self._faults_key)):
+            prefix = len(key(""))
+            for found in self._client.scan_iter(match=key("*"), count=1000):
+                namespace = found.decode()[prefix:]
+                owned[namespace] = owned.get(namespace, frozenset()) | {kind}
+        for found in self._client.hkeys(self._rate_limits):
+            namespace = found.decode()
+            owned[namespace] = owned.get(namespace, frozenset()) | {"rate limit"}
+        # What other servers found lost before this one listened (a server started after the loss).
+        found = self._client.hgetall(self._lost_key)
+        recorded = {namespace.decode(): orjson.loads(raw) for namespace, raw in found.items()}
+        with self._lock:
+            for namespace, loss in recorded.items():
+                if namespace not in self._losses and namespace not in owned:
+                    self._losses[namespace] = Loss(masked(self.url), tuple(loss["kinds"]), loss["since"])
+            for namespace, kinds in owned.items():
+                self._owned[namespace] = self._owned.get(namespace, frozenset()) | kinds
+
+    def _apply(self, kind: bytes, what: bytes):
+        """Apply a 'gen' message's namespace, epoch and kind, or a 'reset' message's namespace, here."""
+        if kind == b"reset":
+            namespace = what.decode()
+            with self._lock:
+                if namespace == "*":
+                    self._owned, self._losses = {}, {}
+                else:
+                    self._owned.pop(namespace, None)
+                    self._losses.pop(namespace, None)
+            return
+        namespace, epoch, written = what.decode().split(" ", 2)
+        if epoch.encode() != self._epoch:
+            self._check_epoch()  # the writer knew of a newer epoch than we do
+        with self._lock:
+            if epoch.encode() == self._epoch:
+                self._owned[namespace] = self._owned.get(namespace, frozenset()) | {written}
+                self._losses.pop(namespace, None)
 
     # -- journal -----------------------------------------------------------------------------------
 
@@ -361,13 +501,16 @@ class RedisStore(Store):
 
     # -- broadcasts and acknowledgements -----------------------------------------------------------
 
-    def _broadcast(self, kind: str):
-        """Publish `kind` ('gen' or 'flush') and wait until every listener that received it has acted."""
+    def _broadcast(self, kind: str, what: str = ""):
+        """Publish `kind` ('gen', 'reset' or 'flush'); wait until every listener that received it has acted.
+
+        `what` is the namespace (and, for 'gen', the epoch and the kind of data) the message is about.
+        """
         token = uuid.uuid4().hex
         acks = f"{PREFIX}acks:{token}"
         if kind == "flush":
             self._flush_or_raise()
-        receivers = self._call(self._client.publish, self._channel, f"{kind} {token}")
+        receivers = self._call(self._client.publish, self._channel, f"{kind} {token} {what}".rstrip())
         deadline = time.monotonic() + ACK_WAIT
         while receivers > 0:
             left = deadline - time.monotonic()
@@ -417,7 +560,10 @@ class RedisStore(Store):
                 if confirmed is None or confirmed["type"] != "subscribe":
                     raise redis.TimeoutError(f"no answer to SUBSCRIBE within {SOCKET_TIMEOUT} s")
                 # Subscribed: anything written from now on reaches us. What was written while we were not
-                # listening is unknown, so the generation moves on and readers read the data again.
+                # listening is unknown, so the generation moves on and readers read the data again; a
+                # Redis that came back empty is noticed before any request is answered again.
+                self._check_epoch()
+                self._learn()
                 self._generation += 1
                 self._down = None
                 self._listening.set()
@@ -440,16 +586,19 @@ class RedisStore(Store):
             if message is not None:
                 last_heard = now
                 if message["type"] == "message":
-                    kind, token = message["data"].split(b" ", 1)
+                    kind, token, *what = message["data"].split(b" ", 2)
                     if kind == b"flush":
                         self._flush()
-                    elif kind == b"gen":
+                    elif kind in (b"gen", b"reset"):
+                        if what:
+                            self._apply(kind, what[0])
                         self._generation += 1
                     self._acknowledge(token)
             if self._buffer:
                 self._flush()
             if now - last_ping >= PING_EVERY:
                 pubsub.ping()
+                self._check_epoch()  # a flush drops no connection: only the epoch tells
                 last_ping = now
             if now - last_heard > SILENCE_LIMIT:
                 raise redis.TimeoutError(f"no answer to PING for {now - last_heard:.1f} s")

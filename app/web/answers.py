@@ -3,6 +3,7 @@
 Once the key, path and query are admitted, `Answers.decide` asks each decider in a fixed order
 whether something else than the ordinary page answers the request, and returns the Decision:
 
+    0. loss     (here): a namespace whose data the shared store lost answers 503 naming it (Store.lost)
     1. limits   (web/limits.py, branch `limits`): the rate limit, a gateway in front of the backend
        then the route's own checks (PageRoute.deciders), as the view would make them
     2. prefer   (web/scenarios.py): the request's own `Prefer` header (code, delay, fault, dribble, ...)
@@ -36,6 +37,8 @@ from conversations_mock.web.problems import Problem
 ANSWERS = "answers"
 # environ key of a request's Decision: decided once per request, whichever path asks first.
 DECISION_KEY = "mock.decision"
+# The deciders in front of the route's own checks.
+GATEWAY = ("loss", "limits")
 
 
 @dataclass
@@ -163,7 +166,7 @@ class Answers:
         Precomputed once per route, so that a request nothing applies to costs one loop over cheap checks.
         """
         gateway = 0
-        while gateway < len(self.deciders) and self.deciders[gateway].name == "limits":
+        while gateway < len(self.deciders) and self.deciders[gateway].name in GATEWAY:
             gateway += 1
         deciders = (*self.deciders[:gateway], *route.deciders, *self.deciders[gateway:])
         always = any(decider.wanted is None for decider in deciders)
@@ -207,6 +210,24 @@ class Answers:
         return decision
 
 
+def loss_decider(store) -> Decider:
+    """The first decider: a namespace whose data the store lost is refused 503 naming the loss (Store.lost).
+
+    Its check is one dictionary lookup while nothing is lost, the answer never generated data in
+    place of what a test set; it holds until the namespace is reset or sets data again.
+    """
+
+    def wanted(environ):
+        return store.lost(namespace_of(environ)) is not None
+
+    def decide(context, decision):
+        loss = store.lost(context.namespace)
+        if loss is not None:
+            raise Problem(503, loss.detail)
+
+    return Decider("loss", decide, wanted=wanted)
+
+
 def answers_for(settings, store, limits=(), rules=()) -> Answers:
     """The app's Answers: its deciders in their order, each registered only when it may act.
 
@@ -215,7 +236,9 @@ def answers_for(settings, store, limits=(), rules=()) -> Answers:
     """
     from conversations_mock.web import scenarios  # the Prefer and chaos deciders live with their parsing
 
-    deciders = [*limits, scenarios.PREFER, *rules]
+    # Only a shared store can come back empty (Store.can_lose): the embedded one costs nothing here.
+    losses = [loss_decider(store)] if getattr(store, "can_lose", False) else []
+    deciders = [*losses, *limits, scenarios.PREFER, *rules]
     if scenarios.chaos(settings):
         deciders.append(scenarios.CHAOS)
     return Answers(deciders, settings, store)

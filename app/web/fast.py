@@ -17,13 +17,13 @@ Usage, as create_app stacks it::
     FastPages(flask_wsgi_app, app=app, admission=admission, cors_headers=learnt_cors_headers, answers=answers)
 """
 
-import time
 
 from conversations_mock.store import StoreUnavailable
 from conversations_mock.web.namespaces import REFUSED_KEY, catalogue_for
 from conversations_mock.web.pages import page_headers
 from conversations_mock.web.problems import Problem
 from conversations_mock.web.safety import has_body
+from conversations_mock.web.waits import ABANDONED_KEY, ABANDONED_STATUS, wait
 
 
 def is_ordinary(environ) -> bool:
@@ -72,7 +72,7 @@ class FastPages:
         if answer is None:
             return self.wsgi_app(environ, start_response)
         headers, body = answer
-        start_response("200 OK", headers)
+        start_response(ABANDONED_STATUS if ABANDONED_KEY in environ else "200 OK", headers)
         return [body]
 
     def answer(self, environ) -> tuple[list, bytes] | None:
@@ -94,6 +94,6 @@ class FastPages:
         headers = [*page_headers(base_url, query, total, body, at), *cors]
         if decision is None:
             return headers, body
-        if decision.delay_ms:
-            time.sleep(decision.delay_ms / 1000)  # gevent's: holds no worker
+        if decision.delay_ms and wait(environ, decision.delay_ms / 1000):  # gevent's: holds no worker
+            return [], b""  # the client left during the delay: 499 (web/waits.py)
         return [*headers, *decision.headers], body

@@ -11,7 +11,7 @@ from flask import Response, current_app, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from conversations_mock.schemas import API_KEY_HEADER, PROBLEM_CONTENT_TYPE, ProblemSchema
-from conversations_mock.store import StoreUnavailable
+from conversations_mock.store import StoreLost, StoreUnavailable
 
 _problem_schema = ProblemSchema()
 
@@ -130,6 +130,11 @@ def _from_store(error: StoreUnavailable):
         f"retry after {RETRY_AFTER_SECONDS} second.", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
+def _from_lost(error: StoreLost):
+    # No Retry-After: retrying does not bring the data back, a reset or a new PUT does.
+    return problem_response(503, error.loss.detail)
+
+
 def _from_unexpected(error: Exception):
     current_app.logger.exception("Unexpected failure")
     return problem_response(500, describe(500) + LOGGED)
@@ -139,5 +144,6 @@ def init_app(app):
     """Answer every error the app can raise with a problem document."""
     app.register_error_handler(Problem, _from_problem)
     app.register_error_handler(HTTPException, _from_http)
+    app.register_error_handler(StoreLost, _from_lost)
     app.register_error_handler(StoreUnavailable, _from_store)
     app.register_error_handler(Exception, _from_unexpected)

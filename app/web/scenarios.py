@@ -10,7 +10,6 @@ setting) answers with an error; otherwise `example`, `seed` and `clock` choose t
 """
 
 import functools
-import time
 from dataclasses import dataclass, field
 
 import orjson
@@ -34,6 +33,7 @@ from conversations_mock.web.answers import Decider
 from conversations_mock.web.faults import FaultResponse, dribble
 from conversations_mock.web.pages import page_headers
 from conversations_mock.web.problems import RETRY_AFTER_SECONDS, Problem, api_key_challenge, simulated_detail
+from conversations_mock.web.waits import ABANDONED_STATUS, wait
 
 _EXAMPLE_VALUES = {"code": "404", "delay": "1000", "example": "empty", "seed": "7", "clock": INSTANT_EXAMPLE,
                    "fault": "connection-reset", "dribble": "2000", "retry-after": "2"}
@@ -153,9 +153,8 @@ def answer(decision, route, catalogue, values: dict, query: PageQuery):
         at = catalogue.clock.now_us()  # once: the body and its X-Mock-Clock header name the same instant
         total, body = route.page(catalogue, values, query, at)
         return Response(body, headers=page_headers(base_url, query, total, body, at))
-    if decision.delay_ms is not None:
-        # Under gunicorn's gevent workers time.sleep yields, so a delayed request holds no worker.
-        time.sleep(decision.delay_ms / 1000)
+    if decision.delay_ms is not None and wait(request.environ, decision.delay_ms / 1000):
+        return Response(b"", status=ABANDONED_STATUS)  # nobody reads it: the journal and the log say 499
     if decision.fault is None and decision.replaces_page:
         raise _simulated(decision)
     scenario = Scenario(decision.preferences, decision.applied)

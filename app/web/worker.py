@@ -21,7 +21,9 @@ from gunicorn.sock import ssl_context
 from gunicorn.workers.ggevent import GeventWorker
 
 from conversations_mock.schemas import PROBLEM_CONTENT_TYPE
+from conversations_mock.store import StoreUnavailable
 from conversations_mock.web.balance import ConnectionTable
+from conversations_mock.web.control import STORE
 from conversations_mock.web.cors import unparsed_headers
 from conversations_mock.web.problems import LOGGED, describe, problem_body, title
 from conversations_mock.web.safety import MaskSecrets, request_id
@@ -92,6 +94,14 @@ class MockWorker(GeventWorker):
         # gunicorn has no hook for the page it writes on a bad request; Worker.handle_error calls
         # util.write_error (with status, reason and message), so this worker process replaces it.
         util.write_error = problem_writer(self.cfg, unparsed_headers(self.wsgi))
+        # The app was built in the master, before gevent's patching: the store makes its locks again, as
+        # gevent's, and listens from the start (Store.start_worker).
+        store = getattr(self.wsgi, "extensions", {}).get(STORE)
+        if store is not None:
+            try:
+                store.start_worker()
+            except StoreUnavailable:
+                pass  # the listener retries; requests answer 503 naming the store meanwhile
 
     def handle_exit(self, sig, frame):
         # gunicorn's gevent worker notices SIGTERM at its next once-a-second check and accepts new

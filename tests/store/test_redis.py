@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conversations_mock.store import StoreUnavailable
+from conversations_mock.store import StoreLost, StoreUnavailable
 from conversations_mock.store.redis import RedisStore, masked
 from tests.helpers import free_port
 
@@ -242,3 +242,52 @@ def test_redis_py_parses_and_packs_with_hiredis():
 
     assert HIREDIS_AVAILABLE, "hiredis is missing or too old for redis-py: reinstall with `make setup`"
     assert redis.connection.DefaultParser.__name__ == "_HiredisParser"
+
+
+def _until_lost(store, namespace, within=5.0):
+    """The store's Loss for `namespace` once its listener has noticed (bounded), or None."""
+    deadline = time.monotonic() + within
+    while store.lost(namespace) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return store.lost(namespace)
+
+
+def test_a_flushed_redis_loses_what_each_namespace_set_until_reset_or_set_again(redis_server, redis_url):
+    writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+    late = None
+    try:
+        reader.generation()  # listening, as a worker is from its start
+        writer.put_chatbot("bots", BOT, b"[1]")
+        writer.put_faults("both", b"[]", [])
+        writer.put_rate_limit("both", "5/s")
+        writer.put_rate_limit("again", "5/s")
+        assert reader.get_chatbot("bots", BOT) == b"[1]" and reader.lost("bots") is None
+        redis_server.client.flushall()
+        # A read finds the loss at once (the epoch comes with it), before the listener's next look.
+        with pytest.raises(StoreLost) as raised:
+            writer.chatbots("bots")
+        assert "lost this namespace's chatbots" in str(raised.value)
+        for store in (writer, reader):
+            assert _until_lost(store, "bots").kinds == ("chatbots",)
+            assert _until_lost(store, "both").kinds == ("fault rules", "rate limit")
+            assert store.lost("nothing-set") is None
+        late = RedisStore(redis_url)  # a server started after the loss reports it too
+        stores = (writer, reader, late)
+        late.generation()
+        assert late.lost("both").kinds == ("fault rules", "rate limit") and late.lost("nothing-set") is None
+        writer.reset("bots")
+        writer.put_rate_limit("again", "1/s")
+        for store in stores:
+            assert store.lost("bots") is None and store.lost("again") is None
+            assert store.lost("both") is not None
+            assert store.chatbots("bots") == {} and store.get_rate_limit("again") == "1/s"
+        writer.reset_all()
+        assert reader.lost("both") is None and late.lost("both") is None
+        latest = RedisStore(redis_url)
+        latest.generation()
+        assert latest.lost("both") is None
+        latest.close()
+    finally:
+        for store in (writer, reader, late):
+            if store is not None:
+                store.close()

@@ -3,7 +3,7 @@
 import pytest
 
 from conversations_mock.schemas.preferences import SCENARIO_CODES
-from conversations_mock.web import scenarios
+from conversations_mock.web import scenarios, waits
 from tests.helpers import API_KEY, DOCUMENTED_CHATBOT, GENERATED_CHATBOT
 
 URL = f"/chatbots/{GENERATED_CHATBOT}/conversations"
@@ -19,7 +19,7 @@ def sleeps(monkeypatch):
     """
     import threading
 
-    calls, real_sleep, this_thread = [], scenarios.time.sleep, threading.current_thread()
+    calls, real_sleep, this_thread = [], waits.time.sleep, threading.current_thread()
 
     def sleep(seconds):
         if threading.current_thread() is this_thread:
@@ -27,7 +27,7 @@ def sleeps(monkeypatch):
         else:
             real_sleep(seconds)
 
-    monkeypatch.setattr(scenarios.time, "sleep", sleep)
+    monkeypatch.setattr(waits.time, "sleep", sleep)
     return calls
 
 
