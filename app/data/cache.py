@@ -45,3 +45,35 @@ class BoundedCache(OrderedDict):
             except KeyError:
                 pass
         return value
+
+
+# Namespaces a worker keeps per store generation (their chatbots, rate limit, fault rules); a parallel CI
+# run uses a handful.
+NAMESPACES_KEPT = 256
+
+
+class PerGeneration:
+    """What `read(key)` gives for each key (a namespace), read from `store` once per store generation.
+
+    Any write moves the store's generation (Store.generation, pushed to every worker), and the next
+    get reads again; a read still running for an old generation fills the old cache, never the new one.
+    `read` must not return None (that is "not kept"). `get` may raise what the store raises
+    (StoreUnavailable).
+    """
+
+    def __init__(self, store, read, limit=NAMESPACES_KEPT):
+        self.store = store
+        self.read = read
+        self.limit = limit
+        self._state = (None, None)  # (generation, key -> what read gave)
+
+    def get(self, key):
+        """The value kept for `key` in the store's current generation, read now if not kept."""
+        generation = self.store.generation()
+        state = self._state
+        if state[0] != generation:
+            state = self._state = (generation, BoundedCache(self.limit))
+        known = state[1].recall(key)
+        if known is None:
+            known = state[1].remember(key, self.read(key))
+        return known

@@ -7,34 +7,33 @@ no store round trip while nothing changes, and never answer what a PUT, DELETE o
 
 import orjson
 
-from conversations_mock.data.cache import BoundedCache
+from conversations_mock.data.cache import BoundedCache, PerGeneration
 from conversations_mock.data.catalogue import page_of
 from conversations_mock.data.fixtures import ListedHistory
 from conversations_mock.schemas import PageQuery
 
 # Encoded pages of stored chatbots a worker keeps per generation, by bytes (as the catalogue's pages).
 STORED_PAGE_BYTES = 2 * 1024 * 1024
-# Namespaces a worker keeps per generation; a parallel CI run uses a handful.
-NAMESPACES_KEPT = 256
 
 
 class StoredChatbots:
     """The chatbots set in each namespace, as this worker last read them from `store`."""
 
     def __init__(self, store):
-        self.store = store
-        self._state = (None, None)  # (generation, namespace -> NamespaceCatalogue's stored histories)
+        self._stored = PerGeneration(store, lambda namespace: Stored(self.store.chatbots(namespace)))
+
+    @property
+    def store(self):
+        """The store read (replaceable: the tests put one that can be taken down in its place)."""
+        return self._stored.store
+
+    @store.setter
+    def store(self, store):
+        self._stored.store = store
 
     def catalogue(self, catalogue, namespace: str):
         """`catalogue` as `namespace` sees it: the chatbots set there first. May raise StoreUnavailable."""
-        generation = self.store.generation()
-        state = self._state
-        if state[0] != generation:
-            # A new dict for the new generation: a fetch still running for the old one fills the old dict.
-            state = self._state = (generation, BoundedCache(NAMESPACES_KEPT))
-        stored = state[1].recall(namespace)
-        if stored is None:
-            stored = state[1].remember(namespace, Stored(self.store.chatbots(namespace)))
+        stored = self._stored.get(namespace)
         if not stored.raw:
             return catalogue
         return NamespaceCatalogue(catalogue, stored)

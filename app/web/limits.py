@@ -26,7 +26,7 @@ import orjson
 from flask import Response, current_app, request
 from marshmallow import ValidationError
 
-from conversations_mock.data.cache import BoundedCache
+from conversations_mock.data.cache import PerGeneration
 from conversations_mock.schemas.limits import OFF, Rate, RateLimitSchema, RateLimitStateSchema, load_rate
 from conversations_mock.web import control
 from conversations_mock.web.answers import Decider
@@ -50,8 +50,6 @@ HEADERS = {
     "X-RateLimit-Reset": ("Seconds until the current window ends (not an epoch time), rounded up.", "17"),
 }
 RULE = "/rate-limit"
-# Namespaces whose rate limit a worker keeps per generation (as data/stored.py keeps their chatbots).
-NAMESPACES_KEPT = 256
 _UNSET = (None,)  # what a namespace without its own limit holds in the cache, beside the server's rate
 _body_schema = RateLimitSchema()
 _state_schema = RateLimitStateSchema()
@@ -97,7 +95,7 @@ class Limits:
         self.store = store
         self.server_rate = server_rate
         self.clock = clock
-        self._state = (None, None)  # (store generation, namespace -> (its own Rate or OFF,) or _UNSET)
+        self._own = PerGeneration(store, self._read_own)  # namespace -> (its own Rate or OFF,) or _UNSET
         self.decider = Decider("limits", self.decide, wanted=self.wanted)
 
     def own_rate(self, namespace: str):
@@ -106,17 +104,12 @@ class Limits:
         Read from the store once per generation (a PUT or DELETE of any namespace's limit moves it);
         may raise StoreUnavailable.
         """
-        generation = self.store.generation()
-        state = self._state
-        if state[0] != generation:
-            # A new cache for the new generation: a read still running for the old one fills the old cache.
-            state = self._state = (generation, BoundedCache(NAMESPACES_KEPT))
-        known = state[1].recall(namespace)
-        if known is None:
-            stored = self.store.get_rate_limit(namespace)
-            own = None if stored is None else OFF if stored == OFF else load_rate(stored)
-            known = state[1].remember(namespace, _UNSET if own is None else (own,))
-        return known[0]
+        return self._own.get(namespace)[0]
+
+    def _read_own(self, namespace: str) -> tuple:
+        stored = self.store.get_rate_limit(namespace)
+        own = None if stored is None else OFF if stored == OFF else load_rate(stored)
+        return _UNSET if own is None else (own,)
 
     def rate_for(self, namespace: str) -> Rate | None:
         """The rate limit in force in `namespace`, or None when its keys are not limited."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from conversations_mock.data.cache import BoundedCache
+from conversations_mock.data.cache import PerGeneration
 from conversations_mock.schemas.control import CONTROL_PREFIX
 from conversations_mock.schemas.preferences import RETRY_AFTER_CODES
 from conversations_mock.web.answers import Decider
@@ -26,8 +26,6 @@ from conversations_mock.web.problems import RETRY_AFTER_SECONDS
 
 # app.extensions key of the app's FaultRules.
 RULES = "rules"
-# Namespaces whose rules a worker keeps per generation.
-NAMESPACES_KEPT = 256
 FAULTS_PATH = CONTROL_PREFIX + "/faults"
 
 
@@ -69,19 +67,13 @@ class FaultRules:
     def __init__(self, store, seed: int):
         self.store = store
         self.seed = seed
-        self._state = (None, None)  # (generation, namespace -> RuleSet | False)
+        # namespace -> RuleSet, or False when none are set (None is "not read yet")
+        self._rules = PerGeneration(store, lambda namespace: _rule_set(store.faults(namespace)) or False)
         self.decider = Decider("rules", self.decide, wanted=self.wanted)
 
     def rules(self, namespace: str) -> RuleSet | None:
         """The namespace's rules as this worker holds them (None: none are set). May raise StoreUnavailable."""
-        generation = self.store.generation()
-        state = self._state
-        if state[0] != generation:
-            state = self._state = (generation, BoundedCache(NAMESPACES_KEPT))
-        held = state[1].recall(namespace)
-        if held is None:
-            held = state[1].remember(namespace, _rule_set(self.store.faults(namespace)) or False)
-        return held or None
+        return self._rules.get(namespace) or None
 
     def wanted(self, environ) -> bool:
         """Whether the request's namespace has rules: one generation read, and a dict look-up."""
