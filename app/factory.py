@@ -3,7 +3,6 @@
 from functools import partial
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from conversations_mock.data.catalogue import Catalogue
 from conversations_mock.data.clock import Clock
@@ -28,6 +27,7 @@ from conversations_mock.web import (
 from conversations_mock.web.admission import ADMISSION, Admission
 from conversations_mock.web.answers import ANSWERS, answers_for
 from conversations_mock.web.fast import FastPages
+from conversations_mock.web.forwarded import ForwardedOnly
 from conversations_mock.web.journal import JOURNAL, Entries
 from conversations_mock.web.limits import LIMITS, limits_for
 from conversations_mock.web.namespaces import STORED, Namespaces
@@ -141,7 +141,7 @@ def create_app(config=None, environ=None):
         if not hosts.answers_any_host(settings["host"], settings["allowed_hosts"]) else None,
         # Before the namespace's prefix joins SCRIPT_NAME, and before the fast path and the view, which
         # both read the request's URL from the environ this leaves: their Link headers agree.
-        ("proxy", ProxyFix, FORWARDED),
+        ("proxy", ForwardedOnly, FORWARDED),
         ("namespaces", Namespaces,
          {"store": store, "entries": entries, "logger": app.logger, "journal": settings["journal_size"] > 0}),
         # A reload rebuilds the catalogue with the app's clock: a running clock goes on, never back.

@@ -2,6 +2,8 @@
 
 import pytest
 
+from conversations_mock.factory import FORWARDED
+from conversations_mock.web.forwarded import ForwardedOnly
 from tests.helpers import API_KEY, GENERATED_CHATBOT, answer, requests_behind
 
 LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
@@ -115,3 +117,17 @@ def test_through_gunicorn_the_links_keep_the_proxys_url(live_server, headers, pa
         links.append(response.getheader("Link"))
     connection.close()
     assert links[0] == links[1] and _first_link([("Link", links[0])]) == url
+
+
+@pytest.mark.parametrize("forwarded", [{}, {"HTTP_X_FORWARDED_HOST": "mock.example.test"},
+                                       {"HTTP_X_FORWARDED_PREFIX": "/api"}, {"HTTP_X_FORWARDED_PROTO": "https"}])
+def test_proxy_fix_runs_only_for_a_request_that_was_forwarded(forwarded):
+    seen = []
+    layer = ForwardedOnly(lambda environ, start_response: seen.append(dict(environ)) or [], **FORWARDED)
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SCRIPT_NAME": "", "HTTP_HOST": "127.0.0.1:8000",
+               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "wsgi.url_scheme": "http", **forwarded}
+    layer(dict(environ), None)
+    # Untouched unless a trusted header came; rewritten by ProxyFix when one did.
+    assert ("werkzeug.proxy_fix.orig" in seen[0]) == bool(forwarded)
+    if not forwarded:
+        assert seen[0] == environ
