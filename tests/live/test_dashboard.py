@@ -1,7 +1,7 @@
 """The dashboard in a real browser: the live journal, data, failures, clock, namespaces, keyboard, axe-core, injection.
 
 Drives Debian's chromium with Playwright, as tests/live/test_browser.py. Each view's screenshot is kept in
-docs/img/dashboard-*.png (docs/dashboard.md shows them). axe-core comes from the npm registry at test time.
+docs/img/dashboard-*.png (docs/dashboard.md shows them): written where missing, rewritten with UPDATE_SCREENSHOTS=1. axe-core comes from the npm registry at test time.
 """
 
 import json
@@ -82,9 +82,17 @@ def api(mock, path=LISTING, namespace=None, **headers):
 
 
 def shot(page, view):
-    """Keep a screenshot of one view for the docs."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator(f"#{view}").screenshot(path=str(SCREENSHOTS / f"dashboard-{view}.png"))
+    """Take a screenshot of one view; keep it for the docs where it is missing, or all with UPDATE_SCREENSHOTS=1.
+
+    Every run takes them (a view that cannot be drawn fails here); one that changes only its times and
+    ports does not rewrite the committed pictures, so `make test` leaves the tree as it found it.
+    """
+    png = page.locator(f"#{view}").screenshot()
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+    kept = SCREENSHOTS / f"dashboard-{view}.png"
+    if not kept.exists() or os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        kept.write_bytes(png)
 
 
 def test_a_request_made_after_the_page_loaded_appears_and_opens_to_its_details(dashboard, mock):
