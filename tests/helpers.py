@@ -401,3 +401,19 @@ def fault_errors():
         "random-data-then-close": (requests.ConnectionError, "BadStatusLine"),
         "truncated-body": (requests.exceptions.ChunkedEncodingError, "IncompleteRead"),
     }
+
+
+def wait_until_stopped(pid, timeout=5.0):
+    """Wait until the kernel has stopped process `pid` (state T in /proc/PID/stat) after a SIGSTOP.
+
+    A signal is delivered when it is: a process running on the other core goes on for a moment.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t"):
+                return
+        time.sleep(0.001)
+    raise AssertionError(f"process {pid} did not stop within {timeout} s")

@@ -10,7 +10,7 @@ import pytest
 
 from conversations_mock.store import StoreLost, StoreUnavailable
 from conversations_mock.store.redis import RedisStore, masked
-from tests.helpers import free_port
+from tests.helpers import free_port, wait_until_stopped
 
 BOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
 
@@ -174,17 +174,6 @@ def test_servers_flushing_thousands_of_namespaces_at_once_keep_at_most_the_bound
     }
     for server in servers:
         server.close()
-
-
-def wait_until_stopped(pid, timeout=5.0):
-    """Wait until the kernel has stopped process `pid` (state T in /proc/PID/stat)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            if stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t"):
-                return
-        time.sleep(0.001)
-    raise AssertionError(f"process {pid} did not stop within {timeout} s")
 
 
 def test_a_write_returns_when_a_listener_is_stopped_after_waiting_a_bounded_time(redis_url):
