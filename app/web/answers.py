@@ -4,10 +4,10 @@ Once the key, path and query are admitted, `Answers.decide` asks each decider in
 whether something else than the ordinary page answers the request, and returns the Decision:
 
     0. loss     (here): a namespace whose data the shared store lost answers 503 naming it (Store.lost)
-    1. limits   (web/limits.py, branch `limits`): the rate limit, a gateway in front of the backend
+    1. limits   (web/limits.py): the rate limit, a gateway in front of the backend
        then the route's own checks (PageRoute.deciders), as the view would make them
     2. prefer   (web/scenarios.py): the request's own `Prefer` header (code, delay, fault, dribble, ...)
-    3. rules    (web/rules.py, branch `rules`): the namespace's fault rules (PUT /__mock/faults)
+    3. rules    (web/rules.py): the namespace's fault rules (PUT /__mock/faults)
     4. chaos    (web/scenarios.py): the server's latency and error rate, drawn per attempt
 
 A decider is a callable `(context, decision) -> None` that fills the decision in place: for each
@@ -231,8 +231,8 @@ def loss_decider(store) -> Decider:
 def answers_for(settings, store, limits=(), rules=()) -> Answers:
     """The app's Answers: its deciders in their order, each registered only when it may act.
 
-    :param limits: the rate limit's Deciders (web/limits.py; empty until that module fills it)
-    :param rules: the fault rules' Deciders (web/rules.py; empty until that module fills it)
+    :param limits: the rate limit's Deciders (web/limits.py)
+    :param rules: the fault rules' Deciders (web/rules.py)
     """
     from conversations_mock.web import scenarios  # the Prefer and chaos deciders live with their parsing
 
