@@ -417,3 +417,25 @@ def wait_until_stopped(pid, timeout=5.0):
                 return
         time.sleep(0.001)
     raise AssertionError(f"process {pid} did not stop within {timeout} s")
+
+
+def launched_chromium(sync_api, timeout_ms, extra_args=()):
+    """Headless Debian chromium through Playwright's `sync_api`, or a skip naming why there is none.
+
+    A generator for a fixture (`yield from launched_chromium(...)`): the browser is closed after it.
+    """
+    import os
+
+    import pytest
+
+    executable = chromium_path()
+    if not os.path.exists(executable):
+        require("chromium")
+    with sync_api.sync_playwright() as playwright:
+        try:
+            launched = playwright.chromium.launch(executable_path=executable, timeout=timeout_ms,
+                                                  args=[*CHROMIUM_ARGS, *extra_args])
+        except sync_api.Error as error:
+            pytest.skip(f"chromium at {executable} does not start: {str(error).splitlines()[0]}")
+        yield launched
+        launched.close()

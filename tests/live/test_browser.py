@@ -5,7 +5,6 @@ can start, the tests skip and say why (fail under CI=true); `make test` installs
 """
 
 import json
-import os
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,12 +13,10 @@ import pytest
 
 from tests.helpers import (
     API_KEY,
-    CHROMIUM_ARGS,
     DOCUMENTED_CHATBOT,
     GENERATED_CHATBOT,
     GENERATED_CONTROL,
-    chromium_path,
-    require,
+    launched_chromium,
     sample_conversations,
 )
 
@@ -72,20 +69,9 @@ main().catch(error => { document.getElementById("status").textContent = "failed:
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless chromium, or a skip naming why there is none."""
-    executable = chromium_path()
-    if not os.path.exists(executable):
-        require("chromium")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(
-                executable_path=executable, timeout=TIMEOUT_MS,
-                args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {FOREIGN} 127.0.0.1, MAP {REBOUND} 127.0.0.1"],
-            )
-        except sync_api.Error as error:
-            pytest.skip(f"chromium at {executable} does not start: {str(error).splitlines()[0]}")
-        yield launched
-        launched.close()
+    """Headless chromium, its two test names resolving to this machine, or a skip naming why there is none."""
+    yield from launched_chromium(
+        sync_api, TIMEOUT_MS, [f"--host-resolver-rules=MAP {FOREIGN} 127.0.0.1, MAP {REBOUND} 127.0.0.1"])
 
 
 @pytest.fixture

@@ -14,10 +14,9 @@ import pytest
 
 from tests.helpers import (
     API_KEY,
-    CHROMIUM_ARGS,
     GENERATED_CHATBOT,
     REPO,
-    chromium_path,
+    launched_chromium,
     require,
     sample_conversations,
 )
@@ -33,16 +32,7 @@ AXE = "axe-core@4"
 @pytest.fixture(scope="module")
 def browser():
     """Headless chromium, or a skip naming why there is none."""
-    executable = chromium_path()
-    if not os.path.exists(executable):
-        require("chromium")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            launched = playwright.chromium.launch(executable_path=executable, timeout=TIMEOUT_MS, args=CHROMIUM_ARGS)
-        except sync_api.Error as error:
-            pytest.skip(f"chromium at {executable} does not start: {str(error).splitlines()[0]}")
-        yield launched
-        launched.close()
+    yield from launched_chromium(sync_api, TIMEOUT_MS)
 
 
 @pytest.fixture
