@@ -1,5 +1,6 @@
 """Helpers the tests share: the documented chatbot and key, one request as a client sees it, a live server."""
 
+import contextlib
 from pathlib import Path
 
 DOCUMENTED_CHATBOT = "5afe16ed-5fd2-4552-a993-903bc9c32bb6"
@@ -401,6 +402,33 @@ def fault_errors():
         "random-data-then-close": (requests.ConnectionError, "BadStatusLine"),
         "truncated-body": (requests.exceptions.ChunkedEncodingError, "IncompleteRead"),
     }
+
+
+def worker_pids(server) -> list:
+    """The pids of a live server's workers, as each said when ready."""
+    import re
+
+    return [int(pid) for pid in re.findall(r"worker (\d+) ready", server.log())]
+
+
+@contextlib.contextmanager
+def only_worker(workers, worker):
+    """Within the block, `worker` alone accepts connections: the others are stopped (SIGSTOP) until it ends.
+
+    Sequential requests otherwise land wherever the kernel wakes a listener, often all on one worker.
+    """
+    import os
+    import signal
+
+    others = [pid for pid in workers if pid != worker]
+    try:
+        for pid in others:
+            os.kill(pid, signal.SIGSTOP)
+            wait_until_stopped(pid)
+        yield worker
+    finally:
+        for pid in others:
+            os.kill(pid, signal.SIGCONT)
 
 
 def wait_until_stopped(pid, timeout=5.0):

@@ -1,32 +1,22 @@
 """The error rate draws per attempt on the real server: every worker counts on the store's one counter."""
 
-import os
-import re
-import signal
-
 import requests
 
 from conversations_mock import create_app
-from tests.helpers import API_KEY, GENERATED_LISTING, wait_until_stopped
+from tests.helpers import API_KEY, GENERATED_LISTING, only_worker, worker_pids
 
 ATTEMPTS = 16
 
 
 def test_the_k_th_attempt_draws_the_same_whichever_worker_answers(live_server):
     server = live_server("--workers", "2", "--error-rate", "0.5", "--error-status", "503,502")
-    workers = [int(pid) for pid in re.findall(r"worker (\d+) ready", server.log())]
+    workers = worker_pids(server)
     target = GENERATED_LISTING + "?page=3"
     answered = []
     for attempt in range(ATTEMPTS):
-        # The workers take turns: the other one is stopped, so this one accepts the new connection.
-        resting = workers[(attempt + 1) % 2]
-        os.kill(resting, signal.SIGSTOP)
-        wait_until_stopped(resting)
-        try:
+        with only_worker(workers, workers[attempt % 2]):  # the workers take turns
             response = requests.get(server.url + target, timeout=10, headers={
                 "X-API-Key": API_KEY, "Connection": "close", "X-Request-ID": f"attempt-{attempt}"})
-        finally:
-            os.kill(resting, signal.SIGCONT)
         answered.append((response.status_code, response.headers.get("Retry-After")))
     journal = requests.get(f"{server.url}/__mock/requests", timeout=10).json()
     assert {entry["worker"] for entry in journal if entry["request_id"].startswith("attempt-")} == set(workers)

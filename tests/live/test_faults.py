@@ -12,7 +12,7 @@ import subprocess
 import pytest
 import requests
 
-from tests.helpers import API_KEY, GENERATED_LISTING, fault_errors, require
+from tests.helpers import API_KEY, GENERATED_LISTING, fault_errors, only_worker, require, worker_pids
 
 FAULTS = ("connection-reset", "empty-response", "malformed-chunk", "random-data-then-close", "truncated-body")
 # What `requests` raises for each fault: its connection, chunked-encoding and incomplete-read errors.
@@ -114,15 +114,15 @@ def test_requests_raises_what_a_failing_backend_makes_it_raise(server, fault):
 
 
 def test_every_worker_breaks_connections_alike(server):
-    workers = set()
+    workers = worker_pids(server)
     for attempt in range(12):
-        with pytest.raises(requests.ConnectionError):
+        with only_worker(workers, workers[attempt % len(workers)]), pytest.raises(requests.ConnectionError):
             requests.get(server.url + TARGET, timeout=10, headers={
                 "X-API-Key": API_KEY, "Prefer": "fault=connection-reset", "X-Request-ID": f"worker-{attempt}"})
-    for entry in requests.get(f"{server.url}/__mock/requests", timeout=10).json():
-        if entry["request_id"].startswith("worker-"):
-            assert entry["fault"] == "connection-reset"
-            workers.add(entry["worker"])
+    answered = {entry["request_id"]: (entry["worker"], entry["fault"])
+                for entry in requests.get(f"{server.url}/__mock/requests", timeout=10).json()}
+    assert {f"worker-{n}": answered.get(f"worker-{n}") for n in range(12)} == {
+        f"worker-{n}": (workers[n % len(workers)], "connection-reset") for n in range(12)}
     assert len(workers) == 2
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from conversations_mock.settings import SETTINGS
 from tests.helpers import (API_KEY, DOCUMENTED_CHATBOT, GENERATED_LISTING, LiveServer, container_command,
-                           container_health_check, free_port)
+                           container_health_check, free_port, only_worker, worker_pids)
 
 
 def test_gunicorn_serves_documented_chatbot(live_server, documented_example):
@@ -58,14 +58,12 @@ def test_banner_names_the_version_and_a_curl_that_works(live_server, args, key):
 def test_a_burst_taken_by_one_worker_is_shared_out_once_its_sibling_can_run(live_server):
     """One worker accepted all 16 connections (its sibling stopped meanwhile): it sheds some (web/balance.py)."""
     import http.client
-    import os
-    import re
-    import signal
     import time
     from urllib.parse import urlsplit
 
     server = live_server("--workers", "2")
-    busy, stopped = (int(pid) for pid in re.findall(r"worker (\d+) ready", server.log()))
+    workers = worker_pids(server)
+    busy, stopped = workers
     address = urlsplit(server.url)
     connections = [http.client.HTTPConnection(address.hostname, address.port, timeout=10) for _ in range(16)]
 
@@ -74,12 +72,9 @@ def test_a_burst_taken_by_one_worker_is_shared_out_once_its_sibling_can_run(live
         response = connection.getresponse()
         assert response.status == 200 and len(json.loads(response.read())) == 10
 
-    os.kill(stopped, signal.SIGSTOP)  # the burst arrives while this worker cannot run
-    try:
+    with only_worker(workers, busy):  # the burst arrives while the other worker cannot run
         for number, connection in enumerate(connections):
             get(connection, f"burst-{number}")
-    finally:
-        os.kill(stopped, signal.SIGCONT)
     time.sleep(1.5)  # its heartbeat, once a second, says it is back
     after = [f"after-{turn}-{number}" for turn in range(10) for number in range(16)]
     for request_id in after:
@@ -109,20 +104,14 @@ def test_past_loopback_without_a_token_the_api_answers_and_the_control_api_takes
     [token] = re.findall(r"control API \(/__mock\) takes 'Authorization: Bearer (\S+)', a token made at start; "
                          r"give MOCK_ADMIN_TOKEN", server.log())
     assert _status(server.url + GENERATED_LISTING, **{"X-API-Key": API_KEY}) == 200
-    workers = [int(pid) for pid in re.findall(r"worker (\d+) ready", server.log())]
+    workers = worker_pids(server)
     answers = {}
-    for worker in workers:  # the others stopped, this worker accepts every connection: each must take the token
-        others = [pid for pid in workers if pid != worker]
-        for pid in others:
-            os.kill(pid, signal.SIGSTOP)
-        try:
+    for worker in workers:  # this worker alone accepts connections: each must take the token
+        with only_worker(workers, worker):
             for name, headers in [("none", {}), ("wrong", {"Authorization": "Bearer " + "x" * 43}),
                                   ("printed", {"Authorization": f"Bearer {token}"})]:
                 answers[worker, name] = _status(f"{server.url}/__mock/requests", **headers,
                                                 **{"X-Request-ID": f"token-{worker}-{name}"})
-        finally:
-            for pid in others:
-                os.kill(pid, signal.SIGCONT)
     assert answers == {(worker, name): status for worker in workers
                        for name, status in (("none", 401), ("wrong", 401), ("printed", 200))}
     deadline, served = time.monotonic() + 10, {}
