@@ -115,8 +115,9 @@ def create_app(config=None, environ=None):
     limits = app.extensions[LIMITS] = limits_for(settings, store)
     rules = app.extensions[RULES] = FaultRules(store, settings["seed"])
     answers = app.extensions[ANSWERS] = answers_for(settings, store, limits=(limits.decider,), rules=(rules.decider,))
-    # Its key is made here too, so every worker's digests of masked values are checked alike.
-    entries = app.extensions[JOURNAL] = Entries()
+    # Its digest key is made here too, so every worker's digests of masked values are checked alike; a
+    # Redis store keeps one for every server on it (read here, then followed by each worker's listener).
+    entries = app.extensions[JOURNAL] = Entries(store=store)
     problems.init_app(app)
     # Every answer Flask gives says the mock's instant (X-Mock-Clock), pages the one they were evaluated at.
     app.after_request(stamp_clock(lambda: app.extensions["catalogue"].clock))

@@ -8,6 +8,7 @@ workers of one server; a Redis store by any number of servers. Both keep the con
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import NamedTuple
 
 # The stores' defaults are the settings' (schemas/control.py declares them once).
@@ -194,6 +195,18 @@ class Store(ABC):
         A store built before the fork makes its locks and background work again here, so that a lock
         held across a read yields to the worker's other requests instead of blocking them all.
         """
+
+    def digest_key(self, changed: Callable[[bytes], None]) -> bytes | None:
+        """The key the journal's digests of masked values are made with, if the store keeps one; else None.
+
+        A store shared by several servers keeps one key for all of them, beside the journal it
+        protects, so that any server can judge and check (`Entries.sent`) what another journalled:
+        returned here once it has been read, and given to `changed(key)` whenever the store holds
+        another (it came back empty and a server made a new one). The store reads it at start and
+        when it looks at its epoch, never per request. The embedded store keeps none (None): the
+        server makes its own before gunicorn forks, and its workers share it.
+        """
+        return None
 
     def lost(self, namespace: str) -> Loss | None:
         """What the namespace had set and the store has lost since, or None; cheap on every request.

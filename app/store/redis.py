@@ -4,7 +4,8 @@ Layout (every key under `conversations-mock:`): a hash of chatbot data per names
 namespaces' own rate limits (`rate-limits`), a hash per subject's budget in a namespace
 (`budget:NAMESPACE:SUBJECT`, counted by one Lua script, expiring with its window), a capped
 fault rules per namespace (their version, JSON and a count left per rule, spent by a Lua script), a
-hash of counters per namespace (HINCRBY), the epoch and what its change lost (`epoch`, `lost`), a capped
+hash of counters per namespace (HINCRBY), the epoch and what its change lost (`epoch`, `lost`), the
+key every server's journal digests masked values with (`digest-key`, 32 random bytes), a capped
 list per namespace for the journal (LPUSH + LTRIM), a sorted set of the namespaces journalled by
 when each was last flushed (`journalled`), and one pub/sub channel per database. Each flush
 trims that set to the newest `journal_namespaces` and deletes the others' lists, in the same
@@ -26,7 +27,8 @@ another: the namespaces set in the old one are lost (`lost`), until a reset or a
 listener reads the epoch at each (re)subscription and every PING_EVERY; a read of a namespace's
 data reads it too, so no process answers generated data for a lost namespace it had not cached.
 The processes that notice write what was lost into the new epoch (`lost`), so a server started
-afterwards reports it too.
+afterwards reports it too. The digest key is made (SET NX) and read with the epoch, so it is lost and
+made anew with it, and every process follows it (`digest_key`).
 
 Usage::
 
@@ -36,6 +38,7 @@ Usage::
 
 import logging
 import os
+import secrets
 import threading
 import time
 import uuid
@@ -151,11 +154,17 @@ class RedisStore(Store):
         # The namespaces an epoch's change lost, written into the new epoch: a server started after the loss
         # (or a worker gunicorn replaced) reports them too. namespace -> JSON {"kinds": [...], "since": s}.
         self._lost_key = f"{PREFIX}lost"
+        # The journal's digest key, kept beside the journal it protects: one for every server, so that
+        # each judges and checks (Entries.sent) what another journalled.
+        self._digest_key_key = f"{PREFIX}digest-key"
         # The epoch this process knows, the namespaces that set data in it (namespace -> kinds), and
         # the namespaces whose data an epoch's change lost (namespace -> Loss). Kept across a fork.
         self._epoch: bytes | None = None
         self._owned: dict[str, frozenset] = {}
         self._losses: dict[str, Loss] = {}
+        # The digest key this process knows (read with the epoch), and who is told when it changes.
+        self._digest_key: bytes | None = None
+        self._digest_key_followers: list = []
         # EVALSHA, loading the script again when a restarted Redis has forgotten it.
         self._take = self._client.register_script(_TAKE)
         self._closed = False
@@ -353,6 +362,16 @@ class RedisStore(Store):
     def lost(self, namespace):
         return self._losses.get(namespace) if self._losses else None
 
+    def digest_key(self, changed):
+        if self._digest_key is None:
+            try:
+                self._check_epoch()  # at start: one round trip, so the first entries use the shared key
+            except StoreUnavailable:
+                pass  # followed once the listener reaches the store (entries until then: a key of its own)
+        with self._lock:  # _check_epoch swaps key and followers under it: no change falls between
+            self._digest_key_followers.append(changed)
+            return self._digest_key
+
     def _read(self, namespace, command, *args):
         """A read of a namespace's data and the epoch in one round trip; raises StoreLost if it is lost.
 
@@ -371,11 +390,20 @@ class RedisStore(Store):
         return found
 
     def _check_epoch(self):
-        """Read the store's epoch (setting one if it has none); if it changed, what was set before is lost."""
+        """Read the store's epoch (setting one if it has none); if it changed, what was set before is lost.
+
+        The digest key comes in the same round trip, made by whichever process first finds none. A store
+        that came back empty lost it with the journal: every server then takes the one the first to
+        notice made, rather than go on digesting with a key the others no longer share (their verdicts
+        and `sent` checks would disagree again). Followed whenever it differs, not only when the epoch
+        does, so a key deleted alone is made anew and followed too.
+        """
         pipe = self._client.pipeline(transaction=False)
         pipe.set(self._epoch_key, uuid.uuid4().hex, nx=True)
+        pipe.set(self._digest_key_key, secrets.token_bytes(32), nx=True)
         pipe.get(self._epoch_key)
-        _, epoch = self._call(pipe.execute)
+        pipe.get(self._digest_key_key)
+        _, _, epoch, digest_key = self._call(pipe.execute)
         lost = {}
         with self._lock:
             if self._epoch is not None and epoch != self._epoch:
@@ -389,6 +417,10 @@ class RedisStore(Store):
                 self._owned = {}
                 self._generation += 1  # what workers cached of the old epoch is read again
             self._epoch = epoch
+            followers = [] if digest_key == self._digest_key else list(self._digest_key_followers)
+            self._digest_key = digest_key
+        for follow in followers:
+            follow(digest_key)
         if lost:
             pipe = self._client.pipeline(transaction=False)
             for namespace, loss in lost.items():

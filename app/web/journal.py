@@ -5,7 +5,7 @@ whose name says token, secret, session, password or auth, any query parameter so
 value shaped like a bearer token or a JWT.
 
 A masked header's value is kept only as a keyed digest (`Entries`), which GET /__mock/requests
-never shows: a test in the server's process checks what its client sent with `Entries.sent`.
+never shows: a test in a server's process checks what its client sent with `Entries.sent`.
 """
 
 import hmac
@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import time
+from functools import partial
 from urllib.parse import parse_qsl, quote
 
 from conversations_mock.web.answers import DECISION_KEY
@@ -31,22 +32,42 @@ _SECRET_NAME = re.compile(r"TOKEN|SECRET|SESSION|PASSW|AUTH|API_?KEY")
 
 
 class Entries:
-    """Makes one server's journal entries: secrets masked, and each masked header's value digested with a key.
+    """Makes a server's journal entries: secrets masked, and each masked header's value digested with a key.
 
-    The key is random, made with the server (create_app: before gunicorn forks, so every worker shares
-    it), held in process and never served, logged or stored: a digest tells nothing of the value to
-    whoever reads the store, yet a test in the same process as the server can check, with `sent`,
-    which value its client sent (the pytest plugin's `JournalEntry.sent`).
+    The key is random and never served or logged. With the embedded store it is made with the server
+    (create_app: before gunicorn forks, so every worker shares it) and held in its memory. With a
+    Redis store it is kept in Redis, beside the journal it protects (Store.digest_key): the first
+    server to start makes it, every server on that Redis digests with it, so the verdicts judge a
+    client's requests whichever server answered them, and `sent` checks an entry any of them
+    journalled. Whoever can read that Redis can read the journal anyway; the key only keeps the
+    values out of what is served. A test in a server's process checks, with `sent`, which value its
+    client sent (the pytest plugin's `JournalEntry.sent`).
 
-    :param key: the digests' key (default: 32 random bytes)
+    :param key: the digests' key when the store keeps none (default: 32 random bytes)
+    :param store: the store whose key to follow, if it keeps one; read at start and whenever it
+        changes (a Redis that came back empty has a new one), never per request
     """
 
-    def __init__(self, key: bytes | None = None):
-        self._key = key or secrets.token_bytes(32)
-        # Names the key in each entry, so an entry another server journalled (one Redis store shared
-        # by several) is told apart from one whose value simply differs.
-        self.key_id = hmac.digest(self._key, b"conversations-mock journal key", "sha256")[:8].hex()
-        self._masked: dict[tuple, tuple[dict, dict]] = {}
+    def __init__(self, key: bytes | None = None, store=None):
+        self._use(key or secrets.token_bytes(32))
+        if store is not None:
+            shared = store.digest_key(self._use)
+            if shared is not None:
+                self._use(shared)
+
+    def _use(self, key: bytes) -> None:
+        """Digest with `key` from now on; the memo of digests made with another starts over."""
+        # Each entry names its key by an id, so an entry digested with another key (before the store's
+        # changed, or by a server on another store) is told apart from one whose value simply differs.
+        key_id = hmac.digest(key, b"conversations-mock journal key", "sha256")[:8].hex()
+        # One tuple, swapped whole (the store's listener may swap it while requests run): an entry's
+        # digests are always made with the key its id names.
+        self._keyed: tuple[bytes, str, dict[tuple, tuple[dict, dict]]] = (key, key_id, {})
+
+    @property
+    def key_id(self) -> str:
+        """The id the entries made now give their digests' key."""
+        return self._keyed[1]
 
     def entry(self, namespace, environ, status, retry_after=None, received=None) -> dict:
         """What the journal keeps of a request, API keys masked as in the log (`shown_entry` formats it).
@@ -61,7 +82,8 @@ class Entries:
         query = environ.get("QUERY_STRING", "")
         path = environ.get("PATH_INFO", "")
         target = environ.get(TARGET_KEY, "")
-        headers, digests = self.headers(environ)
+        keyed = self._keyed
+        headers, digests = self._headers(environ, keyed)
         now = time.time()
         return {
             "time": now,
@@ -81,7 +103,7 @@ class Entries:
             "namespace": namespace,
             "worker": _PID[0],
             "headers": headers,
-            "digests": {"key": self.key_id, "headers": digests} if digests else None,
+            "digests": {"key": keyed[1], "headers": digests} if digests else None,
         }
 
     def headers(self, environ) -> tuple[dict, dict]:
@@ -92,6 +114,10 @@ class Entries:
         of the entry. The environ's keys (in order) say which are headers, and their values find
         the dicts made for the same ones before.
         """
+        return self._headers(environ, self._keyed)
+
+    def _headers(self, environ, keyed) -> tuple[dict, dict]:
+        key, _, masked = keyed
         keys = tuple(environ)
         shape = _SHAPES.get(keys)
         if shape is None:
@@ -100,14 +126,14 @@ class Entries:
                 _SHAPES.clear()
             _SHAPES[keys] = shape
         values = shape.values(environ)
-        made = self._masked.get((shape, values))
+        made = masked.get((shape, values))
         if made is None:
-            made = shape.mask(values, self.digest)
+            made = shape.mask(values, partial(_digest, key))
             # Long values (up to ~800 kB of headers a request) are masked anew: the memo stays small.
             if sum(map(len, values)) <= MEMO_VALUE_BYTES:
-                if len(self._masked) >= MEMO_SIZE:
-                    self._masked.clear()
-                self._masked[shape, values] = made
+                if len(masked) >= MEMO_SIZE:
+                    masked.clear()
+                masked[shape, values] = made
         # The memo's own are never handed out, so nothing can change them.
         return made[0].copy(), made[1].copy()
 
@@ -116,29 +142,33 @@ class Entries:
 
         128 bits tell a value from another as surely as 256, in half the journal's bytes.
         """
-        return hmac.digest(self._key, value.encode("utf-8", "surrogatepass"), "sha256")[:16].hex()
+        return _digest(self._keyed[0], value)
 
     def sent(self, entry: dict, header: str, value: str) -> bool:
         """Whether the request `entry` keeps (as the store keeps it) carried `header` with exactly `value`.
 
         A masked header is checked against its digest, any other against the value shown; the
-        header's name in any case. Raises ValueError for a masked header of an entry another
-        server journalled (one Redis store shared by several): its digest uses that server's key.
+        header's name in any case. Every server on one Redis store digests with the same key, so an
+        entry any of them journalled can be checked. Raises ValueError for a masked header digested
+        with another key: journalled before the store came back empty (it lost the key with the
+        journal, and a new one was made), or by a server on another store.
         """
         wanted = header.lower()
         shown = next((shown for name, shown in entry["headers"].items() if name.lower() == wanted), None)
         if shown is None:
             return False
-        digests = entry.get("digests") or {"key": self.key_id, "headers": {}}
+        key, key_id, _ = self._keyed
+        digests = entry.get("digests") or {"key": key_id, "headers": {}}
         digest = next((digest for name, digest in digests["headers"].items() if name.lower() == wanted), None)
         if digest is None:  # not masked: shown as it was sent
             return shown == value
-        if digests["key"] != self.key_id:
+        if digests["key"] != key_id:
             raise ValueError(
-                f"{header} was masked by another server sharing the store; only the server that "
-                "received a request can check its masked values."
+                f"{header} was masked with a digest key this server no longer shares: the store came back "
+                "empty since the request was journalled (a new key was made), or a server on another store "
+                "journalled it; its masked values cannot be checked."
             )
-        return hmac.compare_digest(digest, self.digest(value))
+        return hmac.compare_digest(digest, _digest(key, value))
 
 
 class _Shape:
@@ -182,6 +212,10 @@ MEMO_SIZE = 256
 # Header values longer than this in all are not remembered.
 MEMO_VALUE_BYTES = 4096
 _SHAPES: dict[tuple, _Shape] = {}
+
+
+def _digest(key: bytes, value: str) -> str:
+    return hmac.digest(key, value.encode("utf-8", "surrogatepass"), "sha256")[:16].hex()
 
 
 def journal_of(store, namespace: str, path: str | None = None, limit: int | None = None) -> list[dict]:

@@ -59,3 +59,10 @@ def test_open_store_gives_the_embedded_store_by_default(location):
 def test_open_store_refuses_other_schemes():
     with pytest.raises(StoreConfigError, match="redis://"):
         open_store("memcached://x")
+
+
+def test_the_embedded_store_keeps_no_digest_key():
+    """Its server makes the key before gunicorn forks; no other server shares the store."""
+    store = EmbeddedStore()
+    assert store.digest_key(lambda key: None) is None
+    store.close()

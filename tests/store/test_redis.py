@@ -280,3 +280,42 @@ def test_a_flushed_redis_loses_what_each_namespace_set_until_reset_or_set_again(
         for store in (writer, reader, late):
             if store is not None:
                 store.close()
+
+
+def _until(condition, within=5.0):
+    """Whether `condition()` became true within `within` seconds (a bound, not a measurement)."""
+    deadline = time.monotonic() + within
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_every_store_on_one_redis_follows_one_digest_key_made_anew_when_it_comes_back_empty(
+        redis_server, redis_url):
+    first, second = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+    followed = {first: [], second: []}
+    late = None
+    try:
+        keys = [store.digest_key(followed[store].append) for store in (first, second)]
+        assert len(keys[0]) == 32 and keys[0] == keys[1] == redis_server.client.get("conversations-mock:digest-key")
+        for store in (first, second):
+            store.generation()  # listening, as a worker is from its start
+        redis_server.client.flushall()
+        # Each listener looks at the epoch twice a second: both follow the one key the first to notice made.
+        assert _until(lambda: followed[first] and followed[second]), followed
+        new = redis_server.client.get("conversations-mock:digest-key")
+        assert followed[first] == followed[second] == [new] and new not in keys
+        late = RedisStore(redis_url)  # a server started after the loss reads the same one
+        assert late.digest_key(lambda key: None) == new
+    finally:
+        for store in (first, second, late):
+            if store is not None:
+                store.close()
+
+
+def test_a_store_started_while_redis_is_unreachable_gives_its_digest_key_once_reached():
+    store = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        assert store.digest_key(lambda key: None) is None  # the server starts, its journal keyed on its own
+    finally:
+        store.close()

@@ -1,5 +1,8 @@
 """The journal's entries: headers masked and digested as the entry is made, and the memo that spares it."""
 
+import itertools
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,7 +10,7 @@ from hypothesis import strategies as st
 from conversations_mock.web import journal
 from conversations_mock.web.journal import Entries, shown_entry
 from conversations_mock.web.safety import MASK, mask_secrets
-from tests.helpers import API_KEY
+from tests.helpers import API_KEY, api_get
 
 ENTRIES = Entries()
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJqYW5lIn0.c2lnbmF0dXJlLWJ5dGVz"
@@ -109,13 +112,13 @@ def test_sent_checks_what_the_client_sent_masked_or_not(header, value, sent):
     assert ENTRIES.sent(entry, header, value) is sent
 
 
-def test_digests_are_keyed_per_server_and_never_shown():
+def test_digests_made_with_another_key_cannot_be_checked_and_are_never_shown():
     environ = {"HTTP_X_API_KEY": API_KEY}
     mine, other = Entries(), Entries()
     entry = other.entry("default", environ, 200)
     digest = entry["digests"]["headers"]["X-Api-Key"]
     assert digest != mine.entry("default", environ, 200)["digests"]["headers"]["X-Api-Key"]
-    with pytest.raises(ValueError, match="X-API-Key was masked by another server sharing the store"):
+    with pytest.raises(ValueError, match="X-API-Key was masked with a digest key this server no longer shares"):
         mine.sent(entry, "X-API-Key", API_KEY)
     assert other.sent(entry, "X-API-Key", API_KEY)
     assert "digests" not in shown_entry(entry) and digest not in str(shown_entry(entry))
@@ -140,6 +143,36 @@ def test_the_memos_stay_bounded(monkeypatch):
     for n in range(50):
         entries.headers({f"HTTP_X_{n}": "a", "HTTP_ACCEPT": str(n)})  # a new set of keys each time
         entries.headers({"HTTP_ACCEPT": str(n)})  # the same keys, new values
-        assert len(journal._SHAPES) <= 8 and len(entries._masked) <= 8
+        assert len(journal._SHAPES) <= 8 and len(entries._keyed[2]) <= 8
     entries.headers({"HTTP_ACCEPT": "x" * (journal.MEMO_VALUE_BYTES + 1)})
-    assert all(sum(map(len, values)) <= journal.MEMO_VALUE_BYTES for _, values in entries._masked)
+    assert all(sum(map(len, values)) <= journal.MEMO_VALUE_BYTES for _, values in entries._keyed[2])
+
+
+def _keyed_alike(apps) -> bool:
+    return len({app.extensions[journal.JOURNAL].key_id for app in apps}) == 1
+
+
+def test_servers_on_one_redis_digest_with_one_key_and_check_each_others_entries_even_after_a_flush(
+        redis_server, redis_url):
+    from conversations_mock.factory import create_app
+
+    apps = [create_app({"store": redis_url}) for _ in range(2)]  # two servers sharing one Redis
+    try:
+        for round_ in ("before", "after"):
+            if round_ == "after":
+                redis_server.client.flushall()  # the store comes back empty: its key is gone with the journal
+                apps.append(create_app({"store": redis_url}))  # a server started since makes or reads a new one
+                deadline = time.monotonic() + 5  # each listener looks at the store twice a second
+                while not _keyed_alike(apps) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            for app in apps:
+                assert api_get(app.test_client(), namespace=round_).status_code == 200
+            kept = journal.journal_of(apps[0].extensions["store"], round_)
+            assert len(kept) == len(apps)
+            assert len({entry["digests"]["headers"]["X-Api-Key"] for entry in kept}) == 1
+            for app, entry in itertools.product(apps, kept):
+                entries = app.extensions[journal.JOURNAL]
+                assert entries.sent(entry, "X-API-Key", API_KEY) and not entries.sent(entry, "X-API-Key", "other")
+    finally:
+        for app in apps:
+            app.extensions["store"].close()
