@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from conversations_mock.store.redis import RedisStore
 from tests.helpers import API_KEY, GENERATED_CHATBOT, sample_conversations
 
@@ -149,3 +151,36 @@ def test_an_answer_is_passed_on_once_whatever_its_status_only_failed_connections
             time.sleep(0.05)
         assert sum(server.log().count(f"request_id={namespace} ") for server in cluster.servers) == 1
     store.close()
+
+
+def _send(url, method="GET", body=None, namespace="hasty"):
+    """(status, headers) of one request with the API key in `namespace`, on a new connection."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "X-API-Key": API_KEY, "Content-Type": "application/json", "X-Mock-Namespace": namespace})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+@pytest.mark.parametrize("setup, refused", [
+    (("/__mock/rate-limit", {"rate_limit": "1/h"}), 429),  # the first request passes, the next is refused
+    (("/__mock/faults", [{"times": 1, "answer": {"code": 503, "retry_after": 30}}]), 503),
+])
+def test_a_retry_another_server_answered_before_retry_after_is_judged_by_every_server(cluster, setup, refused):
+    first, second, third = (server.url for server in cluster.servers)
+    path, body = setup
+    assert _send(third + path, "PUT", body)[0] == 204
+    if refused == 429:
+        assert _send(third + PAGE)[0] == 200  # the budget's one request
+    # Sent to each server in turn, not through nginx: the answer and the retry come from two servers.
+    status, answer = _send(first + PAGE)
+    assert status == refused and int(answer["Retry-After"]) >= 30
+    _, retry = _send(second + PAGE)  # at once
+    for url in (first, second, third, cluster.nginx.url):  # read from any server, judged alike
+        read = urllib.request.Request(url + "/__mock/verdicts", headers={"X-Mock-Namespace": "hasty"})
+        found = json.loads(urllib.request.urlopen(read, timeout=10).read())
+        assert [(verdict["kind"], verdict["request_ids"]) for verdict in found] == [
+            ("retry-before-retry-after", [answer["X-Request-Id"], retry["X-Request-Id"]])], url
