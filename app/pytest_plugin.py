@@ -15,7 +15,7 @@ The journal is the server's own, the one GET /__mock/requests lists: the same en
 namespace, newest first; control requests and health probes are not in it. Secrets (X-API-Key,
 Authorization, Cookie, anything shaped like a key) are masked there as over HTTP and in the log;
 `JournalEntry.sent(header, value)` checks what the client sent against a keyed digest that only
-this process can compute.
+the server's processes can compute (with a Redis store, those of every server on it: the key is kept there).
 """
 
 import json

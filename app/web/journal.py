@@ -233,7 +233,7 @@ def journal_of(store, namespace: str, path: str | None = None, limit: int | None
 def shown_entry(kept: dict) -> dict:
     """A journal entry as GET /__mock/requests lists it (JournalEntrySchema): ISO 8601 time, query by name.
 
-    The digests stay out: they serve only the server's own process (`Entries.sent`).
+    The digests stay out: they serve only the servers' own processes (`Entries.sent`).
     """
     first_values = {}
     for key, value in parse_qsl(kept["query"], keep_blank_values=True):

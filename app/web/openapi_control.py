@@ -185,7 +185,7 @@ def describe_control(spec):
                 "in a row whose waits do not grow, a key refused with 401 three or more times after a first "
                 "401, and the same successful request five or more times within a second each make one. API "
                 "keys are never shown; with several servers on one Redis store, a key's requests are judged "
-                "per server.",
+                "together, whichever server answered them.",
             ),
         },
     )

@@ -17,9 +17,9 @@ by their first request:
 
 CORS preflights (OPTIONS) are left out: a browser sends them, not the client's code. API keys are
 never shown: requests are grouped by the keyed digest the journal keeps of each masked header.
-That key is each server's own, so with several servers on one Redis store a key's requests
-answered by different servers are judged apart. Only what the journal still holds is judged:
-each namespace keeps its newest journal_size entries.
+Every server on one Redis store digests with the key kept there (web/journal.py `Entries`), so a
+key's requests are judged together whichever servers answered them. Only what the journal still
+holds is judged: each namespace keeps its newest journal_size entries.
 """
 
 import heapq

@@ -169,7 +169,8 @@ def _send(url, method="GET", body=None, namespace="hasty"):
     (("/__mock/rate-limit", {"rate_limit": "1/h"}), 429),  # the first request passes, the next is refused
     (("/__mock/faults", [{"times": 1, "answer": {"code": 503, "retry_after": 30}}]), 503),
 ])
-def test_a_retry_another_server_answered_before_retry_after_is_judged_by_every_server(cluster, setup, refused):
+def test_a_retry_another_server_answered_before_retry_after_is_judged_by_every_server(
+        cluster, setup, refused):
     first, second, third = (server.url for server in cluster.servers)
     path, body = setup
     assert _send(third + path, "PUT", body)[0] == 204

@@ -297,7 +297,8 @@ def test_every_store_on_one_redis_follows_one_digest_key_made_anew_when_it_comes
     late = None
     try:
         keys = [store.digest_key(followed[store].append) for store in (first, second)]
-        assert len(keys[0]) == 32 and keys[0] == keys[1] == redis_server.client.get("conversations-mock:digest-key")
+        kept = redis_server.client.get("conversations-mock:digest-key")
+        assert len(keys[0]) == 32 and keys[0] == keys[1] == kept
         for store in (first, second):
             store.generation()  # listening, as a worker is from its start
         redis_server.client.flushall()
