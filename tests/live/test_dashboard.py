@@ -7,10 +7,16 @@ docs/img/dashboard-*.png (docs/dashboard.md shows them): written where missing, 
 import json
 import os
 import subprocess
+import threading
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from conversations_mock.factory import create_app
+from conversations_mock.web import dashboard as dashboard_module
 
 from tests.helpers import (
     API_KEY,
@@ -27,6 +33,8 @@ TIMEOUT_MS = 20_000
 LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 SCREENSHOTS = REPO / "docs" / "img"
 AXE = "axe-core@4"
+# How long the journal's stream lasts in the reconnection test (seconds); the server's is 300.
+STREAM_S = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +49,11 @@ def mock(live_server):
     return live_server("--workers", "1")
 
 
-@pytest.fixture
-def dashboard(browser, mock):
-    """The dashboard of a fresh server, open and its stream connected; dialogs and script errors recorded."""
+def opened_dashboard(browser, mock):
+    """The dashboard of `mock`, open and its stream connected; dialogs and script errors recorded.
+
+    A generator for a fixture: the browser's context is closed after it.
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -54,6 +64,36 @@ def dashboard(browser, mock):
     sync_api.expect(page.locator("#stream-state")).to_contain_text("Live")
     yield page
     context.close()
+
+
+@pytest.fixture
+def dashboard(browser, mock):
+    """The dashboard of a fresh server, open and its stream connected."""
+    yield from opened_dashboard(browser, mock)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture
+def short_streams(monkeypatch):
+    """The mock served in this process, its journal's stream ending every STREAM_S seconds (as the real
+    one does every 5 minutes, or on a network blip): the browser reconnects each time."""
+    monkeypatch.setattr(dashboard_module, "STREAM_S", STREAM_S)
+    server = make_server("127.0.0.1", 0, create_app({}, environ={}), threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def reconnecting_dashboard(browser, short_streams):
+    """The dashboard of `short_streams`, open and its stream connected."""
+    yield from opened_dashboard(browser, short_streams)
 
 
 def call(mock, path, headers=None, method="GET", body=None):
@@ -111,6 +151,36 @@ def test_a_request_made_after_the_page_loaded_appears_and_opens_to_its_details(d
     sync_api.expect(rows).to_have_count(2)
     assert dashboard.problems == []
     shot(dashboard, "journal")
+
+
+def request_ids(page):
+    """The request ids of the journal's rows, top to bottom (each row's last fact)."""
+    return page.evaluate("""() => [...document.querySelectorAll("#entries > li")]
+        .map((row) => row.querySelector("details > dl > dd:last-of-type").textContent)""")
+
+
+def test_rows_shown_stay_as_they_were_when_the_stream_reconnects(reconnecting_dashboard, short_streams):
+    page, mock = reconnecting_dashboard, short_streams
+    rows = page.locator("#entries > li")
+    api(mock, LISTING + "?page=2", **{"X-Request-ID": "opened"})
+    api(mock, LISTING + "?page=0", **{"X-Request-ID": "refused"})  # a 422, hidden by the filter
+    sync_api.expect(rows).to_have_count(2)
+    page.fill("#filter-status", "2xx")
+    opened = rows.filter(has_text="page=2")
+    opened.locator("summary").click()
+    sent = ["refused", "opened"]
+    for round_ in range(2):
+        # The server ends the stream after STREAM_S; the page's EventSource opens the next.
+        with page.expect_request(lambda request: "/__mock/ui/stream" in request.url, timeout=TIMEOUT_MS):
+            pass
+        sent.insert(0, f"after-reconnection-{round_}")
+        api(mock, LISTING + f"?page={3 + round_}", **{"X-Request-ID": sent[0]})
+        sync_api.expect(rows).to_have_count(len(sent))  # the new one, and no row twice
+        sync_api.expect(rows.first).to_contain_text(f"page={3 + round_}")  # newest first
+        assert opened.locator("details").evaluate("(details) => details.open")
+        assert request_ids(page) == sent
+        sync_api.expect(page.locator("#entries > li:not([hidden])")).to_have_count(len(sent) - 1)  # still filtered
+    assert page.problems == []
 
 
 def test_conversations_set_in_the_editor_are_what_the_api_answers(dashboard, mock):

@@ -93,18 +93,40 @@ function countShown() {
   $("journal-count").textContent = `${visible} of ${rows.length} requests shown`;
 }
 
-function showSnapshot(entries) {
-  rows = entries.slice(0, MAX_ROWS).map(entryRow);
-  $("entries").replaceChildren(...rows.map((row) => row.item));
+// What tells a journal entry from another, as the server's stream tells them: when, which worker, which request id.
+function keyOf(entry) { return JSON.stringify([entry.time, entry.worker, entry.request_id]); }
+
+// The list holds exactly `wanted`'s items in order; an item already in place is not moved, so a row's
+// open state, the focus inside it and the scroll position survive.
+function place(wanted) {
+  const list = $("entries");
+  const kept = new Set(wanted.map((row) => row.item));
+  for (const item of [...list.children]) if (!kept.has(item)) item.remove();
+  let at = list.firstElementChild;
+  for (const row of wanted) {
+    if (row.item === at) at = at.nextElementSibling;
+    else list.insertBefore(row.item, at);
+  }
+  rows = wanted;
   countShown();
 }
 
+// A snapshot comes first on every connection, a reconnection too (the stream ends every few minutes):
+// rows already shown are kept as they are (open or not), new ones made. When the snapshot reaches back to
+// a row already shown, the older rows stay below it; otherwise the journal was cleared (or more came
+// than a snapshot holds) and the snapshot is all there is.
+function showSnapshot(entries) {
+  const shownRows = new Map(rows.map((row) => [keyOf(row.entry), row]));
+  const wanted = entries.slice(0, MAX_ROWS).map((entry) => shownRows.get(keyOf(entry)) || entryRow(entry));
+  const oldest = wanted.length ? rows.indexOf(wanted[wanted.length - 1]) : -1;
+  if (oldest >= 0) wanted.push(...rows.slice(oldest + 1, oldest + 1 + MAX_ROWS - wanted.length));
+  place(wanted);
+}
+
 function showNew(entries) { // newest first
-  const added = entries.map(entryRow);
-  $("entries").prepend(...added.map((row) => row.item));
-  rows = added.concat(rows);
-  for (const old of rows.splice(MAX_ROWS)) old.item.remove();
-  countShown();
+  const known = new Set(rows.map((row) => keyOf(row.entry)));
+  const added = entries.filter((entry) => !known.has(keyOf(entry))).map(entryRow);
+  place(added.concat(rows).slice(0, MAX_ROWS));
   refreshFailures(); // a request may have spent a rule
 }
 
@@ -115,6 +137,7 @@ function filter() {
 
 function watch() {
   if (source) source.close();
+  place([]); // another namespace's rows (the same one's come back in its snapshot, closed)
   source = new EventSource(`ui/stream?namespace=${encodeURIComponent(namespace)}`);
   source.addEventListener("snapshot", (event) => showSnapshot(JSON.parse(event.data)));
   source.addEventListener("entries", (event) => showNew(JSON.parse(event.data)));
