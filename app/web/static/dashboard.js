@@ -53,6 +53,24 @@ function showErrors(list, result) {
   }
 }
 
+// Asks before throwing a presenter's set-up away: a modal <dialog> (the rest of the page inert), Cancel
+// focused first, Escape cancels; the focus goes back to what had it. Resolves to whether `action` was chosen.
+function confirmed(title, text, action) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-yes").textContent = action;
+  const opener = document.activeElement;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      if (opener && opener.isConnected) opener.focus();
+      resolve(dialog.returnValue === "confirm");
+    }, {once: true});
+    dialog.returnValue = ""; // what Escape leaves
+    dialog.showModal();
+  });
+}
+
 // -- the journal ------------------------------------------------------------------------------
 
 function statusMatches(status, wanted) {
@@ -160,6 +178,9 @@ async function refreshChatbots() {
     const remove = el("button", {type: "button", className: "danger"}, "Delete");
     remove.setAttribute("aria-label", `Delete chatbot ${chatbot.id}'s conversations`);
     remove.addEventListener("click", async () => {
+      if (!await confirmed(`Delete chatbot ${chatbot.id}'s conversations?`,
+        `What is set for it in namespace ${namespace} is forgotten; it answers its fixture's or generated conversations again.`,
+        "Delete")) return;
       await api("DELETE", `chatbots/${encodeURIComponent(chatbot.id)}/conversations`);
       say(`Chatbot ${chatbot.id} answers its fixture's or generated conversations again.`);
       refreshChatbots();
@@ -205,6 +226,8 @@ async function generate(event) {
 }
 
 async function resetNamespace() {
+  if (!await confirmed(`Reset namespace ${namespace}?`,
+    "Its chatbots' conversations, fault rules, rate limit and journal are forgotten.", "Reset")) return;
   await api("POST", "reset");
   say(`Namespace ${namespace} was reset.`);
   refreshAll();
@@ -263,6 +286,14 @@ async function addRule(event) {
 async function removeRule(index) {
   const result = await putRules(rules.map((rule, at) => (at === index ? null : kept(rule))).filter(Boolean));
   if (result.ok) say(`Rule ${index + 1} was removed.`);
+  refreshFailures();
+}
+
+async function removeEveryRule() {
+  if (!await confirmed(`Remove every fault rule of namespace ${namespace}?`,
+    "Its requests are answered as usual from the next one.", "Remove every rule")) return;
+  await api("DELETE", "faults");
+  say("Every rule was removed.");
   refreshFailures();
 }
 
@@ -338,8 +369,10 @@ function start() {
   $("rule-form").addEventListener("submit", addRule);
   $("preset-down").addEventListener("click", () => { $("rule").value = '{"answer": {"code": 503, "retry_after": 2}}'; $("rule").focus(); });
   $("preset-slow").addEventListener("click", () => { $("rule").value = '{"answer": {"delay": 3000}}'; $("rule").focus(); });
-  $("clear-rules").addEventListener("click", async () => { await api("DELETE", "faults"); say("Every rule was removed."); refreshFailures(); });
+  $("clear-rules").addEventListener("click", removeEveryRule);
   $("rate-form").addEventListener("submit", setRate);
+  $("confirm-cancel").addEventListener("click", () => $("confirm").close("cancel"));
+  $("confirm-yes").addEventListener("click", () => $("confirm").close("confirm"));
   $("forget-rate").addEventListener("click", async () => { await api("DELETE", "rate-limit"); say("The server's rate limit applies."); refreshFailures(); });
   watch();
   refreshAll();
