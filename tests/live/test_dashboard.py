@@ -1,5 +1,5 @@
-"""The dashboard in a real browser: the live journal and its reconnections, data, failures, what asks first, clock,
-namespaces, keyboard, axe-core, injection.
+"""The dashboard in a real browser: the live journal and its reconnections, data, failures, what asks
+first, clock, namespaces, keyboard, axe-core, injection.
 
 Drives Debian's chromium with Playwright, as tests/live/test_browser.py. Each view's screenshot is kept in
 docs/img/dashboard-*.png (docs/dashboard.md shows them): written where missing, rewritten with UPDATE_SCREENSHOTS=1. axe-core comes from the npm registry at test time.
@@ -83,7 +83,8 @@ def short_streams(monkeypatch):
     """The mock served in this process, its journal's stream ending every STREAM_S seconds (as the real
     one does every 5 minutes, or on a network blip): the browser reconnects each time."""
     monkeypatch.setattr(dashboard_module, "STREAM_S", STREAM_S)
-    server = make_server("127.0.0.1", 0, create_app({}, environ={}), threaded=True, request_handler=_QuietHandler)
+    app = create_app({}, environ={})
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}")
@@ -180,7 +181,8 @@ def test_rows_shown_stay_as_they_were_when_the_stream_reconnects(reconnecting_da
         sync_api.expect(rows.first).to_contain_text(f"page={3 + round_}")  # newest first
         assert opened.locator("details").evaluate("(details) => details.open")
         assert request_ids(page) == sent
-        sync_api.expect(page.locator("#entries > li:not([hidden])")).to_have_count(len(sent) - 1)  # still filtered
+        # Still filtered: the 422 stays hidden.
+        sync_api.expect(page.locator("#entries > li:not([hidden])")).to_have_count(len(sent) - 1)
     assert page.problems == []
 
 
