@@ -1,4 +1,5 @@
-"""The control API's inputs and outputs: namespaces, a chatbot's conversations as set, and the journal."""
+"""The control API's inputs and outputs: namespaces, a chatbot's conversations as set, the journal, and the
+dashboard's queries."""
 
 import re
 
@@ -141,3 +142,29 @@ class VerdictSchema(Schema):
         required=True, metadata={"description": "What was seen, in a sentence (no API key)."})
     request_ids = fields.List(fields.String(), required=True, metadata={
         "description": "The requests involved, oldest first, as the journal's request_id names them."})
+
+
+class StreamQuerySchema(Schema):
+    """GET /__mock/ui/stream: which namespace's journal the dashboard watches."""
+
+    error_messages = {"unknown": "Unknown query parameter; the stream takes namespace."}
+
+    namespace = _namespace_field(
+        metadata={"description": "The namespace whose journal to stream; wins over X-Mock-Namespace."}
+    )
+
+
+# The most conversations the dashboard generates for one chatbot (each is put as a JSON array).
+MAX_GENERATED = 1000
+_RANGE = "Must be from {min} to {max}."
+
+
+class GeneratedQuerySchema(Schema):
+    """GET /__mock/ui/generated/{chatbot_id}: how many generated conversations, from which seed."""
+
+    error_messages = {"unknown": "Unknown query parameter; give count and seed."}
+
+    count = fields.Integer(required=True, validate=validate.Range(0, MAX_GENERATED, error=_RANGE),
+                           metadata={"description": "How many conversations."})
+    seed = fields.Integer(load_default=None, validate=validate.Range(0, 2**63 - 1, error=_RANGE),
+                          metadata={"description": "The seed they are generated from; absent: the server's."})

@@ -17,11 +17,11 @@ from importlib.resources import files
 
 import orjson
 from flask import Blueprint, Response, current_app, request
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE
 
 from conversations_mock.data.generator import GeneratedHistory
 from conversations_mock.schemas import ChatbotPathSchema
-from conversations_mock.schemas.control import CONTROL_PREFIX, NAMESPACE_RULE, valid_namespace
+from conversations_mock.schemas.control import CONTROL_PREFIX, GeneratedQuerySchema, StreamQuerySchema
 from conversations_mock.web import control
 from conversations_mock.web.conversations import parser
 from conversations_mock.web.journal import journal_of, shown_entry
@@ -46,8 +46,8 @@ def _check_access():
 # The page's files, shipped as package data (pyproject's package-data).
 ASSETS = files("conversations_mock.web") / "static"
 # The browser asks for an icon too: named here, it never reaches the API (and the journal) as /favicon.ico.
-_FILES = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8",
-          "favicon.svg": "image/svg+xml"}
+FILES = {"dashboard.js": "text/javascript; charset=utf-8", "dashboard.css": "text/css; charset=utf-8",
+         "favicon.svg": "image/svg+xml"}
 # Scripts and styles from files of this origin only (none inline, no other site's): a journalled value
 # that reached the page as markup could run nothing.
 CSP = (
@@ -61,21 +61,9 @@ STREAM_S = 300.0
 RETRY_MS = 1000
 # Entries read per poll: more new ones than this in one second are shown from the newest.
 BATCH = 200
-# The most conversations the dashboard generates for one chatbot (each is put as a JSON array).
-MAX_GENERATED = 1000
-
-
-_RANGE = "Must be from {min} to {max}."
-
-
-class GeneratedQuerySchema(Schema):
-    """The generated conversations' query: how many, from which seed."""
-
-    count = fields.Integer(required=True, validate=validate.Range(0, MAX_GENERATED, error=_RANGE))
-    seed = fields.Integer(load_default=None, validate=validate.Range(0, 2**63 - 1, error=_RANGE))
-
 
 _generated_query = GeneratedQuerySchema()
+_stream_query = StreamQuerySchema()
 
 
 def _secured(response: Response) -> Response:
@@ -93,8 +81,8 @@ def page():
 
 @blueprint.get("/<path:filename>")
 def asset(filename):
-    """The page's script, style or icon (_FILES); 404 for any other name."""
-    content_type = _FILES.get(filename)
+    """The page's script, style or icon (FILES); 404 for any other name."""
+    content_type = FILES.get(filename)
     if content_type is None:
         raise Problem(404, f"The dashboard has no file {filename!r}; its page is {CONTROL_PREFIX}/ui.")
     return _secured(Response((ASSETS / filename).read_bytes(), content_type=content_type))
@@ -124,11 +112,8 @@ def generated(chatbot_id):
 @blueprint.get("/stream")
 def stream():
     """The journal as server-sent events: a `snapshot` (newest first), then `entries` as they come."""
-    named = request.args.get("namespace")
-    if named is not None and not valid_namespace(named):
-        raise Problem(422, f"The namespace is not valid: {NAMESPACE_RULE}",
-                      errors={"namespace": [NAMESPACE_RULE]})
-    namespace = named or namespace_of(request.environ)
+    query = parser.parse(_stream_query, request, location="query", unknown=RAISE)
+    namespace = query.get("namespace") or namespace_of(request.environ)
     events = journal_events(_store(), namespace, POLL_S, time.monotonic() + STREAM_S)
     response = Response(events, mimetype="text/event-stream")
     # Not cached, and not held back by a proxy (nginx buffers answers unless told so).

@@ -1,17 +1,23 @@
-"""The control API's part of the OpenAPI document (tag "control"), from the schemas in schemas/control.py."""
+"""The control API's part of the OpenAPI document (tag "control"), from the schemas in schemas/control.py.
+
+The dashboard's routes (/__mock/ui...) are the control API's too: the same tag, the same access rules.
+"""
 
 from conversations_mock.schemas import PROBLEM_CONTENT_TYPE, ChatbotPathSchema
 from conversations_mock.schemas.control import (
     CONTROL_PREFIX,
     NAMESPACE_HEADER,
+    GeneratedQuerySchema,
     JournalEntrySchema,
     JournalQuerySchema,
     NamespaceHeaderSchema,
+    StreamQuerySchema,
     VerdictSchema,
     VerdictsQuerySchema,
 )
 from conversations_mock.schemas.limits import RateLimitSchema, RateLimitStateSchema
 from conversations_mock.schemas.faults import MAX_RULES, FaultRuleSchema, ShownFaultRuleSchema
+from conversations_mock.web import dashboard
 from conversations_mock.web.problems import HEADER_TEXTS, describe
 
 TAG = {
@@ -22,6 +28,8 @@ TAG = {
     f"with the {NAMESPACE_HEADER} header or a `{CONTROL_PREFIX}/ns/{{namespace}}` prefix before any path.",
 }
 ADMIN_SCHEME = "AdminToken"
+# The dashboard's routes also take the token as a browser's login (Basic: any user name, token as password).
+LOGIN_SCHEME = "AdminLogin"
 # Every control operation may answer these, besides its own.
 COMMON_STATUSES = (401, 403, 422, 503)
 _DETAILS = {
@@ -71,6 +79,56 @@ def _operation(operation_id, summary, statuses, parameters, ok=None, **extra):
     }
 
 
+def _page_operation(operation_id, summary, statuses, parameters, content, description):
+    """A dashboard route's operation: a control one answering `content`; its 401 asks for a login."""
+    operation = _operation(operation_id, summary, statuses, parameters,
+                           ok={"description": description, "content": content})
+    operation["security"] = [*operation["security"], {LOGIN_SCHEME: []}]
+    operation["responses"]["401"]["description"] = (
+        "An admin token is in force (given, or made at start past loopback) and the request sent neither "
+        "'Authorization: Bearer <token>' nor a login whose password is the token.")
+    operation["responses"]["401"]["headers"] = {"WWW-Authenticate": {
+        "description": dashboard.BASIC_CHALLENGE + ": a browser asks for a login (any user name, the admin "
+        "token as the password).", "schema": {"type": "string"}}}
+    return operation
+
+
+def describe_dashboard(spec):
+    """Add the dashboard's routes (/__mock/ui...) to `spec`; describe_control adds its security schemes."""
+    ui = CONTROL_PREFIX + "/ui"
+    files = sorted(dashboard.FILES)
+    spec.path(path=ui, operations={"get": _page_operation(
+        "dashboard", "The dashboard: the live journal, data, failures, clock and verdicts", (), [],
+        {"text/html": {"schema": {"type": "string"}}},
+        "The page; its script fills it from the control API. Scripts and styles from this origin only "
+        "(Content-Security-Policy).")})
+    spec.path(path=ui + "/{filename}", operations={"get": _page_operation(
+        "dashboardFile", "The dashboard's script, style or icon", (404,),
+        [{"in": "path", "name": "filename", "required": True, "schema": {"type": "string", "enum": files}}],
+        {dashboard.FILES[name].split(";")[0]: {"schema": {"type": "string"}} for name in files},
+        "The file, from the package; 404 for any other name.")})
+    spec.path(path=ui + "/chatbots", operations={"get": _page_operation(
+        "dashboardChatbots", "The chatbots this namespace has set, each with how many conversations", (), [],
+        {"application/json": {"schema": {"type": "array", "items": {
+            "type": "object", "required": ["id", "conversations"],
+            "properties": {"id": {"type": "string"}, "conversations": {"type": "integer", "minimum": 0}}}}}},
+        "By chatbot id; [] when none is set.")})
+    spec.path(path=ui + "/generated/{chatbot_id}", operations={"get": _page_operation(
+        "dashboardGenerated", "A chatbot's generated conversations at the mock's instant, to put", (),
+        [{"in": "path", "schema": ChatbotPathSchema}, {"in": "query", "schema": GeneratedQuerySchema}],
+        {"application/json": {"schema": {"type": "array", "items": "Conversation"}}},
+        "Newest first, as PUT /__mock/chatbots/{chatbot_id}/conversations takes them.")})
+    spec.path(path=ui + "/stream", operations={"get": _page_operation(
+        "dashboardStream", "The namespace's journal as server-sent events", (),
+        [{"in": "query", "schema": StreamQuerySchema}],
+        {"text/event-stream": {"schema": {"type": "string"}}},
+        f"First `retry: {dashboard.RETRY_MS}` and a `snapshot` event (the newest {dashboard.BATCH} entries, "
+        "newest first), then, read every second, an `entries` event with what is new (or another `snapshot` "
+        "when the journal was cleared, or an `: idle` comment). Each event's data is a JSON array of "
+        f"JournalEntry. The stream ends after {dashboard.STREAM_S:.0f} seconds; an EventSource opens the "
+        "next.")})
+
+
 def _array_of(schema, description):
     return {
         "description": description,
@@ -88,6 +146,15 @@ def describe_control(spec):
             "scheme": "bearer",
             "description": "The server's admin_token (--admin-token / MOCK_ADMIN_TOKEN), or, past loopback without "
             "one, the token the server made at start and printed in its log; not needed on a loopback host without one.",
+        },
+    )
+    spec.components.security_scheme(
+        LOGIN_SCHEME,
+        {
+            "type": "http",
+            "scheme": "basic",
+            "description": "For the dashboard in a browser: any user name, the admin token (as AdminToken's) "
+            "as the password.",
         },
     )
     spec.components.schema("JournalEntry", schema=JournalEntrySchema)
@@ -241,3 +308,4 @@ def describe_control(spec):
             ),
         },
     )
+    describe_dashboard(spec)

@@ -1,4 +1,5 @@
-"""The dashboard in a real browser: the live journal, data, failures, clock, namespaces, keyboard, axe-core, injection.
+"""The dashboard in a real browser: the live journal and its reconnections, data, failures, what asks
+first, clock, namespaces, keyboard, axe-core, injection.
 
 Drives Debian's chromium with Playwright, as tests/live/test_browser.py. Each view's screenshot is kept in
 docs/img/dashboard-*.png (docs/dashboard.md shows them): written where missing, rewritten with UPDATE_SCREENSHOTS=1. axe-core comes from the npm registry at test time.
@@ -7,10 +8,16 @@ docs/img/dashboard-*.png (docs/dashboard.md shows them): written where missing, 
 import json
 import os
 import subprocess
+import threading
 import urllib.error
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from conversations_mock.factory import create_app
+from conversations_mock.web import dashboard as dashboard_module
 
 from tests.helpers import (
     API_KEY,
@@ -27,6 +34,8 @@ TIMEOUT_MS = 20_000
 LISTING = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 SCREENSHOTS = REPO / "docs" / "img"
 AXE = "axe-core@4"
+# How long the journal's stream lasts in the reconnection test (seconds); the server's is 300.
+STREAM_S = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +50,11 @@ def mock(live_server):
     return live_server("--workers", "1")
 
 
-@pytest.fixture
-def dashboard(browser, mock):
-    """The dashboard of a fresh server, open and its stream connected; dialogs and script errors recorded."""
+def opened_dashboard(browser, mock):
+    """The dashboard of `mock`, open and its stream connected; dialogs and script errors recorded.
+
+    A generator for a fixture: the browser's context is closed after it.
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -54,6 +65,37 @@ def dashboard(browser, mock):
     sync_api.expect(page.locator("#stream-state")).to_contain_text("Live")
     yield page
     context.close()
+
+
+@pytest.fixture
+def dashboard(browser, mock):
+    """The dashboard of a fresh server, open and its stream connected."""
+    yield from opened_dashboard(browser, mock)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture
+def short_streams(monkeypatch):
+    """The mock served in this process, its journal's stream ending every STREAM_S seconds (as the real
+    one does every 5 minutes, or on a network blip): the browser reconnects each time."""
+    monkeypatch.setattr(dashboard_module, "STREAM_S", STREAM_S)
+    app = create_app({}, environ={})
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def reconnecting_dashboard(browser, short_streams):
+    """The dashboard of `short_streams`, open and its stream connected."""
+    yield from opened_dashboard(browser, short_streams)
 
 
 def call(mock, path, headers=None, method="GET", body=None):
@@ -113,6 +155,37 @@ def test_a_request_made_after_the_page_loaded_appears_and_opens_to_its_details(d
     shot(dashboard, "journal")
 
 
+def request_ids(page):
+    """The request ids of the journal's rows, top to bottom (each row's last fact)."""
+    return page.evaluate("""() => [...document.querySelectorAll("#entries > li")]
+        .map((row) => row.querySelector("details > dl > dd:last-of-type").textContent)""")
+
+
+def test_rows_shown_stay_as_they_were_when_the_stream_reconnects(reconnecting_dashboard, short_streams):
+    page, mock = reconnecting_dashboard, short_streams
+    rows = page.locator("#entries > li")
+    api(mock, LISTING + "?page=2", **{"X-Request-ID": "opened"})
+    api(mock, LISTING + "?page=0", **{"X-Request-ID": "refused"})  # a 422, hidden by the filter
+    sync_api.expect(rows).to_have_count(2)
+    page.fill("#filter-status", "2xx")
+    opened = rows.filter(has_text="page=2")
+    opened.locator("summary").click()
+    sent = ["refused", "opened"]
+    for round_ in range(2):
+        # The server ends the stream after STREAM_S; the page's EventSource opens the next.
+        with page.expect_request(lambda request: "/__mock/ui/stream" in request.url, timeout=TIMEOUT_MS):
+            pass
+        sent.insert(0, f"after-reconnection-{round_}")
+        api(mock, LISTING + f"?page={3 + round_}", **{"X-Request-ID": sent[0]})
+        sync_api.expect(rows).to_have_count(len(sent))  # the new one, and no row twice
+        sync_api.expect(rows.first).to_contain_text(f"page={3 + round_}")  # newest first
+        assert opened.locator("details").evaluate("(details) => details.open")
+        assert request_ids(page) == sent
+        # Still filtered: the 422 stays hidden.
+        sync_api.expect(page.locator("#entries > li:not([hidden])")).to_have_count(len(sent) - 1)
+    assert page.problems == []
+
+
 def test_conversations_set_in_the_editor_are_what_the_api_answers(dashboard, mock):
     dashboard.fill("#chatbot-id", GENERATED_CHATBOT)
     wrong = sample_conversations(GENERATED_CHATBOT, 2)
@@ -140,6 +213,7 @@ def test_conversations_set_in_the_editor_are_what_the_api_answers(dashboard, moc
     shot(dashboard, "data")
     # Delete it: the chatbot answers its generated conversations again.
     dashboard.get_by_role("button", name=f"Delete chatbot {GENERATED_CHATBOT}'s conversations").click()
+    dashboard.locator("#confirm").get_by_role("button", name="Delete").click()
     sync_api.expect(dashboard.locator("#no-chatbots")).to_be_visible()
     assert len(json.loads(api(mock)[1])) != 4
     assert dashboard.problems == []
@@ -208,9 +282,78 @@ def test_each_namespace_shows_its_own_journal_and_data(dashboard, mock):
     api(mock, LISTING + "?page=5", namespace="team-a")
     sync_api.expect(rows).to_have_count(2)
     dashboard.click("#reset-namespace")
+    dashboard.locator("#confirm").get_by_role("button", name="Reset").click()
     sync_api.expect(rows).to_have_count(0)
     sync_api.expect(dashboard.locator("#no-chatbots")).to_be_visible()
     assert "namespace=team-b" in dashboard.url
+
+
+def _set_conversations(mock, namespace):
+    body = json.dumps(sample_conversations(GENERATED_CHATBOT, 2)).encode()
+    headers = {"Content-Type": "application/json", "X-Mock-Namespace": namespace}
+    assert call(mock, f"/__mock{LISTING}", headers, "PUT", body)[0] == 204
+
+
+def _set_a_rule(mock, namespace):
+    body = json.dumps([{"answer": {"code": 503}}]).encode()
+    headers = {"Content-Type": "application/json", "X-Mock-Namespace": namespace}
+    assert call(mock, "/__mock/faults", headers, "PUT", body)[0] == 204
+
+
+def _conversations_set(mock, namespace):
+    status, body = api(mock, namespace=namespace)
+    return status == 200 and len(json.loads(body)) == 2
+
+
+def _rule_in_force(mock, namespace):
+    return api(mock, namespace=namespace)[0] == 503
+
+
+# What each button throws away: how to set it up, the button, what the page shows once it is done, and
+# whether the API still answers it.
+DESTRUCTIVE = {
+    "reset": (_set_conversations, "#reset-namespace", "#no-chatbots", _conversations_set),
+    "delete": (_set_conversations, f"[aria-label=\"Delete chatbot {GENERATED_CHATBOT}'s conversations\"]",
+               "#no-chatbots", _conversations_set),
+    "remove-every-rule": (_set_a_rule, "#clear-rules", "#no-rules", _rule_in_force),
+}
+
+
+@pytest.mark.parametrize("action", list(DESTRUCTIVE))
+def test_throwing_a_set_up_away_asks_first_with_the_mouse_or_the_keyboard(dashboard, mock, action):
+    set_up, opener, done, kept = DESTRUCTIVE[action]
+    set_up(mock, "demo")
+    dashboard.goto(mock.url + "/__mock/ui?namespace=demo")
+    sync_api.expect(dashboard.locator(done)).to_be_hidden()  # the page shows what is set
+    dialog = dashboard.locator("#confirm")
+    # The mouse: Cancel keeps it.
+    dashboard.click(opener)
+    sync_api.expect(dialog).to_be_visible()
+    sync_api.expect(dialog).to_contain_text("demo")
+    if action == "reset":
+        shot(dashboard, "confirm")
+    dialog.get_by_role("button", name="Cancel").click()
+    sync_api.expect(dialog).to_be_hidden()
+    assert kept(mock, "demo")
+    # The keyboard: the focus moves into the dialog, Escape cancels and gives the focus back.
+    dashboard.focus(opener)
+    dashboard.keyboard.press("Enter")
+    sync_api.expect(dialog).to_be_visible()
+    assert dashboard.evaluate("document.activeElement.id") == "confirm-cancel"
+    dashboard.keyboard.press("Escape")
+    sync_api.expect(dialog).to_be_hidden()
+    assert dashboard.locator(opener).evaluate("(node) => node === document.activeElement")
+    assert kept(mock, "demo")
+    # Tab to the action, Enter: done.
+    dashboard.keyboard.press("Enter")
+    sync_api.expect(dialog).to_be_visible()
+    dashboard.keyboard.press("Tab")
+    assert dashboard.evaluate("document.activeElement.id") == "confirm-yes"
+    dashboard.keyboard.press("Enter")
+    sync_api.expect(dialog).to_be_hidden()
+    sync_api.expect(dashboard.locator(done)).to_be_visible()
+    assert not kept(mock, "demo")
+    assert dashboard.problems == []
 
 
 def test_every_control_is_labelled_and_used_from_the_keyboard(dashboard, mock):
@@ -259,10 +402,18 @@ def test_axe_core_finds_no_serious_or_critical_violation(dashboard, mock, axe_so
     sync_api.expect(dashboard.locator("#rule-errors li")).to_have_count(1)
     # Evaluated through the DevTools protocol: the page's policy allows no inline script, rightly.
     dashboard.evaluate(axe_source + "\n;undefined")
-    violations = dashboard.evaluate("async () => (await axe.run(document)).violations")
-    serious = [(v["id"], v["impact"], [node["target"] for node in v["nodes"]])
-               for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == []
+    assert serious_violations(dashboard) == []
+    # With the confirmation dialog open.
+    dashboard.click("#reset-namespace")
+    sync_api.expect(dashboard.locator("#confirm")).to_be_visible()
+    assert serious_violations(dashboard) == []
+
+
+def serious_violations(page):
+    """axe-core's serious and critical violations on the page as it is: (rule, impact, elements)."""
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [(v["id"], v["impact"], [node["target"] for node in v["nodes"]])
+            for v in violations if v["impact"] in ("serious", "critical")]
 
 
 def test_with_an_admin_token_a_browser_logs_in_and_the_dashboard_works(browser, live_server):

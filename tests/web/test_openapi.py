@@ -45,7 +45,9 @@ def test_document_is_valid_openapi_3(make_app, base_path):
     # The control API keeps its place at the root, whatever the base path.
     assert list(document["paths"]) == [PATH, "/__mock/chatbots/{chatbot_id}/conversations", "/__mock/rate-limit",
                                        "/__mock/requests", "/__mock/verdicts", "/__mock/faults",
-                                       "/__mock/reset"]
+                                       "/__mock/reset", "/__mock/ui", "/__mock/ui/{filename}",
+                                       "/__mock/ui/chatbots", "/__mock/ui/generated/{chatbot_id}",
+                                       "/__mock/ui/stream"]
 
 
 @pytest.mark.parametrize("base_path", ["", "/v1"])
@@ -321,8 +323,8 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     document = build_document()
     control = {(path, method): operation for path, item in document["paths"].items()
                for method, operation in item.items() if path.startswith("/__mock")}
-    # chatbots (3), requests (2), verdicts, reset, rate-limit (3) and faults (3)
-    assert len(control) == 13 and all(op["tags"] == ["control"] for op in control.values())
+    # chatbots (3), requests (2), verdicts, reset, rate-limit (3), faults (3) and the dashboard's (5)
+    assert len(control) == 18 and all(op["tags"] == ["control"] for op in control.values())
     assert "control" in {tag["name"] for tag in document["tags"]}
     put = control[("/__mock/chatbots/{chatbot_id}/conversations", "put")]
     assert put["requestBody"]["content"]["application/json"]["schema"] == {
@@ -345,6 +347,46 @@ def test_the_control_api_is_described_under_its_own_tag_from_the_schemas():
     assert rate_limit == {"$ref": "#/components/schemas/RateLimit"}
     assert document["components"]["schemas"]["RateLimit"]["properties"]["rate_limit"]["pattern"] == (
         r"^[0-9]{1,10}/(s|min|h)$")
+
+
+def _documented_rules(app):
+    """(path, method) of every route the app registers under /__mock, as the document writes them."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/__mock"):
+            path = re.sub(r"<(?:[a-z]+:)?([A-Za-z_]+)>", r"{\1}", rule.rule)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield path, method.lower()
+
+
+def test_every_route_under_the_control_prefix_is_in_the_document(make_app):
+    """Walks the app's routes, so the next route added without its description fails here."""
+    app = make_app()
+    document = build_document()
+    routes = list(_documented_rules(app))
+    assert ("/__mock/ui/stream", "get") in routes and ("/__mock/reset", "post") in routes
+    missing = [route for route in routes if route[1] not in document["paths"].get(route[0], {})]
+    assert missing == []
+
+
+@pytest.mark.parametrize("path, content_type", [
+    ("/__mock/ui", "text/html"),
+    ("/__mock/ui/dashboard.js", "text/javascript"),
+    ("/__mock/ui/stream", "text/event-stream"),
+])
+def test_the_dashboards_routes_are_documented_with_what_they_answer(client, path, content_type):
+    document = client.get("/openapi.json").json
+    template = "/__mock/ui/{filename}" if path.endswith(".js") else path
+    operation = document["paths"][template]["get"]
+    assert operation["tags"] == ["control"] and {"AdminLogin": []} in operation["security"]
+    assert content_type in operation["responses"]["200"]["content"]
+    assert "Basic" in operation["responses"]["401"]["headers"]["WWW-Authenticate"]["description"]
+    served = client.get(path, query_string={"namespace": "team-a"} if path.endswith("stream") else None,
+                        buffered=False)
+    assert served.status_code == 200 and served.mimetype == content_type
+    served.close()
+    if template.endswith("{filename}"):
+        filenames = operation["parameters"][-1]["schema"]["enum"]
+        assert all(client.get(f"/__mock/ui/{name}").status_code == 200 for name in filenames)
 
 
 @pytest.mark.parametrize("rules, valid", [

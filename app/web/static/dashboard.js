@@ -53,6 +53,24 @@ function showErrors(list, result) {
   }
 }
 
+// Asks before throwing a presenter's set-up away: a modal <dialog> (the rest of the page inert), Cancel
+// focused first, Escape cancels; the focus goes back to what had it. Resolves to whether `action` was chosen.
+function confirmed(title, text, action) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-yes").textContent = action;
+  const opener = document.activeElement;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      if (opener && opener.isConnected) opener.focus();
+      resolve(dialog.returnValue === "confirm");
+    }, {once: true});
+    dialog.returnValue = ""; // what Escape leaves
+    dialog.showModal();
+  });
+}
+
 // -- the journal ------------------------------------------------------------------------------
 
 function statusMatches(status, wanted) {
@@ -93,18 +111,40 @@ function countShown() {
   $("journal-count").textContent = `${visible} of ${rows.length} requests shown`;
 }
 
-function showSnapshot(entries) {
-  rows = entries.slice(0, MAX_ROWS).map(entryRow);
-  $("entries").replaceChildren(...rows.map((row) => row.item));
+// What tells a journal entry from another, as the server's stream tells them: when, which worker, which request id.
+function keyOf(entry) { return JSON.stringify([entry.time, entry.worker, entry.request_id]); }
+
+// The list holds exactly `wanted`'s items in order; an item already in place is not moved, so a row's
+// open state, the focus inside it and the scroll position survive.
+function place(wanted) {
+  const list = $("entries");
+  const kept = new Set(wanted.map((row) => row.item));
+  for (const item of [...list.children]) if (!kept.has(item)) item.remove();
+  let at = list.firstElementChild;
+  for (const row of wanted) {
+    if (row.item === at) at = at.nextElementSibling;
+    else list.insertBefore(row.item, at);
+  }
+  rows = wanted;
   countShown();
 }
 
+// A snapshot comes first on every connection, a reconnection too (the stream ends every few minutes):
+// rows already shown are kept as they are (open or not), new ones made. When the snapshot reaches back to
+// a row already shown, the older rows stay below it; otherwise the journal was cleared (or more came
+// than a snapshot holds) and the snapshot is all there is.
+function showSnapshot(entries) {
+  const shownRows = new Map(rows.map((row) => [keyOf(row.entry), row]));
+  const wanted = entries.slice(0, MAX_ROWS).map((entry) => shownRows.get(keyOf(entry)) || entryRow(entry));
+  const oldest = wanted.length ? rows.indexOf(wanted[wanted.length - 1]) : -1;
+  if (oldest >= 0) wanted.push(...rows.slice(oldest + 1, oldest + 1 + MAX_ROWS - wanted.length));
+  place(wanted);
+}
+
 function showNew(entries) { // newest first
-  const added = entries.map(entryRow);
-  $("entries").prepend(...added.map((row) => row.item));
-  rows = added.concat(rows);
-  for (const old of rows.splice(MAX_ROWS)) old.item.remove();
-  countShown();
+  const known = new Set(rows.map((row) => keyOf(row.entry)));
+  const added = entries.filter((entry) => !known.has(keyOf(entry))).map(entryRow);
+  place(added.concat(rows).slice(0, MAX_ROWS));
   refreshFailures(); // a request may have spent a rule
 }
 
@@ -115,6 +155,7 @@ function filter() {
 
 function watch() {
   if (source) source.close();
+  place([]); // another namespace's rows (the same one's come back in its snapshot, closed)
   source = new EventSource(`ui/stream?namespace=${encodeURIComponent(namespace)}`);
   source.addEventListener("snapshot", (event) => showSnapshot(JSON.parse(event.data)));
   source.addEventListener("entries", (event) => showNew(JSON.parse(event.data)));
@@ -137,6 +178,9 @@ async function refreshChatbots() {
     const remove = el("button", {type: "button", className: "danger"}, "Delete");
     remove.setAttribute("aria-label", `Delete chatbot ${chatbot.id}'s conversations`);
     remove.addEventListener("click", async () => {
+      if (!await confirmed(`Delete chatbot ${chatbot.id}'s conversations?`,
+        `What is set for it in namespace ${namespace} is forgotten; it answers its fixture's or generated conversations again.`,
+        "Delete")) return;
       await api("DELETE", `chatbots/${encodeURIComponent(chatbot.id)}/conversations`);
       say(`Chatbot ${chatbot.id} answers its fixture's or generated conversations again.`);
       refreshChatbots();
@@ -182,6 +226,8 @@ async function generate(event) {
 }
 
 async function resetNamespace() {
+  if (!await confirmed(`Reset namespace ${namespace}?`,
+    "Its chatbots' conversations, fault rules, rate limit and journal are forgotten.", "Reset")) return;
   await api("POST", "reset");
   say(`Namespace ${namespace} was reset.`);
   refreshAll();
@@ -240,6 +286,14 @@ async function addRule(event) {
 async function removeRule(index) {
   const result = await putRules(rules.map((rule, at) => (at === index ? null : kept(rule))).filter(Boolean));
   if (result.ok) say(`Rule ${index + 1} was removed.`);
+  refreshFailures();
+}
+
+async function removeEveryRule() {
+  if (!await confirmed(`Remove every fault rule of namespace ${namespace}?`,
+    "Its requests are answered as usual from the next one.", "Remove every rule")) return;
+  await api("DELETE", "faults");
+  say("Every rule was removed.");
   refreshFailures();
 }
 
@@ -315,8 +369,10 @@ function start() {
   $("rule-form").addEventListener("submit", addRule);
   $("preset-down").addEventListener("click", () => { $("rule").value = '{"answer": {"code": 503, "retry_after": 2}}'; $("rule").focus(); });
   $("preset-slow").addEventListener("click", () => { $("rule").value = '{"answer": {"delay": 3000}}'; $("rule").focus(); });
-  $("clear-rules").addEventListener("click", async () => { await api("DELETE", "faults"); say("Every rule was removed."); refreshFailures(); });
+  $("clear-rules").addEventListener("click", removeEveryRule);
   $("rate-form").addEventListener("submit", setRate);
+  $("confirm-cancel").addEventListener("click", () => $("confirm").close("cancel"));
+  $("confirm-yes").addEventListener("click", () => $("confirm").close("confirm"));
   $("forget-rate").addEventListener("click", async () => { await api("DELETE", "rate-limit"); say("The server's rate limit applies."); refreshFailures(); });
   watch();
   refreshAll();
