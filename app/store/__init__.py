@@ -56,12 +56,12 @@ class Loss(NamedTuple):
             f"The store at {self.store} lost this namespace's {' and '.join(self.kinds)} "
             "(it came back empty: restarted without persistence, flushed or failed over to an empty replica; "
             f"noticed at {noticed}). The mock will not answer generated data in their place: "
-            "reset the namespace (POST /__mock/reset) or set its data again."
+            f"reset the namespace (POST /__mock/reset) or set its {' and '.join(self.kinds)} again."
         )
 
 
 class StoreLost(StoreUnavailable):
-    """The namespace's data is gone from the store (a Loss); answered 503 until it is reset or set again."""
+    """The namespace's data is gone from the store (a Loss); answered 503 until it is reset or all of it set again."""
 
     def __init__(self, loss: Loss):
         super().__init__(loss.detail)

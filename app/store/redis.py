@@ -98,6 +98,22 @@ redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
 return 1
 """
 
+# What a namespace still has lost once it sets one kind again (ARGV[2]: "chatbots", "fault rules" or
+# "rate limit"): that kind leaves its record in `lost`, and the record goes with the last kind. Atomic,
+# so two servers setting two kinds at once leave neither behind. KEYS[1]: the `lost` hash; ARGV[1]: the
+# namespace.
+_FOUND_AGAIN = """
+local recorded = redis.call('HGET', KEYS[1], ARGV[1])
+if not recorded then return 0 end
+local loss = cjson.decode(recorded)
+local left = {}
+for _, kind in ipairs(loss.kinds) do if kind ~= ARGV[2] then table.insert(left, kind) end end
+if #left == 0 then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+loss.kinds = left
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(loss))
+return 1
+"""
+
 # A subject's fixed window, counted atomically by Redis's clock (the same for every server), as the
 # embedded store's _TAKE counts it. KEYS[1]: the budget's hash; ARGV: the window (ms), a test's clock
 # (ms, or '' for Redis's). Returns {count, ms left}.
@@ -351,7 +367,8 @@ class RedisStore(Store):
             self._apply(b"reset", namespace.encode())
             self._broadcast("reset", namespace)
         elif kind is not None:
-            self._call(self._client.hdel, self._lost_key, namespace)  # set again: no longer lost
+            # Set again: that kind is no longer lost (for servers started later too); the others still are.
+            self._call(self._client.eval, _FOUND_AGAIN, 1, self._lost_key, namespace, kind)
             self._apply(b"gen", f"{namespace} {self._epoch.decode()} {kind}".encode())
             self._broadcast("gen", f"{namespace} {self._epoch.decode()} {kind}")
         else:
@@ -444,8 +461,11 @@ class RedisStore(Store):
         recorded = {namespace.decode(): orjson.loads(raw) for namespace, raw in found.items()}
         with self._lock:
             for namespace, loss in recorded.items():
-                if namespace not in self._losses and namespace not in owned:
-                    self._losses[namespace] = Loss(masked(self.url), tuple(loss["kinds"]), loss["since"])
+                # What was set again since is no longer lost (its writer narrowed the record, but may
+                # have raced this read).
+                kinds = tuple(kind for kind in loss["kinds"] if kind not in owned.get(namespace, ()))
+                if namespace not in self._losses and kinds:
+                    self._losses[namespace] = Loss(masked(self.url), kinds, loss["since"])
             for namespace, kinds in owned.items():
                 self._owned[namespace] = self._owned.get(namespace, frozenset()) | kinds
 
@@ -466,7 +486,15 @@ class RedisStore(Store):
         with self._lock:
             if epoch.encode() == self._epoch:
                 self._owned[namespace] = self._owned.get(namespace, frozenset()) | {written}
-                self._losses.pop(namespace, None)
+                # Setting one kind again ends its loss only: a namespace that lost its chatbots and its
+                # fault rules, and sets its chatbots again, would otherwise answer without its rules.
+                loss = self._losses.get(namespace)
+                if loss is not None:
+                    kinds = tuple(kind for kind in loss.kinds if kind != written)
+                    if kinds:
+                        self._losses[namespace] = loss._replace(kinds=kinds)
+                    else:
+                        del self._losses[namespace]
 
     # -- journal -----------------------------------------------------------------------------------
 

@@ -282,6 +282,43 @@ def test_a_flushed_redis_loses_what_each_namespace_set_until_reset_or_set_again(
                 store.close()
 
 
+def test_setting_one_kind_again_ends_its_loss_only_on_every_server_and_one_started_later(redis_server, redis_url):
+    writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+    stores = [writer, reader]
+    try:
+        for store in stores:
+            store.generation()  # listening, as a worker is from its start
+        writer.put_chatbot("ns", BOT, b"[1]")
+        writer.put_faults("ns", b"[]", [])
+        writer.put_rate_limit("ns", "5/s")
+        redis_server.client.flushall()
+        for store in stores:
+            assert _until_lost(store, "ns").kinds == ("chatbots", "fault rules", "rate limit")
+        remaining = [("fault rules", "rate limit"), ("rate limit",)]
+        for setter, set_again, left in ((reader, lambda: reader.put_chatbot("ns", BOT, b"[2]"), remaining[0]),
+                                        (writer, lambda: writer.put_faults("ns", b"[]", []), remaining[1])):
+            set_again()
+            late = RedisStore(redis_url)  # a server started now reports what is still lost
+            late.generation()
+            stores.append(late)
+            for store in stores:
+                assert _until(lambda: getattr(store.lost("ns"), "kinds", None) == left), (setter, store.lost("ns"))
+                with pytest.raises(StoreLost) as raised:
+                    store.get_chatbot("ns", BOT)
+                assert f"lost this namespace's {' and '.join(left)} " in str(raised.value)
+                assert str(raised.value).endswith(f"or set its {' and '.join(left)} again.")
+        writer.put_rate_limit("ns", "1/s")
+        late = RedisStore(redis_url)
+        late.generation()
+        stores.append(late)
+        for store in stores:
+            assert _until(lambda: store.lost("ns") is None)
+            assert store.get_chatbot("ns", BOT) == b"[2]" and store.get_rate_limit("ns") == "1/s"
+    finally:
+        for store in stores:
+            store.close()
+
+
 def _until(condition, within=5.0):
     """Whether `condition()` became true within `within` seconds (a bound, not a measurement)."""
     deadline = time.monotonic() + within
