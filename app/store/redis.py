@@ -62,6 +62,7 @@ from conversations_mock.store import (
     StoreLost,
     StoreUnavailable,
 )
+from conversations_mock.store.losses import FOUND_AGAIN, from_record, loss_of, parts_of, record
 
 PREFIX = "conversations-mock:"
 # Short timeouts: a paused or unreachable Redis is a 503 within about a second, not a hung request.
@@ -100,33 +101,6 @@ redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
 return 1
 """
 
-# What a namespace still has lost once it sets (or deletes) one part again: a chatbot (ARGV[2] "chatbots",
-# ARGV[3] its id) leaves the record's chatbots, and the kind goes with the last of them; "fault rules" or
-# "rate limit" (ARGV[3] '') leaves its kinds; the record goes with its last kind. Atomic, so two servers
-# setting two parts at once leave neither behind. KEYS[1]: the `lost` hash; ARGV[1]: the namespace.
-# cjson writes an empty table as {}, not []: an empty list of chatbots is left out.
-_FOUND_AGAIN = """
-local recorded = redis.call('HGET', KEYS[1], ARGV[1])
-if not recorded then return 0 end
-local loss = cjson.decode(recorded)
-local chatbots = {}
-if type(loss.chatbots) == 'table' then
-  for _, id in ipairs(loss.chatbots) do
-    if ARGV[2] ~= 'chatbots' or id ~= ARGV[3] then table.insert(chatbots, id) end
-  end
-end
-local kinds = {}
-for _, kind in ipairs(loss.kinds) do
-  if kind ~= ARGV[2] or (kind == 'chatbots' and #chatbots > 0) then table.insert(kinds, kind) end
-end
-if #kinds == 0 then return redis.call('HDEL', KEYS[1], ARGV[1]) end
-loss.kinds = kinds
-loss.chatbots = nil
-if #chatbots > 0 then loss.chatbots = chatbots end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(loss))
-return 1
-"""
-
 # A subject's fixed window, counted atomically by Redis's clock (the same for every server), as the
 # embedded store's _TAKE counts it. KEYS[1]: the budget's hash; ARGV: the window (ms), a test's clock
 # (ms, or '' for Redis's). Returns {count, ms left}.
@@ -149,23 +123,6 @@ return {used, start + window - now}
 """
 
 log = logging.getLogger(__name__)
-
-
-# What a namespace set, part by part: ("chatbots", its id), ("fault rules", ""), ("rate limit", ""). Each
-# process knows the parts each namespace set in the epoch, so that a loss names what was set, no more.
-def _loss(store: str, parts: frozenset, since: float) -> Loss | None:
-    """The Loss of these parts (None when there are none)."""
-    kinds = tuple(sorted({kind for kind, _ in parts}))
-    chatbots = tuple(sorted(chatbot for kind, chatbot in parts if kind == "chatbots"))
-    return Loss(store, kinds, since, chatbots) if kinds else None
-
-
-def _parts(loss: Loss | None) -> frozenset:
-    """The parts a Loss names (none for None)."""
-    if loss is None:
-        return frozenset()
-    return frozenset({(kind, "") for kind in loss.kinds if kind != "chatbots"} |
-                     {("chatbots", chatbot) for chatbot in loss.chatbots})
 
 
 def masked(url: str) -> str:
@@ -199,13 +156,14 @@ class RedisStore(Store):
         self._epoch_key = f"{PREFIX}epoch"
         # The namespaces an epoch's change lost, written into the new epoch: a server started after the loss
         # (or a worker gunicorn replaced) reports them too.
-        # namespace -> JSON {"kinds": [...], "chatbots": [ids], "since": s}, narrowed by _FOUND_AGAIN.
+        # namespace -> JSON {"kinds": [...], "chatbots": [ids], "since": s}, narrowed by FOUND_AGAIN (losses.py).
         self._lost_key = f"{PREFIX}lost"
         # The journal's digest key, kept beside the journal it protects: one for every server, so that
         # each judges and checks (Entries.sent) what another journalled.
         self._digest_key_key = f"{PREFIX}digest-key"
         # The epoch this process knows, what each namespace set in it (namespace -> frozenset of parts, see
-        # _loss), and the namespaces whose data an epoch's change lost (namespace -> Loss). Kept across a fork.
+        # losses.py), and the namespaces whose data an epoch's change lost (namespace -> Loss). Kept across
+        # a fork.
         self._epoch: bytes | None = None
         self._owned: dict[str, frozenset] = {}
         self._losses: dict[str, Loss] = {}
@@ -402,7 +360,7 @@ class RedisStore(Store):
             self._broadcast("reset", namespace)
         else:
             # Set again or deleted: that part is no longer lost (for servers started later too); the rest still is.
-            self._call(self._client.eval, _FOUND_AGAIN, 1, self._lost_key, namespace, kind, chatbot_id)
+            self._call(self._client.eval, FOUND_AGAIN, 1, self._lost_key, namespace, kind, chatbot_id)
             what = f"{namespace} {self._epoch.decode()} {'deleted' if deleted else 'set'} {chatbot_id or '-'} {kind}"
             self._apply(b"gen", what.encode())
             self._broadcast("gen", what)
@@ -461,8 +419,8 @@ class RedisStore(Store):
                 for namespace, parts in self._owned.items():
                     # Added to what the namespace had lost before and not found again since.
                     prior = self._losses.get(namespace)
-                    loss = _loss(masked(self.url), parts | _parts(prior), since if prior is None else prior.since)
-                    self._losses[namespace] = loss
+                    noticed = since if prior is None else prior.since
+                    self._losses[namespace] = loss_of(masked(self.url), parts | parts_of(prior), noticed)
                 if self._owned:
                     log.error("The store at %s came back empty; namespaces whose data it lost: %d (%s)",
                               masked(self.url), len(self._owned), ", ".join(sorted(self._owned)[:10]))
@@ -477,8 +435,7 @@ class RedisStore(Store):
         if lost:
             pipe = self._client.pipeline(transaction=False)
             for namespace, loss in lost.items():
-                recorded = orjson.dumps({"kinds": loss.kinds, "chatbots": loss.chatbots, "since": loss.since})
-                pipe.hsetnx(self._lost_key, namespace, recorded)
+                pipe.hsetnx(self._lost_key, namespace, record(loss))
             self._call(pipe.execute)
 
     def _learn(self):
@@ -519,13 +476,11 @@ class RedisStore(Store):
             # record, narrowed by every write since, rather than what this process missed while not listening.
             losses = dict(self._losses)
             for namespace, raw in recorded.items():
-                record = orjson.loads(raw)
-                losses[namespace.decode()] = Loss(masked(self.url), tuple(record["kinds"]), record["since"],
-                                                  tuple(record.get("chatbots") or ()))
+                losses[namespace.decode()] = from_record(masked(self.url), raw)
             for namespace, loss in losses.items():
                 # What was set again since is no longer lost (its writer narrowed the record, but may have
                 # raced this read, or a late noticer written it anew).
-                left = _loss(loss.store, _parts(loss) - owned.get(namespace, frozenset()), loss.since)
+                left = loss_of(loss.store, parts_of(loss) - owned.get(namespace, frozenset()), loss.since)
                 if left is None:
                     self._losses.pop(namespace, None)
                 else:
@@ -561,7 +516,7 @@ class RedisStore(Store):
             # empty, the part was not lost; after, the store holds none, as the test asked.
             loss = self._losses.get(namespace)
             if loss is not None and (current or change == "deleted"):
-                left = _loss(loss.store, _parts(loss) - {part}, loss.since)
+                left = loss_of(loss.store, parts_of(loss) - {part}, loss.since)
                 if left is None:
                     del self._losses[namespace]
                 else:
