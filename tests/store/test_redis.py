@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conversations_mock.store import SHOWN_CHATBOTS, Loss, StoreLost, StoreUnavailable
+from conversations_mock.store import SHOWN_CHATBOTS, StoreLost, StoreUnavailable
 from conversations_mock.store.redis import RedisStore, masked
 from tests.helpers import free_port, wait_until_stopped
 
@@ -419,21 +419,6 @@ def test_a_loss_of_many_chatbots_names_the_first_few_and_counts_the_others(redis
         for store in (writer, late):
             if store is not None:
                 store.close()
-
-
-@pytest.mark.parametrize("kinds, chatbots, lost, again", [
-    (("chatbots",), (BOT,), f"chatbot {BOT}", "that chatbot"),
-    (("chatbots", "rate limit"), (BOT, OTHER), f"chatbots ({BOT}, {OTHER}) and rate limit",
-     "those chatbots and its rate limit"),
-    (("fault rules", "rate limit"), (), "fault rules and rate limit", "its fault rules and rate limit"),
-    (("chatbots", "fault rules", "rate limit"), (BOT,), f"chatbot {BOT}, fault rules and rate limit",
-     "that chatbot and its fault rules and rate limit"),
-])
-def test_a_loss_names_what_is_lost_and_how_to_recover(kinds, chatbots, lost, again):
-    detail = Loss("redis://127.0.0.1:6390/0", kinds, 0.0, chatbots).detail
-    assert detail.startswith(f"The store at redis://127.0.0.1:6390/0 lost this namespace's {lost} (it came back")
-    assert "noticed at 1970-01-01T00:00:00Z" in detail
-    assert detail.endswith(f"reset the namespace (POST /__mock/reset) or set {again} again.")
 
 
 def _until(condition, within=5.0):
