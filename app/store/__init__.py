@@ -56,7 +56,7 @@ class Loss(NamedTuple):
 
     @property
     def detail(self) -> str:
-        """The problem's detail: what was lost (SHOWN_CHATBOTS chatbots named at most), when, how to recover."""
+        """The problem's detail: what was lost (SHOWN_CHATBOTS chatbots named at most), when, what to do."""
         noticed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since))
         others = [kind for kind in self.kinds if kind != "chatbots"]
         named, again = list(others), ([f"its {' and '.join(others)}"] if others else [])

@@ -45,7 +45,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections import deque
+from collections import defaultdict, deque
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -156,7 +156,7 @@ class RedisStore(Store):
         self._epoch_key = f"{PREFIX}epoch"
         # The namespaces an epoch's change lost, written into the new epoch: a server started after the loss
         # (or a worker gunicorn replaced) reports them too.
-        # namespace -> JSON {"kinds": [...], "chatbots": [ids], "since": s}, narrowed by FOUND_AGAIN (losses.py).
+        # namespace -> {"kinds": [...], "chatbots": [ids], "since": s}, narrowed by FOUND_AGAIN (losses.py).
         self._lost_key = f"{PREFIX}lost"
         # The journal's digest key, kept beside the journal it protects: one for every server, so that
         # each judges and checks (Entries.sent) what another journalled.
@@ -359,9 +359,10 @@ class RedisStore(Store):
             self._apply(b"reset", namespace.encode())
             self._broadcast("reset", namespace)
         else:
-            # Set again or deleted: that part is no longer lost (for servers started later too); the rest still is.
+            # Set again or deleted: that part is no longer lost (for servers started later too); the rest is.
             self._call(self._client.eval, FOUND_AGAIN, 1, self._lost_key, namespace, kind, chatbot_id)
-            what = f"{namespace} {self._epoch.decode()} {'deleted' if deleted else 'set'} {chatbot_id or '-'} {kind}"
+            change = "deleted" if deleted else "set"
+            what = f"{namespace} {self._epoch.decode()} {change} {chatbot_id or '-'} {kind}"
             self._apply(b"gen", what.encode())
             self._broadcast("gen", what)
 
@@ -439,14 +440,15 @@ class RedisStore(Store):
             self._call(pipe.execute)
 
     def _learn(self):
-        """Record what each namespace has set in the store now, and what was lost before (at each subscription).
+        """Record what each namespace has set in the store now, and what it lost before (at subscription).
 
         Subscribed first: a write whose message is not queued for us yet is in what is read here.
         """
         found = {}
         for kind, key in (("chatbots", self._chatbots_key), ("fault rules", self._faults_key)):
             prefix = len(key(""))
-            found[kind] = [name.decode()[prefix:] for name in self._client.scan_iter(match=key("*"), count=1000)]
+            names = self._client.scan_iter(match=key("*"), count=1000)
+            found[kind] = [name.decode()[prefix:] for name in names]
         pipe = self._client.pipeline(transaction=False)
         for namespace in found["chatbots"]:
             pipe.hkeys(self._chatbots_key(namespace))  # which chatbots: a loss names them
@@ -454,14 +456,15 @@ class RedisStore(Store):
         pipe.hgetall(self._lost_key)
         pipe.get(self._epoch_key)
         *chatbots, limited, recorded, epoch = pipe.execute()
-        owned = {}
-        for namespace, part in (
-            *((namespace, ("chatbots", chatbot.decode()))
-              for namespace, ids in zip(found["chatbots"], chatbots) for chatbot in ids),
-            *((namespace, ("fault rules", "")) for namespace in found["fault rules"]),
-            *((namespace.decode(), ("rate limit", "")) for namespace in limited),
-        ):
-            owned[namespace] = owned.get(namespace, frozenset()) | {part}
+        learned = defaultdict(set)
+        for namespace, ids in zip(found["chatbots"], chatbots):
+            learned[namespace].update(("chatbots", chatbot.decode()) for chatbot in ids)
+        for namespace in found["fault rules"]:
+            learned[namespace].add(("fault rules", ""))
+        for namespace in limited:
+            learned[namespace.decode()].add(("rate limit", ""))
+        # (A hash deleted between SCAN and HKEYS has no chatbots left.)
+        owned = {namespace: frozenset(parts) for namespace, parts in learned.items() if parts}
         with self._lock:
             if epoch != self._epoch:
                 # The store came back empty (again) while we read: what we read may be the old epoch's.
@@ -470,7 +473,8 @@ class RedisStore(Store):
                 for namespace, parts in owned.items():
                     self._owned[namespace] = self._owned.get(namespace, frozenset()) | parts
                 return
-            # What the store holds is what was set: a chatbot deleted while we were not listening is not lost later.
+            # What the store holds is what was set: a chatbot deleted while we were not listening is not
+            # reported lost later.
             self._owned = owned
             # What other servers found lost before this one listened (a server started after the loss): the
             # record, narrowed by every write since, rather than what this process missed while not listening.
@@ -487,7 +491,7 @@ class RedisStore(Store):
                     self._losses[namespace] = left
 
     def _apply(self, kind: bytes, what: bytes):
-        """Apply a 'gen' message's namespace, epoch, change and part, or a 'reset' message's namespace, here."""
+        """Apply a 'gen' message (namespace, epoch, change and part) or a 'reset' message (namespace) here."""
         if kind == b"reset":
             namespace = what.decode()
             with self._lock:

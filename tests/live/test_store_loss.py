@@ -113,28 +113,30 @@ def test_a_redis_that_comes_back_empty_answers_503_on_every_worker_until_reset_o
     assert all(server.stop() == 0 for server in servers)
 
 
-def test_a_namespace_that_sets_one_of_its_lost_chatbots_again_answers_503_naming_the_other_until_it_is_set_too(
+def test_a_namespace_setting_one_of_its_lost_chatbots_again_answers_503_naming_the_other_until_it_is_set(
         live_server, redis_server, redis_url):
     servers = [live_server("--workers", "2", MOCK_STORE=redis_url) for _ in range(2)]
     sets = {GENERATED_CHATBOT: sample_conversations(GENERATED_CHATBOT, 2),
             OTHER_CHATBOT: sample_conversations(OTHER_CHATBOT, 3)}
     listings = {chatbot: f"/chatbots/{chatbot}/conversations?page_size=100" for chatbot in sets}
+    controls = {chatbot: f"/__mock/chatbots/{chatbot}/conversations" for chatbot in sets}
     for chatbot, conversations in sets.items():
-        assert call(servers[0].url + f"/__mock/chatbots/{chatbot}/conversations", "PUT", conversations, "two")[0] == 204
+        assert call(servers[0].url + controls[chatbot], "PUT", conversations, "two")[0] == 204
     redis_server.client.flushall()
     seen = until_every_worker_noticed(servers, "two")
     assert {status for status, _ in seen} == {503}, seen
 
     again = sets[GENERATED_CHATBOT]
-    assert call(servers[1].url + "/__mock" + CHATBOT, "PUT", again, "two")[0] == 204
+    assert call(servers[1].url + controls[GENERATED_CHATBOT], "PUT", again, "two")[0] == 204
     for listing in listings.values():  # the chatbot set again too: half of what the test set would mislead it
         seen = every_worker_answers(servers, "two", listing)
         assert {status for status, _ in seen} == {503}, seen
         for _, detail in seen:
-            assert f"lost this namespace's chatbot {OTHER_CHATBOT} (" in detail and GENERATED_CHATBOT not in detail
+            assert f"lost this namespace's chatbot {OTHER_CHATBOT} (" in detail
+            assert GENERATED_CHATBOT not in detail
 
     other = sets[OTHER_CHATBOT]
-    assert call(servers[0].url + f"/__mock/chatbots/{OTHER_CHATBOT}/conversations", "PUT", other, "two")[0] == 204
+    assert call(servers[0].url + controls[OTHER_CHATBOT], "PUT", other, "two")[0] == 204
     for chatbot, listing in listings.items():
         seen = every_worker_answers(servers, "two", listing)
         set_ids = tuple(item["id"] for item in reversed(sets[chatbot]))

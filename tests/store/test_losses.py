@@ -31,7 +31,8 @@ def test_a_loss_is_its_parts_and_its_record():
     parts = frozenset({("chatbots", OTHER), ("chatbots", BOT), ("rate limit", "")})
     loss = loss_of(STORE, parts, 12.5)
     assert loss == Loss(STORE, ("chatbots", "rate limit"), 12.5, (BOT, OTHER))
-    assert parts_of(loss) == parts and parts_of(None) == frozenset() and loss_of(STORE, frozenset(), 1) is None
+    assert parts_of(loss) == parts and parts_of(None) == frozenset()
+    assert loss_of(STORE, frozenset(), 1) is None
     assert from_record(STORE, record(loss)) == loss
 
 
