@@ -36,27 +36,42 @@ class StoreUnavailable(Exception):
     """The store cannot be reached; the message names it (e.g. 'redis://127.0.0.1:6390/0')."""
 
 
+# How many lost chatbots a problem's detail names; the others are counted ("and 5 more").
+SHOWN_CHATBOTS = 10
+
+
 class Loss(NamedTuple):
     """What a namespace had set in a store that has since come back empty, and when that was noticed.
 
     :param store: the store's location, its password masked
-    :param kinds: what the namespace had set: "chatbots", "fault rules", "rate limit"
+    :param kinds: what the namespace had set: "chatbots", "fault rules", "rate limit" (in that order)
     :param since: when this process noticed the loss (seconds since the epoch)
+    :param chatbots: the ids of the chatbots it had set, sorted (the "chatbots" kind is there when any is)
     """
 
     store: str
     kinds: tuple
     since: float
+    chatbots: tuple = ()
 
     @property
     def detail(self) -> str:
-        """The problem's detail: what was lost, since when, and how to recover."""
+        """The problem's detail: what was lost (SHOWN_CHATBOTS chatbots named at most), when, what to do."""
         noticed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.since))
+        others = [kind for kind in self.kinds if kind != "chatbots"]
+        named, again = list(others), ([f"its {' and '.join(others)}"] if others else [])
+        if self.chatbots:
+            shown = ", ".join(self.chatbots[:SHOWN_CHATBOTS])
+            more = len(self.chatbots) - SHOWN_CHATBOTS
+            named.insert(0, f"chatbot {shown}" if len(self.chatbots) == 1 else
+                         f"chatbots ({shown}{f' and {more} more' if more > 0 else ''})")
+            again.insert(0, "that chatbot" if len(self.chatbots) == 1 else "those chatbots")
+        what = f"{', '.join(named[:-1])} and {named[-1]}" if len(named) > 1 else named[0]
         return (
-            f"The store at {self.store} lost this namespace's {' and '.join(self.kinds)} "
+            f"The store at {self.store} lost this namespace's {what} "
             "(it came back empty: restarted without persistence, flushed or failed over to an empty replica; "
             f"noticed at {noticed}). The mock will not answer generated data in their place: "
-            f"reset the namespace (POST /__mock/reset) or set its {' and '.join(self.kinds)} again."
+            f"reset the namespace (POST /__mock/reset) or set {' and '.join(again)} again."
         )
 
 
@@ -212,8 +227,9 @@ class Store(ABC):
         """What the namespace had set and the store has lost since, or None; cheap on every request.
 
         A shared store that comes back empty (restarted without persistence, flushed, failed over)
-        has lost what namespaces set before: until such a namespace is reset or sets data again,
-        its API requests answer 503 naming the Loss, never generated data in place of a test's.
+        has lost what namespaces set before: until such a namespace is reset or sets again (or deletes)
+        each part it lost (each chatbot, its fault rules, its rate limit), its API requests answer 503
+        naming the Loss, never generated data in place of a test's.
         The embedded store lives as long as its server and loses nothing: always None.
         """
         return None

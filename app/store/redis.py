@@ -20,12 +20,14 @@ returns sees it. `record` appends to a per-process buffer the listener flushes e
 includes what other servers buffered.
 
 Lost data: the first server to find the database without its `epoch` key sets one (a random id,
-SET NX), and every process remembers it and which namespaces set data in it (its own writes, the
-'gen' messages naming the namespace and the epoch, and a scan at each subscription). A Redis that
+SET NX), and every process remembers it and what each namespace set in it: which chatbots, fault rules,
+a rate limit (its own writes and deletes, the 'gen' messages naming the namespace, the epoch and the
+part set or deleted, and a scan, with HKEYS of each chatbots hash, at each subscription). A Redis that
 restarted without persistence, was flushed or failed over to an empty replica has no epoch, or
-another: the namespaces set in the old one are lost (`lost`), until a reset or a new write. The
-listener reads the epoch at each (re)subscription and every PING_EVERY; a read of a namespace's
-data reads it too, so no process answers generated data for a lost namespace it had not cached.
+another: what the namespaces set in the old one is lost (`lost`), part by part until each is set again
+(or deleted), or the namespace is reset. The listener reads the epoch at each (re)subscription and
+every PING_EVERY; a read of a namespace's data reads it too, so no process answers generated data for a
+lost namespace it had not cached.
 The processes that notice write what was lost into the new epoch (`lost`), so a server started
 afterwards reports it too. The digest key is made (SET NX) and read with the epoch, so it is lost and
 made anew with it, and every process follows it (`digest_key`).
@@ -43,7 +45,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections import deque
+from collections import defaultdict, deque
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
@@ -60,6 +62,7 @@ from conversations_mock.store import (
     StoreLost,
     StoreUnavailable,
 )
+from conversations_mock.store.losses import FOUND_AGAIN, from_record, loss_of, parts_of, record
 
 PREFIX = "conversations-mock:"
 # Short timeouts: a paused or unreachable Redis is a 503 within about a second, not a hung request.
@@ -95,22 +98,6 @@ if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
 local left = tonumber(redis.call('HGET', KEYS[1], ARGV[2]))
 if left == nil or left <= 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], ARGV[2], -1)
-return 1
-"""
-
-# What a namespace still has lost once it sets one kind again (ARGV[2]: "chatbots", "fault rules" or
-# "rate limit"): that kind leaves its record in `lost`, and the record goes with the last kind. Atomic,
-# so two servers setting two kinds at once leave neither behind. KEYS[1]: the `lost` hash; ARGV[1]: the
-# namespace.
-_FOUND_AGAIN = """
-local recorded = redis.call('HGET', KEYS[1], ARGV[1])
-if not recorded then return 0 end
-local loss = cjson.decode(recorded)
-local left = {}
-for _, kind in ipairs(loss.kinds) do if kind ~= ARGV[2] then table.insert(left, kind) end end
-if #left == 0 then return redis.call('HDEL', KEYS[1], ARGV[1]) end
-loss.kinds = left
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(loss))
 return 1
 """
 
@@ -168,13 +155,15 @@ class RedisStore(Store):
         self._rate_limits = f"{PREFIX}rate-limits"
         self._epoch_key = f"{PREFIX}epoch"
         # The namespaces an epoch's change lost, written into the new epoch: a server started after the loss
-        # (or a worker gunicorn replaced) reports them too. namespace -> JSON {"kinds": [...], "since": s}.
+        # (or a worker gunicorn replaced) reports them too.
+        # namespace -> {"kinds": [...], "chatbots": [ids], "since": s}, narrowed by FOUND_AGAIN (losses.py).
         self._lost_key = f"{PREFIX}lost"
         # The journal's digest key, kept beside the journal it protects: one for every server, so that
         # each judges and checks (Entries.sent) what another journalled.
         self._digest_key_key = f"{PREFIX}digest-key"
-        # The epoch this process knows, the namespaces that set data in it (namespace -> kinds), and
-        # the namespaces whose data an epoch's change lost (namespace -> Loss). Kept across a fork.
+        # The epoch this process knows, what each namespace set in it (namespace -> frozenset of parts, see
+        # losses.py), and the namespaces whose data an epoch's change lost (namespace -> Loss). Kept across
+        # a fork.
         self._epoch: bytes | None = None
         self._owned: dict[str, frozenset] = {}
         self._losses: dict[str, Loss] = {}
@@ -243,15 +232,15 @@ class RedisStore(Store):
     def put_chatbot(self, namespace, chatbot_id, conversations):
         self._check_epoch()
         self._call(self._client.hset, self._chatbots_key(namespace), chatbot_id, bytes(conversations))
-        self._changed(namespace, "chatbots")
+        self._changed(namespace, "chatbots", chatbot_id)
 
     def get_chatbot(self, namespace, chatbot_id):
         return self._read(namespace, "hget", self._chatbots_key(namespace), chatbot_id)
 
     def delete_chatbot(self, namespace, chatbot_id):
+        self._check_epoch()
         removed = self._call(self._client.hdel, self._chatbots_key(namespace), chatbot_id)
-        if removed:
-            self._changed()
+        self._changed(namespace, "chatbots", chatbot_id, deleted=True)
         return bool(removed)
 
     def chatbots(self, namespace):
@@ -281,9 +270,9 @@ class RedisStore(Store):
         return FaultRules(found[b"version"].decode(), found[b"rules"], lefts)
 
     def delete_faults(self, namespace):
+        self._check_epoch()
         removed = self._call(self._client.delete, self._faults_key(namespace))
-        if removed:
-            self._changed()
+        self._changed(namespace, "fault rules", deleted=True)
         return bool(removed)
 
     def spend(self, namespace, version, rule):
@@ -335,12 +324,12 @@ class RedisStore(Store):
         return None if rate is None else rate.decode()
 
     def delete_rate_limit(self, namespace):
+        self._check_epoch()
         budgets = self._budgets(namespace)
         if budgets:
             self._call(self._client.delete, *budgets)
         removed = self._call(self._client.hdel, self._rate_limits, namespace)
-        if removed:
-            self._changed()
+        self._changed(namespace, "rate limit", deleted=True)
         return bool(removed)
 
     def take(self, namespace, subject, window_ms, now_ms=None):
@@ -356,23 +345,26 @@ class RedisStore(Store):
             raise StoreUnavailable(self._down)
         return self._generation
 
-    def _changed(self, namespace: str | None = None, kind: str | None = None, reset: bool = False):
+    def _changed(self, namespace: str, kind: str = "", chatbot_id: str = "", deleted: bool = False,
+                 reset: bool = False):
         """After a data write: bump this process's generation, then every listener's, before returning.
 
-        A write of `kind` ("chatbots", "fault rules", "rate limit") records that `namespace` set data in
-        this epoch, and a reset (of a namespace, or "*" for all) that it has none: in every process.
+        A write of `kind` ("chatbots" with its `chatbot_id`, "fault rules", "rate limit") records that
+        `namespace` set that part in this epoch, or no longer has it (`deleted`); a reset (of a namespace,
+        or "*" for all) that it has nothing: in every process. A delete is told even when the store held
+        nothing: a process may still count the part as set (or lost), and would report it lost otherwise.
         """
         self._generation += 1
         if reset:
             self._apply(b"reset", namespace.encode())
             self._broadcast("reset", namespace)
-        elif kind is not None:
-            # Set again: that kind is no longer lost (for servers started later too); the others still are.
-            self._call(self._client.eval, _FOUND_AGAIN, 1, self._lost_key, namespace, kind)
-            self._apply(b"gen", f"{namespace} {self._epoch.decode()} {kind}".encode())
-            self._broadcast("gen", f"{namespace} {self._epoch.decode()} {kind}")
         else:
-            self._broadcast("gen")
+            # Set again or deleted: that part is no longer lost (for servers started later too); the rest is.
+            self._call(self._client.eval, FOUND_AGAIN, 1, self._lost_key, namespace, kind, chatbot_id)
+            change = "deleted" if deleted else "set"
+            what = f"{namespace} {self._epoch.decode()} {change} {chatbot_id or '-'} {kind}"
+            self._apply(b"gen", what.encode())
+            self._broadcast("gen", what)
 
     # -- lost data ---------------------------------------------------------------------------------
 
@@ -425,12 +417,15 @@ class RedisStore(Store):
         with self._lock:
             if self._epoch is not None and epoch != self._epoch:
                 since = time.time()
-                for namespace, kinds in self._owned.items():
-                    loss = Loss(masked(self.url), tuple(sorted(kinds)), since)
-                    lost[namespace] = self._losses[namespace] = loss
+                for namespace, parts in self._owned.items():
+                    # Added to what the namespace had lost before and not found again since.
+                    prior = self._losses.get(namespace)
+                    noticed = since if prior is None else prior.since
+                    self._losses[namespace] = loss_of(masked(self.url), parts | parts_of(prior), noticed)
                 if self._owned:
                     log.error("The store at %s came back empty; namespaces whose data it lost: %d (%s)",
                               masked(self.url), len(self._owned), ", ".join(sorted(self._owned)[:10]))
+                lost = dict(self._losses)  # every loss this process knows goes into the new epoch's record
                 self._owned = {}
                 self._generation += 1  # what workers cached of the old epoch is read again
             self._epoch = epoch
@@ -441,36 +436,62 @@ class RedisStore(Store):
         if lost:
             pipe = self._client.pipeline(transaction=False)
             for namespace, loss in lost.items():
-                recorded = orjson.dumps({"kinds": loss.kinds, "since": loss.since})
-                pipe.hsetnx(self._lost_key, namespace, recorded)
+                pipe.hsetnx(self._lost_key, namespace, record(loss))
             self._call(pipe.execute)
 
     def _learn(self):
-        """Record the namespaces that have data in the store now (at each subscription)."""
-        owned = {}
+        """Record what each namespace has set in the store now, and what it lost before (at subscription).
+
+        Subscribed first: a write whose message is not queued for us yet is in what is read here.
+        """
+        found = {}
         for kind, key in (("chatbots", self._chatbots_key), ("fault rules", self._faults_key)):
             prefix = len(key(""))
-            for found in self._client.scan_iter(match=key("*"), count=1000):
-                namespace = found.decode()[prefix:]
-                owned[namespace] = owned.get(namespace, frozenset()) | {kind}
-        for found in self._client.hkeys(self._rate_limits):
-            namespace = found.decode()
-            owned[namespace] = owned.get(namespace, frozenset()) | {"rate limit"}
-        # What other servers found lost before this one listened (a server started after the loss).
-        found = self._client.hgetall(self._lost_key)
-        recorded = {namespace.decode(): orjson.loads(raw) for namespace, raw in found.items()}
+            names = self._client.scan_iter(match=key("*"), count=1000)
+            found[kind] = [name.decode()[prefix:] for name in names]
+        pipe = self._client.pipeline(transaction=False)
+        for namespace in found["chatbots"]:
+            pipe.hkeys(self._chatbots_key(namespace))  # which chatbots: a loss names them
+        pipe.hkeys(self._rate_limits)
+        pipe.hgetall(self._lost_key)
+        pipe.get(self._epoch_key)
+        *chatbots, limited, recorded, epoch = pipe.execute()
+        learned = defaultdict(set)
+        for namespace, ids in zip(found["chatbots"], chatbots):
+            learned[namespace].update(("chatbots", chatbot.decode()) for chatbot in ids)
+        for namespace in found["fault rules"]:
+            learned[namespace].add(("fault rules", ""))
+        for namespace in limited:
+            learned[namespace.decode()].add(("rate limit", ""))
+        # (A hash deleted between SCAN and HKEYS has no chatbots left.)
+        owned = {namespace: frozenset(parts) for namespace, parts in learned.items() if parts}
         with self._lock:
-            for namespace, loss in recorded.items():
-                # What was set again since is no longer lost (its writer narrowed the record, but may
-                # have raced this read).
-                kinds = tuple(kind for kind in loss["kinds"] if kind not in owned.get(namespace, ()))
-                if namespace not in self._losses and kinds:
-                    self._losses[namespace] = Loss(masked(self.url), kinds, loss["since"])
-            for namespace, kinds in owned.items():
-                self._owned[namespace] = self._owned.get(namespace, frozenset()) | kinds
+            if epoch != self._epoch:
+                # The store came back empty (again) while we read: what we read may be the old epoch's.
+                # Counted as set, it is reported lost at the next look at the epoch; what the new epoch
+                # holds arrives in the messages queued meanwhile, which end its loss.
+                for namespace, parts in owned.items():
+                    self._owned[namespace] = self._owned.get(namespace, frozenset()) | parts
+                return
+            # What the store holds is what was set: a chatbot deleted while we were not listening is not
+            # reported lost later.
+            self._owned = owned
+            # What other servers found lost before this one listened (a server started after the loss): the
+            # record, narrowed by every write since, rather than what this process missed while not listening.
+            losses = dict(self._losses)
+            for namespace, raw in recorded.items():
+                losses[namespace.decode()] = from_record(masked(self.url), raw)
+            for namespace, loss in losses.items():
+                # What was set again since is no longer lost (its writer narrowed the record, but may have
+                # raced this read, or a late noticer written it anew).
+                left = loss_of(loss.store, parts_of(loss) - owned.get(namespace, frozenset()), loss.since)
+                if left is None:
+                    self._losses.pop(namespace, None)
+                else:
+                    self._losses[namespace] = left
 
     def _apply(self, kind: bytes, what: bytes):
-        """Apply a 'gen' message's namespace, epoch and kind, or a 'reset' message's namespace, here."""
+        """Apply a 'gen' message (namespace, epoch, change and part) or a 'reset' message (namespace) here."""
         if kind == b"reset":
             namespace = what.decode()
             with self._lock:
@@ -480,21 +501,30 @@ class RedisStore(Store):
                     self._owned.pop(namespace, None)
                     self._losses.pop(namespace, None)
             return
-        namespace, epoch, written = what.decode().split(" ", 2)
+        namespace, epoch, change, chatbot_id, written = what.decode().split(" ", 4)
+        part = (written, "" if chatbot_id == "-" else chatbot_id)
         if epoch.encode() != self._epoch:
             self._check_epoch()  # the writer knew of a newer epoch than we do
         with self._lock:
-            if epoch.encode() == self._epoch:
-                self._owned[namespace] = self._owned.get(namespace, frozenset()) | {written}
-                # Setting one kind again ends its loss only: a namespace that lost its chatbots and its
-                # fault rules, and sets its chatbots again, would otherwise answer without its rules.
-                loss = self._losses.get(namespace)
-                if loss is not None:
-                    kinds = tuple(kind for kind in loss.kinds if kind != written)
-                    if kinds:
-                        self._losses[namespace] = loss._replace(kinds=kinds)
-                    else:
-                        del self._losses[namespace]
+            current = epoch.encode() == self._epoch
+            if current:
+                parts = self._owned.get(namespace, frozenset())
+                parts = parts - {part} if change == "deleted" else parts | {part}
+                if parts:
+                    self._owned[namespace] = parts
+                else:
+                    self._owned.pop(namespace, None)
+            # Setting one part again ends its loss only: a namespace that lost two chatbots and its fault
+            # rules, and sets one chatbot again, would otherwise answer generated data for the other, or
+            # without its rules. A delete ends it whatever its epoch: deleted before the store came back
+            # empty, the part was not lost; after, the store holds none, as the test asked.
+            loss = self._losses.get(namespace)
+            if loss is not None and (current or change == "deleted"):
+                left = loss_of(loss.store, parts_of(loss) - {part}, loss.since)
+                if left is None:
+                    del self._losses[namespace]
+                else:
+                    self._losses[namespace] = left
 
     # -- journal -----------------------------------------------------------------------------------
 
@@ -564,7 +594,8 @@ class RedisStore(Store):
     def _broadcast(self, kind: str, what: str = ""):
         """Publish `kind` ('gen', 'reset' or 'flush'); wait until every listener that received it has acted.
 
-        `what` is the namespace (and, for 'gen', the epoch and the kind of data) the message is about.
+        `what` is the namespace the message is about; for 'gen', followed by the epoch, "set" or "deleted",
+        the chatbot's id (or "-") and the kind of data (see _changed).
         """
         token = uuid.uuid4().hex
         acks = f"{PREFIX}acks:{token}"

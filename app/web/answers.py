@@ -214,7 +214,7 @@ def loss_decider(store) -> Decider:
     """The first decider: a namespace whose data the store lost is refused 503 naming the loss (Store.lost).
 
     Its check is one dictionary lookup while nothing is lost, the answer never generated data in
-    place of what a test set; it holds until the namespace is reset or sets data again.
+    place of what a test set; it holds until the namespace is reset or has set again all it lost.
     """
 
     def wanted(environ):

@@ -11,6 +11,8 @@ from tests.helpers import API_KEY, GENERATED_CHATBOT, only_worker, sample_conver
 
 CHATBOT = f"/chatbots/{GENERATED_CHATBOT}/conversations"
 LISTING = CHATBOT + "?page_size=100"
+# A second chatbot without a fixture: generated, as the first, unless a test sets it.
+OTHER_CHATBOT = "9a0e7d51-64b2-4f3c-8d1e-2b5a6c7d8e9f"
 # How long every worker of every server may take to notice a flush (its listener reads the epoch twice a
 # second): a bound on the test, not a measurement.
 NOTICE_WITHIN = 10
@@ -30,25 +32,35 @@ def call(url, method="GET", body=None, namespace=None):
         return error.code, json.loads(error.read() or b"null")
 
 
-def answers(servers, namespace, rounds):
+def answers(servers, namespace, rounds, listing=LISTING):
     """Every answer of `rounds` listing requests to each server, as (status, ids or the problem's detail)."""
     seen = []
     for _ in range(rounds):
         for server in servers:
-            status, body = call(server.url + LISTING, namespace=namespace)
+            status, body = call(server.url + listing, namespace=namespace)
             seen.append((status, [item["id"] for item in body] if status == 200 else body["detail"]))
     return seen
 
 
-def every_worker_answers(servers, namespace) -> list:
+def every_worker_answers(servers, namespace, listing=LISTING) -> list:
     """Every answer of a few requests to each worker of each server, that worker alone accepting meanwhile."""
     seen = []
     for server in servers:
         workers = worker_pids(server)
         for worker in workers:
             with only_worker(workers, worker):
-                seen += answers([server], namespace, 3)
+                seen += answers([server], namespace, 3, listing)
     return seen
+
+
+def until_every_worker_noticed(servers, namespace):
+    """Wait (bounded) until every worker of every server answers the namespace 503 naming a loss."""
+    deadline = time.monotonic() + NOTICE_WITHIN
+    while True:
+        seen = every_worker_answers(servers, namespace)
+        if all(status == 503 and "lost" in detail for status, detail in seen) or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("loss", ["flush", "restart"])
@@ -80,7 +92,8 @@ def test_a_redis_that_comes_back_empty_answers_503_on_every_worker_until_reset_o
         if all(status == 503 and "lost" in detail for status, detail in seen) or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    for namespace, lost in (("reset-me", "chatbots"), ("set-me-again", "chatbots"), ("limited", "rate limit"),
+    chatbot = f"chatbot {GENERATED_CHATBOT} ("
+    for namespace, lost in (("reset-me", chatbot), ("set-me-again", chatbot), ("limited", "rate limit"),
                            ("faulty", "fault rules")):
         seen = every_worker_answers(servers, namespace)
         assert {status for status, _ in seen} == {503}, seen
@@ -97,4 +110,35 @@ def test_a_redis_that_comes_back_empty_answers_503_on_every_worker_until_reset_o
     assert call(servers[0].url + "/__mock/requests", "DELETE", namespace="set-me-again")[0] == 204
     seen = every_worker_answers(servers, "set-me-again")
     assert {(status, tuple(ids)) for status, ids in seen} == {(200, tuple(set_ids))}
+    assert all(server.stop() == 0 for server in servers)
+
+
+def test_a_namespace_setting_one_of_its_lost_chatbots_again_answers_503_naming_the_other_until_it_is_set(
+        live_server, redis_server, redis_url):
+    servers = [live_server("--workers", "2", MOCK_STORE=redis_url) for _ in range(2)]
+    sets = {GENERATED_CHATBOT: sample_conversations(GENERATED_CHATBOT, 2),
+            OTHER_CHATBOT: sample_conversations(OTHER_CHATBOT, 3)}
+    listings = {chatbot: f"/chatbots/{chatbot}/conversations?page_size=100" for chatbot in sets}
+    controls = {chatbot: f"/__mock/chatbots/{chatbot}/conversations" for chatbot in sets}
+    for chatbot, conversations in sets.items():
+        assert call(servers[0].url + controls[chatbot], "PUT", conversations, "two")[0] == 204
+    redis_server.client.flushall()
+    seen = until_every_worker_noticed(servers, "two")
+    assert {status for status, _ in seen} == {503}, seen
+
+    again = sets[GENERATED_CHATBOT]
+    assert call(servers[1].url + controls[GENERATED_CHATBOT], "PUT", again, "two")[0] == 204
+    for listing in listings.values():  # the chatbot set again too: half of what the test set would mislead it
+        seen = every_worker_answers(servers, "two", listing)
+        assert {status for status, _ in seen} == {503}, seen
+        for _, detail in seen:
+            assert f"lost this namespace's chatbot {OTHER_CHATBOT} (" in detail
+            assert GENERATED_CHATBOT not in detail
+
+    other = sets[OTHER_CHATBOT]
+    assert call(servers[0].url + controls[OTHER_CHATBOT], "PUT", other, "two")[0] == 204
+    for chatbot, listing in listings.items():
+        seen = every_worker_answers(servers, "two", listing)
+        set_ids = tuple(item["id"] for item in reversed(sets[chatbot]))
+        assert {(status, tuple(ids)) for status, ids in seen} == {(200, set_ids)}, seen
     assert all(server.stop() == 0 for server in servers)

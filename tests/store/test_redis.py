@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from conversations_mock.store import StoreLost, StoreUnavailable
+from conversations_mock.store import SHOWN_CHATBOTS, StoreLost, StoreUnavailable
 from conversations_mock.store.redis import RedisStore, masked
 from tests.helpers import free_port, wait_until_stopped
 
 BOT = "0b7c4c8e-3f57-4c2a-9f0e-5d7f1c2a9b11"
+OTHER = "9a0e7d51-64b2-4f3c-8d1e-2b5a6c7d8e9f"
 
 
 @pytest.mark.parametrize("url, shown", [
@@ -255,9 +256,10 @@ def test_a_flushed_redis_loses_what_each_namespace_set_until_reset_or_set_again(
         # A read finds the loss at once (the epoch comes with it), before the listener's next look.
         with pytest.raises(StoreLost) as raised:
             writer.chatbots("bots")
-        assert "lost this namespace's chatbots" in str(raised.value)
+        assert f"lost this namespace's chatbot {BOT} (" in str(raised.value)
         for store in (writer, reader):
-            assert _until_lost(store, "bots").kinds == ("chatbots",)
+            loss = _until_lost(store, "bots")
+            assert (loss.kinds, loss.chatbots) == (("chatbots",), (BOT,))
             assert _until_lost(store, "both").kinds == ("fault rules", "rate limit")
             assert store.lost("nothing-set") is None
         late = RedisStore(redis_url)  # a server started after the loss reports it too
@@ -317,6 +319,106 @@ def test_setting_one_kind_again_ends_its_loss_only_on_every_server_and_one_start
     finally:
         for store in stores:
             store.close()
+
+
+def test_setting_one_chatbot_again_ends_its_loss_only_and_the_namespace_answers_none_until_all_are_back(
+        redis_server, redis_url):
+    writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+    stores = [writer, reader]
+    try:
+        for store in stores:
+            store.generation()  # listening, as a worker is from its start
+        writer.put_chatbot("ns", BOT, b"[1]")
+        writer.put_chatbot("ns", OTHER, b"[2]")
+        redis_server.client.flushall()
+        for store in stores:
+            assert _until_lost(store, "ns").chatbots == tuple(sorted((BOT, OTHER)))
+        reader.put_chatbot("ns", BOT, b"[3]")
+        late = RedisStore(redis_url)  # a server started now reports what is still lost
+        late.generation()
+        stores.append(late)
+        for store in stores:
+            assert _until(lambda: getattr(store.lost("ns"), "chatbots", None) == (OTHER,)), store.lost("ns")
+            assert store.lost("ns").kinds == ("chatbots",)
+            # Even the chatbot set again: a namespace answering half of what its test set would mislead it.
+            with pytest.raises(StoreLost) as raised:
+                store.get_chatbot("ns", BOT)
+            assert f"lost this namespace's chatbot {OTHER} (" in str(raised.value)
+            assert BOT not in str(raised.value)
+            assert str(raised.value).endswith("or set that chatbot again.")
+        writer.put_chatbot("ns", OTHER, b"[4]")
+        for store in stores:
+            assert _until(lambda: store.lost("ns") is None), store.lost("ns")
+            assert store.chatbots("ns") == {BOT: b"[3]", OTHER: b"[4]"}
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_what_a_namespace_deleted_before_the_loss_is_not_reported_lost(redis_server, redis_url):
+    writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+    stores = [writer, reader]
+    try:
+        for store in stores:
+            store.generation()  # listening, as a worker is from its start
+        writer.put_chatbot("deleted", BOT, b"[1]")
+        writer.put_faults("deleted", b"[]", [])
+        writer.put_rate_limit("deleted", "5/s")
+        writer.put_chatbot("kept", BOT, b"[1]")
+        writer.put_chatbot("kept", OTHER, b"[2]")
+        reader.delete_chatbot("deleted", BOT)
+        reader.delete_faults("deleted")
+        reader.delete_rate_limit("deleted")
+        writer.delete_chatbot("kept", BOT)
+        middle = RedisStore(redis_url)  # started after the deletes: learns which chatbots are set (HKEYS)
+        middle.generation()
+        stores.append(middle)
+        redis_server.client.flushall()
+        for store in stores:
+            loss = _until_lost(store, "kept")
+            assert (loss.kinds, loss.chatbots) == (("chatbots",), (OTHER,)), loss
+            assert store.lost("deleted") is None and store.get_chatbot("deleted", BOT) is None
+        late = RedisStore(redis_url)  # a server started after the loss
+        late.generation()
+        stores.append(late)
+        assert late.lost("kept").chatbots == (OTHER,) and late.lost("deleted") is None
+        # Deleting a lost chatbot ends its loss too: the store holds none for it, as the test asks.
+        reader.delete_chatbot("kept", OTHER)
+        for store in stores:
+            assert _until(lambda: store.lost("kept") is None), store.lost("kept")
+        latest = RedisStore(redis_url)
+        latest.generation()
+        assert latest.lost("kept") is None
+        latest.close()
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_loss_of_many_chatbots_names_the_first_few_and_counts_the_others(redis_server, redis_url):
+    many = sorted(f"{number:08x}-0000-4000-8000-000000000000" for number in range(SHOWN_CHATBOTS + 3))
+    writer = RedisStore(redis_url)
+    late = None
+    try:
+        for chatbot in many:
+            writer.put_chatbot("many", chatbot, b"[]")
+        writer.put_faults("many", b"[]", [])
+        redis_server.client.flushall()
+        writer.put_chatbot("many", many[0], b"[]")  # noticed by the write: its chatbot is set again
+        late = RedisStore(redis_url)  # reads what is left from the record in Redis
+        late.generation()
+        for store in (writer, late):
+            with pytest.raises(StoreLost) as raised:
+                store.chatbots("many")
+            detail = str(raised.value)
+            shown = ", ".join(many[1:SHOWN_CHATBOTS + 1])
+            assert f"lost this namespace's chatbots ({shown} and 2 more) and fault rules (" in detail, detail
+            assert many[0] not in detail and many[-1] not in detail
+            assert detail.endswith("or set those chatbots and its fault rules again.")
+    finally:
+        for store in (writer, late):
+            if store is not None:
+                store.close()
 
 
 def _until(condition, within=5.0):
