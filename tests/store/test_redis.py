@@ -304,7 +304,7 @@ def test_setting_one_kind_again_ends_its_loss_only_on_every_server_and_one_start
             late.generation()
             stores.append(late)
             for store in stores:
-                assert _until(lambda: getattr(store.lost("ns"), "kinds", None) == left), (setter, store.lost("ns"))
+                assert _holds_within(lambda: getattr(store.lost("ns"), "kinds", None) == left), (setter, store.lost("ns"))
                 with pytest.raises(StoreLost) as raised:
                     store.get_chatbot("ns", BOT)
                 assert f"lost this namespace's {' and '.join(left)} " in str(raised.value)
@@ -314,7 +314,7 @@ def test_setting_one_kind_again_ends_its_loss_only_on_every_server_and_one_start
         late.generation()
         stores.append(late)
         for store in stores:
-            assert _until(lambda: store.lost("ns") is None)
+            assert _holds_within(lambda: store.lost("ns") is None)
             assert store.get_chatbot("ns", BOT) == b"[2]" and store.get_rate_limit("ns") == "1/s"
     finally:
         for store in stores:
@@ -338,7 +338,7 @@ def test_setting_one_chatbot_again_ends_its_loss_only_and_the_namespace_answers_
         late.generation()
         stores.append(late)
         for store in stores:
-            assert _until(lambda: getattr(store.lost("ns"), "chatbots", None) == (OTHER,)), store.lost("ns")
+            assert _holds_within(lambda: getattr(store.lost("ns"), "chatbots", None) == (OTHER,)), store.lost("ns")
             assert store.lost("ns").kinds == ("chatbots",)
             # Even the chatbot set again: a namespace answering half of what its test set would mislead it.
             with pytest.raises(StoreLost) as raised:
@@ -348,7 +348,7 @@ def test_setting_one_chatbot_again_ends_its_loss_only_and_the_namespace_answers_
             assert str(raised.value).endswith("or set that chatbot again.")
         writer.put_chatbot("ns", OTHER, b"[4]")
         for store in stores:
-            assert _until(lambda: store.lost("ns") is None), store.lost("ns")
+            assert _holds_within(lambda: store.lost("ns") is None), store.lost("ns")
             assert store.chatbots("ns") == {BOT: b"[3]", OTHER: b"[4]"}
     finally:
         for store in stores:
@@ -385,7 +385,7 @@ def test_what_a_namespace_deleted_before_the_loss_is_not_reported_lost(redis_ser
         # Deleting a lost chatbot ends its loss too: the store holds none for it, as the test asks.
         reader.delete_chatbot("kept", OTHER)
         for store in stores:
-            assert _until(lambda: store.lost("kept") is None), store.lost("kept")
+            assert _holds_within(lambda: store.lost("kept") is None), store.lost("kept")
         latest = RedisStore(redis_url)
         latest.generation()
         assert latest.lost("kept") is None
@@ -421,7 +421,7 @@ def test_a_loss_of_many_chatbots_names_the_first_few_and_counts_the_others(redis
                 store.close()
 
 
-def _until(condition, within=5.0):
+def _holds_within(condition, within=5.0):
     """Whether `condition()` became true within `within` seconds (a bound, not a measurement)."""
     deadline = time.monotonic() + within
     while not condition() and time.monotonic() < deadline:
@@ -442,7 +442,7 @@ def test_every_store_on_one_redis_follows_one_digest_key_made_anew_when_it_comes
             store.generation()  # listening, as a worker is from its start
         redis_server.client.flushall()
         # Each listener looks at the epoch twice a second: both follow the one key the first to notice made.
-        assert _until(lambda: followed[first] and followed[second]), followed
+        assert _holds_within(lambda: followed[first] and followed[second]), followed
         new = redis_server.client.get("conversations-mock:digest-key")
         assert followed[first] == followed[second] == [new] and new not in keys
         late = RedisStore(redis_url)  # a server started after the loss reads the same one
