@@ -304,7 +304,8 @@ def test_setting_one_kind_again_ends_its_loss_only_on_every_server_and_one_start
             late.generation()
             stores.append(late)
             for store in stores:
-                assert _holds_within(lambda: getattr(store.lost("ns"), "kinds", None) == left), (setter, store.lost("ns"))
+                assert _holds_within(lambda: getattr(store.lost("ns"), "kinds", None) == left), (
+                    setter, store.lost("ns"))
                 with pytest.raises(StoreLost) as raised:
                     store.get_chatbot("ns", BOT)
                 assert f"lost this namespace's {' and '.join(left)} " in str(raised.value)
