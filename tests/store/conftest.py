@@ -40,3 +40,24 @@ def store_factory(request):
 @pytest.fixture
 def store(store_factory):
     return store_factory()
+
+
+@pytest.fixture
+def server_store(redis_url):
+    """Start a RedisStore on the test's Redis as a server's worker has one: listening from its start.
+
+    Call it once per server (a later call is a server started later); each is closed after the test.
+    """
+    from conversations_mock.store.redis import RedisStore
+
+    started = []
+
+    def _start():
+        store = RedisStore(redis_url)
+        store.generation()
+        started.append(store)
+        return store
+
+    yield _start
+    for store in started:
+        store.close()

@@ -284,116 +284,86 @@ def test_a_flushed_redis_loses_what_each_namespace_set_until_reset_or_set_again(
                 store.close()
 
 
-def test_setting_one_kind_again_ends_its_loss_only_on_every_server_and_one_started_later(redis_server, redis_url):
-    writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+def test_setting_one_kind_again_ends_its_loss_only_on_every_server_and_one_started_later(redis_server, server_store):
+    writer, reader = server_store(), server_store()  # as two servers
     stores = [writer, reader]
-    try:
+    writer.put_chatbot("ns", BOT, b"[1]")
+    writer.put_faults("ns", b"[]", [])
+    writer.put_rate_limit("ns", "5/s")
+    redis_server.client.flushall()
+    for store in stores:
+        assert _until_lost(store, "ns").kinds == ("chatbots", "fault rules", "rate limit")
+    remaining = [("fault rules", "rate limit"), ("rate limit",)]
+    for setter, set_again, left in ((reader, lambda: reader.put_chatbot("ns", BOT, b"[2]"), remaining[0]),
+                                    (writer, lambda: writer.put_faults("ns", b"[]", []), remaining[1])):
+        set_again()
+        stores.append(server_store())  # a server started now reports what is still lost
         for store in stores:
-            store.generation()  # listening, as a worker is from its start
-        writer.put_chatbot("ns", BOT, b"[1]")
-        writer.put_faults("ns", b"[]", [])
-        writer.put_rate_limit("ns", "5/s")
-        redis_server.client.flushall()
-        for store in stores:
-            assert _until_lost(store, "ns").kinds == ("chatbots", "fault rules", "rate limit")
-        remaining = [("fault rules", "rate limit"), ("rate limit",)]
-        for setter, set_again, left in ((reader, lambda: reader.put_chatbot("ns", BOT, b"[2]"), remaining[0]),
-                                        (writer, lambda: writer.put_faults("ns", b"[]", []), remaining[1])):
-            set_again()
-            late = RedisStore(redis_url)  # a server started now reports what is still lost
-            late.generation()
-            stores.append(late)
-            for store in stores:
-                assert _holds_within(lambda: getattr(store.lost("ns"), "kinds", None) == left), (
-                    setter, store.lost("ns"))
-                with pytest.raises(StoreLost) as raised:
-                    store.get_chatbot("ns", BOT)
-                assert f"lost this namespace's {' and '.join(left)} " in str(raised.value)
-                assert str(raised.value).endswith(f"or set its {' and '.join(left)} again.")
-        writer.put_rate_limit("ns", "1/s")
-        late = RedisStore(redis_url)
-        late.generation()
-        stores.append(late)
-        for store in stores:
-            assert _holds_within(lambda: store.lost("ns") is None)
-            assert store.get_chatbot("ns", BOT) == b"[2]" and store.get_rate_limit("ns") == "1/s"
-    finally:
-        for store in stores:
-            store.close()
+            assert _holds_within(lambda: getattr(store.lost("ns"), "kinds", None) == left), (
+                setter, store.lost("ns"))
+            with pytest.raises(StoreLost) as raised:
+                store.get_chatbot("ns", BOT)
+            assert f"lost this namespace's {' and '.join(left)} " in str(raised.value)
+            assert str(raised.value).endswith(f"or set its {' and '.join(left)} again.")
+    writer.put_rate_limit("ns", "1/s")
+    stores.append(server_store())
+    for store in stores:
+        assert _holds_within(lambda: store.lost("ns") is None)
+        assert store.get_chatbot("ns", BOT) == b"[2]" and store.get_rate_limit("ns") == "1/s"
 
 
 def test_setting_one_chatbot_again_ends_its_loss_only_and_the_namespace_answers_none_until_all_are_back(
-        redis_server, redis_url):
-    writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
+        redis_server, server_store):
+    writer, reader = server_store(), server_store()  # as two servers
     stores = [writer, reader]
-    try:
-        for store in stores:
-            store.generation()  # listening, as a worker is from its start
-        writer.put_chatbot("ns", BOT, b"[1]")
-        writer.put_chatbot("ns", OTHER, b"[2]")
-        redis_server.client.flushall()
-        for store in stores:
-            assert _until_lost(store, "ns").chatbots == tuple(sorted((BOT, OTHER)))
-        reader.put_chatbot("ns", BOT, b"[3]")
-        late = RedisStore(redis_url)  # a server started now reports what is still lost
-        late.generation()
-        stores.append(late)
-        for store in stores:
-            assert _holds_within(lambda: getattr(store.lost("ns"), "chatbots", None) == (OTHER,)), store.lost("ns")
-            assert store.lost("ns").kinds == ("chatbots",)
-            # Even the chatbot set again: a namespace answering half of what its test set would mislead it.
-            with pytest.raises(StoreLost) as raised:
-                store.get_chatbot("ns", BOT)
-            assert f"lost this namespace's chatbot {OTHER} (" in str(raised.value)
-            assert BOT not in str(raised.value)
-            assert str(raised.value).endswith("or set that chatbot again.")
-        writer.put_chatbot("ns", OTHER, b"[4]")
-        for store in stores:
-            assert _holds_within(lambda: store.lost("ns") is None), store.lost("ns")
-            assert store.chatbots("ns") == {BOT: b"[3]", OTHER: b"[4]"}
-    finally:
-        for store in stores:
-            store.close()
+    writer.put_chatbot("ns", BOT, b"[1]")
+    writer.put_chatbot("ns", OTHER, b"[2]")
+    redis_server.client.flushall()
+    for store in stores:
+        assert _until_lost(store, "ns").chatbots == tuple(sorted((BOT, OTHER)))
+    reader.put_chatbot("ns", BOT, b"[3]")
+    stores.append(server_store())  # a server started now reports what is still lost
+    for store in stores:
+        assert _holds_within(lambda: getattr(store.lost("ns"), "chatbots", None) == (OTHER,)), store.lost("ns")
+        assert store.lost("ns").kinds == ("chatbots",)
+        # Even the chatbot set again: a namespace answering half of what its test set would mislead it.
+        with pytest.raises(StoreLost) as raised:
+            store.get_chatbot("ns", BOT)
+        assert f"lost this namespace's chatbot {OTHER} (" in str(raised.value)
+        assert BOT not in str(raised.value)
+        assert str(raised.value).endswith("or set that chatbot again.")
+    writer.put_chatbot("ns", OTHER, b"[4]")
+    for store in stores:
+        assert _holds_within(lambda: store.lost("ns") is None), store.lost("ns")
+        assert store.chatbots("ns") == {BOT: b"[3]", OTHER: b"[4]"}
 
 
-def test_what_a_namespace_deleted_before_the_loss_is_not_reported_lost(redis_server, redis_url):
-    writer, reader = RedisStore(redis_url), RedisStore(redis_url)  # as two servers
-    stores = [writer, reader]
-    try:
-        for store in stores:
-            store.generation()  # listening, as a worker is from its start
-        writer.put_chatbot("deleted", BOT, b"[1]")
-        writer.put_faults("deleted", b"[]", [])
-        writer.put_rate_limit("deleted", "5/s")
-        writer.put_chatbot("kept", BOT, b"[1]")
-        writer.put_chatbot("kept", OTHER, b"[2]")
-        reader.delete_chatbot("deleted", BOT)
-        reader.delete_faults("deleted")
-        reader.delete_rate_limit("deleted")
-        writer.delete_chatbot("kept", BOT)
-        middle = RedisStore(redis_url)  # started after the deletes: learns which chatbots are set (HKEYS)
-        middle.generation()
-        stores.append(middle)
-        redis_server.client.flushall()
-        for store in stores:
-            loss = _until_lost(store, "kept")
-            assert (loss.kinds, loss.chatbots) == (("chatbots",), (OTHER,)), loss
-            assert store.lost("deleted") is None and store.get_chatbot("deleted", BOT) is None
-        late = RedisStore(redis_url)  # a server started after the loss
-        late.generation()
-        stores.append(late)
-        assert late.lost("kept").chatbots == (OTHER,) and late.lost("deleted") is None
-        # Deleting a lost chatbot ends its loss too: the store holds none for it, as the test asks.
-        reader.delete_chatbot("kept", OTHER)
-        for store in stores:
-            assert _holds_within(lambda: store.lost("kept") is None), store.lost("kept")
-        latest = RedisStore(redis_url)
-        latest.generation()
-        assert latest.lost("kept") is None
-        latest.close()
-    finally:
-        for store in stores:
-            store.close()
+def test_what_a_namespace_deleted_before_the_loss_is_not_reported_lost(redis_server, server_store):
+    writer, reader = server_store(), server_store()  # as two servers
+    writer.put_chatbot("deleted", BOT, b"[1]")
+    writer.put_faults("deleted", b"[]", [])
+    writer.put_rate_limit("deleted", "5/s")
+    writer.put_chatbot("kept", BOT, b"[1]")
+    writer.put_chatbot("kept", OTHER, b"[2]")
+    reader.delete_chatbot("deleted", BOT)
+    reader.delete_faults("deleted")
+    reader.delete_rate_limit("deleted")
+    writer.delete_chatbot("kept", BOT)
+    middle = server_store()  # started after the deletes: learns which chatbots are set (HKEYS)
+    redis_server.client.flushall()
+    stores = [writer, reader, middle]
+    for store in stores:
+        loss = _until_lost(store, "kept")
+        assert (loss.kinds, loss.chatbots) == (("chatbots",), (OTHER,)), loss
+        assert store.lost("deleted") is None and store.get_chatbot("deleted", BOT) is None
+    late = server_store()  # a server started after the loss
+    stores.append(late)
+    assert late.lost("kept").chatbots == (OTHER,) and late.lost("deleted") is None
+    # Deleting a lost chatbot ends its loss too: the store holds none for it, as the test asks.
+    reader.delete_chatbot("kept", OTHER)
+    for store in stores:
+        assert _holds_within(lambda: store.lost("kept") is None), store.lost("kept")
+    assert server_store().lost("kept") is None
 
 
 def test_a_loss_of_many_chatbots_names_the_first_few_and_counts_the_others(redis_server, redis_url):
