@@ -353,6 +353,8 @@ def test_throwing_a_set_up_away_asks_first_with_the_mouse_or_the_keyboard(dashbo
     sync_api.expect(dialog).to_be_hidden()
     sync_api.expect(dashboard.locator(done)).to_be_visible()
     assert not kept(mock, "demo")
+    # A keyboard user goes on from where they were, not from the top of the page.
+    assert dashboard.evaluate("document.activeElement.tagName") not in ("BODY", None)
     assert dashboard.problems == []
 
 

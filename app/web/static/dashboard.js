@@ -181,11 +181,16 @@ async function refreshChatbots() {
       if (!await confirmed(`Delete chatbot ${chatbot.id}'s conversations?`,
         `What is set for it in namespace ${namespace} is forgotten; it answers its fixture's or generated conversations again.`,
         "Delete")) return;
+      const at = [...list.children].indexOf(item);
       await api("DELETE", `chatbots/${encodeURIComponent(chatbot.id)}/conversations`);
       say(`Chatbot ${chatbot.id} answers its fixture's or generated conversations again.`);
-      refreshChatbots();
+      await refreshChatbots();
+      // Its button is gone: a keyboard user goes on from the next chatbot's (or the list's heading), not the top.
+      const left = list.querySelectorAll("button.danger");
+      (left[Math.min(at, left.length - 1)] || $("chatbots-title")).focus();
     });
-    list.append(el("li", {}, el("code", {}, chatbot.id), ` (${chatbot.conversations} conversations) `, edit, " ", remove));
+    const item = el("li", {}, el("code", {}, chatbot.id), ` (${chatbot.conversations} conversations) `, edit, " ", remove);
+    list.append(item);
   }
 }
 
