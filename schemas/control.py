@@ -144,6 +144,14 @@ class VerdictSchema(Schema):
         "description": "The requests involved, oldest first, as the journal's request_id names them."})
 
 
+class SetChatbotSchema(Schema):
+    """GET /__mock/ui/chatbots: one chatbot the namespace has set, and how many conversations it answers."""
+
+    id = fields.String(required=True, metadata={"description": "The chatbot's id."})
+    conversations = fields.Integer(required=True, validate=validate.Range(min=0),
+                                   metadata={"description": "How many conversations are set for it."})
+
+
 class StreamQuerySchema(Schema):
     """GET /__mock/ui/stream: which namespace's journal the dashboard watches."""
 

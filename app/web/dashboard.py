@@ -90,7 +90,7 @@ def asset(filename):
 
 @blueprint.get("/chatbots")
 def chatbots():
-    """The chatbots the request's namespace has set, each with how many conversations."""
+    """The chatbots the request's namespace has set, each with how many conversations (SetChatbotSchema)."""
     stored = _store().chatbots(namespace_of(request.environ))
     listed = [{"id": chatbot, "conversations": len(orjson.loads(data))}
               for chatbot, data in sorted(stored.items())]

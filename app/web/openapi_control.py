@@ -11,6 +11,7 @@ from conversations_mock.schemas.control import (
     JournalEntrySchema,
     JournalQuerySchema,
     NamespaceHeaderSchema,
+    SetChatbotSchema,
     StreamQuerySchema,
     VerdictSchema,
     VerdictsQuerySchema,
@@ -107,11 +108,10 @@ def describe_dashboard(spec):
         [{"in": "path", "name": "filename", "required": True, "schema": {"type": "string", "enum": files}}],
         {dashboard.FILES[name].split(";")[0]: {"schema": {"type": "string"}} for name in files},
         "The file, from the package; 404 for any other name.")})
+    spec.components.schema("SetChatbot", schema=SetChatbotSchema)
     spec.path(path=ui + "/chatbots", operations={"get": _page_operation(
         "dashboardChatbots", "The chatbots this namespace has set, each with how many conversations", (), [],
-        {"application/json": {"schema": {"type": "array", "items": {
-            "type": "object", "required": ["id", "conversations"],
-            "properties": {"id": {"type": "string"}, "conversations": {"type": "integer", "minimum": 0}}}}}},
+        {"application/json": {"schema": {"type": "array", "items": "SetChatbot"}}},
         "By chatbot id; [] when none is set.")})
     spec.path(path=ui + "/generated/{chatbot_id}", operations={"get": _page_operation(
         "dashboardGenerated", "A chatbot's generated conversations at the mock's instant, to put", (),

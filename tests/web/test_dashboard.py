@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from conversations_mock.schemas.control import SetChatbotSchema
 from conversations_mock.web import dashboard
 from tests.helpers import GENERATED_CHATBOT, api_get, sample_conversations
 from tests.helpers import GENERATED_LISTING as LISTING
@@ -171,6 +172,7 @@ def test_the_chatbots_a_namespace_set_are_listed_with_their_counts(client):
     assert put.status_code == 204
     listed = client.get("/__mock/ui/chatbots", headers={"X-Mock-Namespace": "team-a"}).json
     assert listed == [{"id": GENERATED_CHATBOT, "conversations": 3}]
+    assert SetChatbotSchema(many=True).validate(listed) == {}  # as the OpenAPI document declares it
     assert client.get("/__mock/ui/chatbots").json == []
 
 
